@@ -1,0 +1,60 @@
+"""Windows (short token spans with a latent's activation at each token) and latent records
+(the train / test / negative windows of one latent)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class WindowKind(str, Enum):
+    activating = "activating"
+    random_negative = "random_negative"
+    similar_negative = "similar_negative"
+    neighbour_negative = "neighbour_negative"
+
+
+class Window(BaseModel):
+    seq: int
+    start: int
+    end: int  # exclusive
+    tokens: list[int]
+    activations: list[float]
+    kind: WindowKind = WindowKind.activating
+    quantile_bin: int | None = Field(
+        default=None, description="Activation quantile bin of an activating window (0 = top)."
+    )
+
+    @property
+    def max_activation(self) -> float:
+        return max(self.activations, default=0.0)
+
+    @property
+    def is_activating(self) -> bool:
+        return self.kind == WindowKind.activating
+
+    def str_tokens(self, tokenizer: Any) -> list[str]:
+        return [tokenizer.decode([t]) for t in self.tokens]
+
+
+class RecordStatus(str, Enum):
+    ok = "ok"
+    too_rare = "too_rare"
+    dead = "dead"
+
+
+class LatentRecord(BaseModel):
+    latent: int
+    status: RecordStatus
+    n_activating_windows: int
+    max_activation: float
+    firing_frequency: float
+    train: list[Window] = Field(default_factory=list)
+    test: list[Window] = Field(default_factory=list)
+    negatives: list[Window] = Field(default_factory=list)
+
+    @property
+    def test_with_negatives(self) -> list[Window]:
+        return self.test + self.negatives

@@ -1,0 +1,302 @@
+"""Sample train / test / negative windows for each latent from a sparse latent cache.
+
+Every sequence is cut into non-overlapping windows of ``window_len`` tokens (after the BOS
+position). A window is activating when its max activation exceeds the threshold. Train
+windows are drawn first; test windows from what remains, so the two never share a window.
+Activating and negative samplers are registries, so new strategies plug in by name.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from pydantic import Field
+from tqdm.auto import tqdm
+
+from sae_interp.activations.cache import LatentCache, SparseEntries
+from sae_interp.activations.records import LatentRecord, RecordStatus, Window, WindowKind
+from sae_interp.core.config import FrozenModel
+from sae_interp.core.registry import Registry
+
+logger = logging.getLogger(__name__)
+
+
+class SamplingConfig(FrozenModel):
+    window_len: int = Field(default=32, gt=0, description="Tokens per example window.")
+    activation_threshold: float = Field(
+        default=0.0, ge=0, description="A window is activating if its max exceeds this."
+    )
+    relative_threshold: float = Field(
+        default=0.0,
+        ge=0,
+        lt=1,
+        description="...or this fraction of the latent's max (SAEBench: 0.01).",
+    )
+    n_train: int = Field(default=40, ge=0, description="Activating windows shown to the explainer.")
+    train_strategy: str = Field(
+        default="quantiles", description="top|quantiles|importance_weighted|random"
+    )
+    n_test: int = Field(default=50, ge=0, description="Activating windows shown to scorers.")
+    test_strategy: str = Field(default="quantiles", description="Sampler for test windows.")
+    n_negatives: int = Field(default=50, ge=0, description="Non-activating windows for scorers.")
+    negative_strategy: str = Field(default="random", description="Sampler for negatives.")
+    n_quantiles: int = Field(default=10, gt=0, description="Bins for quantile sampling.")
+    importance_skip_top: int = Field(
+        default=10, ge=0, description="importance_weighted ignores this many top windows."
+    )
+    min_activating: int = Field(
+        default=10, ge=1, description="Latents with fewer activating windows are 'too rare'."
+    )
+
+
+@dataclass
+class WindowGrid:
+    """The fixed window layout over a cache: window w covers seq w // per_seq."""
+
+    n_seqs: int
+    ctx_len: int
+    window_len: int
+    first: int  # first position covered (1 when every row starts with BOS)
+
+    @property
+    def per_seq(self) -> int:
+        return (self.ctx_len - self.first) // self.window_len
+
+    @property
+    def n_windows(self) -> int:
+        return self.n_seqs * self.per_seq
+
+    def span(self, window: int) -> tuple[int, int, int]:
+        seq, j = divmod(window, self.per_seq)
+        start = self.first + j * self.window_len
+        return seq, start, start + self.window_len
+
+    def window_max(self, seq: torch.Tensor, pos: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+        """[n_windows] max activation per window from sparse entries."""
+        rel = pos.long() - self.first
+        j = torch.div(rel, self.window_len, rounding_mode="floor")
+        keep = (rel >= 0) & (j < self.per_seq)
+        ids = seq.long()[keep] * self.per_seq + j[keep]
+        out = torch.zeros(self.n_windows, dtype=torch.float32)
+        return out.scatter_reduce_(0, ids, value.float()[keep], reduce="amax", include_self=True)
+
+
+# An activating sampler gets the ranked pool (window ids, best first), their quantile bins
+# and maxima, and returns positions into that pool.
+ActivatingSampler = Callable[
+    [np.random.Generator, np.ndarray, np.ndarray, int, SamplingConfig], np.ndarray
+]
+ACTIVATING_SAMPLERS: Registry[ActivatingSampler] = Registry("activating sampler")
+
+
+@ACTIVATING_SAMPLERS.decorator("top")
+def _top(
+    rng: np.random.Generator, bins: np.ndarray, maxima: np.ndarray, k: int, cfg: SamplingConfig
+) -> np.ndarray:
+    return np.arange(min(k, len(bins)))
+
+
+@ACTIVATING_SAMPLERS.decorator("random")
+def _random(
+    rng: np.random.Generator, bins: np.ndarray, maxima: np.ndarray, k: int, cfg: SamplingConfig
+) -> np.ndarray:
+    return np.sort(rng.choice(len(bins), size=min(k, len(bins)), replace=False))
+
+
+@ACTIVATING_SAMPLERS.decorator("quantiles")
+def _quantiles(
+    rng: np.random.Generator, bins: np.ndarray, maxima: np.ndarray, k: int, cfg: SamplingConfig
+) -> np.ndarray:
+    """The same number from every bin (earlier bins take the remainder); a bin with too few
+    windows gives what it has and the shortfall moves to the next bins."""
+    n_bins = int(bins.max()) + 1 if len(bins) else 0
+    chosen: list[np.ndarray] = []
+    remaining = min(k, len(bins))
+    for b in range(n_bins):
+        members = np.flatnonzero(bins == b)
+        want = -(-remaining // (n_bins - b))
+        take = min(want, len(members))
+        chosen.append(np.sort(rng.choice(members, size=take, replace=False)))
+        remaining -= take
+    return np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
+
+
+@ACTIVATING_SAMPLERS.decorator("importance_weighted")
+def _importance(
+    rng: np.random.Generator, bins: np.ndarray, maxima: np.ndarray, k: int, cfg: SamplingConfig
+) -> np.ndarray:
+    """Sample proportional to activation squared, below the top ``importance_skip_top``."""
+    pool = np.arange(min(cfg.importance_skip_top, len(bins)), len(bins))
+    if len(pool) == 0:
+        return pool
+    weights = maxima[pool].astype(np.float64) ** 2
+    probs = weights / weights.sum() if weights.sum() > 0 else None
+    take = min(k, int(np.count_nonzero(weights)) if probs is not None else len(pool))
+    return np.sort(rng.choice(pool, size=take, replace=False, p=probs))
+
+
+# A negative sampler gets the window grid, the activating mask and the latent, and returns
+# window ids of non-activating windows.
+NegativeSampler = Callable[[np.random.Generator, torch.Tensor, int, "SamplingContext"], np.ndarray]
+NEGATIVE_SAMPLERS: Registry[NegativeSampler] = Registry("negative sampler")
+
+
+@dataclass
+class SamplingContext:
+    cache: LatentCache
+    grid: WindowGrid
+    latent: int
+
+
+@NEGATIVE_SAMPLERS.decorator("random")
+def _random_negatives(
+    rng: np.random.Generator, touched: torch.Tensor, k: int, ctx: SamplingContext
+) -> np.ndarray:
+    """Uniform over windows where the latent is never non-zero."""
+    free = np.flatnonzero(~touched.numpy())
+    return np.sort(rng.choice(free, size=min(k, len(free)), replace=False))
+
+
+def quantile_bins(n: int, n_bins: int) -> np.ndarray:
+    """Bin of each rank in a best-first list of n items, equal-count bins (0 = top)."""
+    return (np.arange(n) * n_bins) // max(n, 1)
+
+
+def _split_sizes(n_pool: int, cfg: SamplingConfig) -> tuple[int, int]:
+    want = cfg.n_train + cfg.n_test
+    if n_pool >= want or want == 0:
+        return cfg.n_train, cfg.n_test
+    n_train = (n_pool * cfg.n_train) // want
+    return n_train, n_pool - n_train
+
+
+class RecordSampler:
+    """Builds :class:`LatentRecord` objects from a cache for a given config and seed."""
+
+    def __init__(self, cache: LatentCache, cfg: SamplingConfig, seed: int = 0) -> None:
+        self.cache = cache
+        self.cfg = cfg
+        self.seed = seed
+        first = 1 if cache.meta.get("bos_prepended", True) else 0
+        self.grid = WindowGrid(cache.n_seqs, cache.ctx_len, cfg.window_len, first)
+        if self.grid.per_seq < 1:
+            raise ValueError(f"window_len={cfg.window_len} does not fit in ctx_len={cache.ctx_len}")
+        self._act = (
+            ACTIVATING_SAMPLERS.get(cfg.train_strategy),
+            ACTIVATING_SAMPLERS.get(cfg.test_strategy),
+        )
+        self._neg = NEGATIVE_SAMPLERS.get(cfg.negative_strategy)
+
+    def record(self, latent: int) -> LatentRecord:
+        cfg, grid = self.cfg, self.grid
+        rng = np.random.default_rng([self.seed, latent])
+        entries = self.cache.latent_entries(latent)
+        maxima = grid.window_max(entries.seq, entries.pos, entries.value)
+        touched = grid.window_max(entries.seq, entries.pos, entries.value.abs()) > 0
+        latent_max = float(maxima.max()) if len(entries) else 0.0
+        threshold = max(cfg.activation_threshold, cfg.relative_threshold * latent_max)
+        active_ids = torch.nonzero(maxima > threshold).flatten()
+        order = torch.argsort(maxima[active_ids], descending=True, stable=True)
+        ranked = active_ids[order].numpy()
+        ranked_max = maxima[ranked].numpy() if len(ranked) else np.zeros(0, dtype=np.float32)
+        local = self.cache.local_index(latent)
+        freq = float(self.cache.stats.frequency[local])
+        base = {
+            "latent": latent,
+            "n_activating_windows": len(ranked),
+            "max_activation": latent_max,
+            "firing_frequency": freq,
+        }
+        if len(entries) == 0:
+            return LatentRecord(status=RecordStatus.dead, **base)
+        if len(ranked) < cfg.min_activating:
+            return LatentRecord(status=RecordStatus.too_rare, **base)
+        bins = quantile_bins(len(ranked), cfg.n_quantiles)
+        n_train, n_test = _split_sizes(len(ranked), cfg)
+        train_pos = self._act[0](rng, bins, ranked_max, n_train, cfg)
+        rest = np.setdiff1d(np.arange(len(ranked)), train_pos)
+        test_pos = rest[self._act[1](rng, bins[rest], ranked_max[rest], n_test, cfg)]
+        negatives = self._neg(
+            rng, touched, cfg.n_negatives, SamplingContext(self.cache, grid, latent)
+        )
+        dense = self._dense_rows(
+            entries, np.concatenate([ranked[train_pos], ranked[test_pos], negatives])
+        )
+        make = self._window
+        return LatentRecord(
+            status=RecordStatus.ok,
+            train=[
+                make(int(ranked[p]), dense, WindowKind.activating, int(bins[p])) for p in train_pos
+            ],
+            test=[
+                make(int(ranked[p]), dense, WindowKind.activating, int(bins[p])) for p in test_pos
+            ],
+            negatives=[make(int(w), dense, WindowKind.random_negative, None) for w in negatives],
+            **base,
+        )
+
+    def _dense_rows(self, entries: SparseEntries, windows: np.ndarray) -> dict[int, torch.Tensor]:
+        seqs = sorted({self.grid.span(int(w))[0] for w in windows})
+        rows = {s: torch.zeros(self.cache.ctx_len) for s in seqs}
+        wanted = torch.isin(entries.seq, torch.tensor(seqs, dtype=entries.seq.dtype))
+        for s, p, v in zip(
+            entries.seq[wanted].tolist(),
+            entries.pos[wanted].tolist(),
+            entries.value[wanted].tolist(),
+        ):
+            rows[s][p] = v
+        return rows
+
+    def _window(
+        self, window: int, dense: dict[int, torch.Tensor], kind: WindowKind, qbin: int | None
+    ) -> Window:
+        seq, start, end = self.grid.span(window)
+        tokens = self._tokens[seq, start:end].tolist()
+        return Window(
+            seq=seq,
+            start=start,
+            end=end,
+            tokens=tokens,
+            activations=dense[seq][start:end].tolist(),
+            kind=kind,
+            quantile_bin=qbin,
+        )
+
+    @property
+    def _tokens(self) -> torch.Tensor:
+        if not hasattr(self, "_token_cache"):
+            self._token_cache = self.cache.tokens
+        return self._token_cache
+
+
+def sample_records(
+    cache: LatentCache,
+    latents: Sequence[int],
+    cfg: SamplingConfig,
+    seed: int = 0,
+    progress: bool = True,
+) -> list[LatentRecord]:
+    sampler = RecordSampler(cache, cfg, seed)
+    records = [
+        sampler.record(int(latent))
+        for latent in tqdm(latents, desc="sampling", disable=not progress, leave=False)
+    ]
+    skipped = sum(r.status != RecordStatus.ok for r in records)
+    if skipped:
+        logger.info("%d of %d latents skipped (dead or too rare)", skipped, len(records))
+    return records
+
+
+__all__ = [
+    "ACTIVATING_SAMPLERS",
+    "NEGATIVE_SAMPLERS",
+    "RecordSampler",
+    "SamplingConfig",
+    "WindowGrid",
+    "quantile_bins",
+    "sample_records",
+]

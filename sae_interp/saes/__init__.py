@@ -1,0 +1,43 @@
+"""SAE classes, the architecture registry and ``load_sae``."""
+
+from sae_interp.saes import batch_topk, gated, identity, jumprelu, pca, relu, topk  # noqa: F401
+from sae_interp.saes.base import (
+    SAE_CLASSES,
+    BaseSAE,
+    LinearSAE,
+    SAEConfig,
+    build_sae,
+    register_sae_class,
+)
+from sae_interp.saes.batch_topk import BatchTopKSAE
+from sae_interp.saes.gated import GatedSAE
+from sae_interp.saes.identity import IdentitySAE
+from sae_interp.saes.jumprelu import JumpReLUSAE
+from sae_interp.saes.loading import SaeResolver, load_sae, register_sae_resolver
+from sae_interp.saes.pca import PCASAE
+from sae_interp.saes.relu import ReLUSAE
+from sae_interp.saes.saelens_adapter import SaeLensAdapter, as_sae
+from sae_interp.saes.topk import TopKSAE
+from sae_interp.saes.validation import check_sae_fits
+
+__all__ = [
+    "PCASAE",
+    "SAE_CLASSES",
+    "BaseSAE",
+    "BatchTopKSAE",
+    "GatedSAE",
+    "IdentitySAE",
+    "JumpReLUSAE",
+    "LinearSAE",
+    "ReLUSAE",
+    "SAEConfig",
+    "SaeLensAdapter",
+    "SaeResolver",
+    "TopKSAE",
+    "as_sae",
+    "build_sae",
+    "check_sae_fits",
+    "load_sae",
+    "register_sae_class",
+    "register_sae_resolver",
+]

@@ -1,0 +1,141 @@
+"""The SAE interface every eval talks to.
+
+An SAE maps activations ``x`` at a hook of width ``d_in`` to ``d_sae`` latents
+(``encode``) and back (``decode``). Architectures are small subclasses found through
+:data:`SAE_CLASSES`; register your own with :func:`register_sae_class`.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import torch
+from pydantic import Field
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from sae_interp.core.config import FrozenModel
+from sae_interp.core.errors import SpecError
+from sae_interp.core.registry import Registry
+from sae_interp.models.hooks import hook_layer
+from sae_interp.utils.torch_utils import str_to_dtype
+
+CONFIG_FILE = "cfg.json"
+WEIGHTS_FILE = "sae_weights.safetensors"
+FORMAT_KEY = "sae_interp_format"
+
+
+class SAEConfig(FrozenModel):
+    architecture: str
+    d_in: int = Field(gt=0)
+    d_sae: int = Field(gt=0)
+    hook_name: str
+    model_name: str = ""
+    dtype: str = "float32"
+    apply_b_dec_to_input: bool = False
+    k: int | None = Field(default=None, gt=0, description="Active latents per token (TopK).")
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def hook_layer(self) -> int | None:
+        return hook_layer(self.hook_name)
+
+
+class BaseSAE(nn.Module, ABC):
+    """Encoder/decoder over activations at one hook. Subclasses implement ``encode``."""
+
+    architecture: ClassVar[str] = ""
+    W_enc: torch.Tensor  # [d_in, d_sae]
+    b_enc: torch.Tensor  # [d_sae]
+    W_dec: torch.Tensor  # [d_sae, d_in]
+    b_dec: torch.Tensor  # [d_in]
+
+    def __init__(self, cfg: SAEConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+
+    @abstractmethod
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """[..., d_in] -> [..., d_sae] latent activations."""
+
+    def decode(self, latents: torch.Tensor) -> torch.Tensor:
+        """[..., d_sae] -> [..., d_in] reconstruction."""
+        return latents @ self.W_dec + self.b_dec
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+    @property
+    def device(self) -> torch.device:
+        return self.W_dec.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.W_dec.dtype
+
+    def describe(self) -> dict[str, Any]:
+        """Config as a plain dict, recorded in every eval output's provenance."""
+        return self.cfg.model_dump()
+
+    def save(self, directory: Path) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        tensors = {k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}
+        save_file(tensors, str(directory / WEIGHTS_FILE))
+        payload = {**self.cfg.model_dump(), FORMAT_KEY: 1}
+        (directory / CONFIG_FILE).write_text(json.dumps(payload, indent=2))
+        return directory
+
+    @classmethod
+    def load(cls, directory: Path, device: str | torch.device = "cpu") -> BaseSAE:
+        """Load a directory written by :meth:`save` (class taken from its config)."""
+        raw = json.loads((directory / CONFIG_FILE).read_text())
+        raw.pop(FORMAT_KEY, None)
+        cfg = SAEConfig.model_validate(raw)
+        sae_cls = cls if cls.architecture == cfg.architecture else SAE_CLASSES.get(cfg.architecture)
+        sae = sae_cls(cfg)
+        sae.load_state_dict(load_file(str(directory / WEIGHTS_FILE)))
+        return sae.to(device=device, dtype=str_to_dtype(cfg.dtype))
+
+
+class LinearSAE(BaseSAE):
+    """SAE with the usual W_enc, b_enc, W_dec, b_dec parameters."""
+
+    def __init__(self, cfg: SAEConfig) -> None:
+        super().__init__(cfg)
+        dtype = str_to_dtype(cfg.dtype)
+        self.W_enc = nn.Parameter(torch.zeros(cfg.d_in, cfg.d_sae, dtype=dtype))
+        self.b_enc = nn.Parameter(torch.zeros(cfg.d_sae, dtype=dtype))
+        self.W_dec = nn.Parameter(torch.zeros(cfg.d_sae, cfg.d_in, dtype=dtype))
+        self.b_dec = nn.Parameter(torch.zeros(cfg.d_in, dtype=dtype))
+
+    def pre_acts(self, x: torch.Tensor) -> torch.Tensor:
+        if self.cfg.apply_b_dec_to_input:
+            x = x - self.b_dec
+        return x @ self.W_enc + self.b_enc
+
+
+SAE_CLASSES: Registry[type[BaseSAE]] = Registry("SAE architecture")
+
+SAEClassT = TypeVar("SAEClassT", bound=type[BaseSAE])
+
+
+def register_sae_class(name: str):  # type: ignore[no-untyped-def]
+    """Class decorator: make an SAE architecture loadable by name."""
+
+    def wrap(cls: SAEClassT) -> SAEClassT:
+        cls.architecture = name
+        SAE_CLASSES.register(name, cls, overwrite=True)
+        return cls
+
+    return wrap
+
+
+def build_sae(cfg: SAEConfig) -> BaseSAE:
+    try:
+        sae_cls = SAE_CLASSES.get(cfg.architecture)
+    except SpecError as err:
+        raise SpecError(f"{err}. Register custom classes with register_sae_class().") from None
+    return sae_cls(cfg)

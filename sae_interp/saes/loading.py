@@ -1,0 +1,176 @@
+"""``load_sae(spec)``: every way of naming an SAE, as registered resolvers.
+
+- ``embedded`` / ``embedded:NAME`` - SAEs shipped in ``sae_interp/assets/saes``;
+- ``saelens:RELEASE/SAE_ID`` - any sae-lens pretrained release (downloads from the hub);
+- a local directory: sae_interp format (``cfg.json`` with ``sae_interp_format``) or a
+  sae-lens saved SAE;
+- ``custom:package.module:ClassName:DIR`` - a user BaseSAE subclass loaded from DIR;
+- ``identity:HOOK`` - latents = activations at HOOK (needs the model for the width).
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from transformer_lens import HookedTransformer
+
+from sae_interp.core.errors import SpecError
+from sae_interp.core.registry import Registry
+from sae_interp.saes.base import CONFIG_FILE, FORMAT_KEY, BaseSAE
+from sae_interp.saes.identity import IdentitySAE
+from sae_interp.saes.saelens_adapter import SaeLensAdapter
+from sae_interp.utils.torch_utils import resolve_device, str_to_dtype
+
+logger = logging.getLogger(__name__)
+
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets" / "saes"
+
+SaeLoader = Callable[[str, "HookedTransformer | None", torch.device], BaseSAE]
+
+
+@dataclass(frozen=True)
+class SaeResolver:
+    prefix: str | None  # spec prefix such as "saelens:"; None = matched by `matches`
+    load: SaeLoader
+    describe: str
+    matches: Callable[[str], bool] | None = None
+
+
+SAE_RESOLVERS: Registry[SaeResolver] = Registry("SAE resolver")
+
+
+def register_sae_resolver(name: str, resolver: SaeResolver) -> None:
+    SAE_RESOLVERS.register(name, resolver, overwrite=True)
+
+
+def embedded_sae_names() -> list[str]:
+    index = ASSETS_DIR / "index.json"
+    if not index.exists():
+        return []
+    return list(json.loads(index.read_text())["saes"])
+
+
+def _load_embedded(spec: str, model: HookedTransformer | None, device: torch.device) -> BaseSAE:
+    names = embedded_sae_names()
+    if not names:
+        raise SpecError(
+            "no embedded SAE ships with this version of sae_interp. Use "
+            "'identity:HOOK', a local SAE directory, or 'saelens:RELEASE/SAE_ID'."
+        )
+    name = spec.partition(":")[2] or json.loads((ASSETS_DIR / "index.json").read_text())["default"]
+    if name not in names:
+        raise SpecError(f"unknown embedded SAE {name!r}; shipped: {', '.join(names)}")
+    return BaseSAE.load(ASSETS_DIR / name, device=device)
+
+
+def _load_saelens_release(
+    spec: str, model: HookedTransformer | None, device: torch.device
+) -> BaseSAE:
+    from sae_lens import SAE
+    from sae_lens.loading.pretrained_saes_directory import get_pretrained_saes_directory
+
+    release, _, sae_id = spec.removeprefix("saelens:").partition("/")
+    if not release or not sae_id:
+        raise SpecError(f"expected 'saelens:RELEASE/SAE_ID', got {spec!r}")
+    directory = get_pretrained_saes_directory()
+    if release not in directory:
+        close = difflib.get_close_matches(release, list(directory), n=5)
+        raise SpecError(f"unknown sae-lens release {release!r}; closest: {close}")
+    known_ids = list(directory[release].saes_map)
+    if sae_id not in known_ids:
+        close = difflib.get_close_matches(sae_id, known_ids, n=5)
+        raise SpecError(f"release {release!r} has no SAE {sae_id!r}; closest: {close}")
+    return SaeLensAdapter(SAE.from_pretrained(release, sae_id, device=str(device)))
+
+
+def _is_dir(spec: str) -> bool:
+    return Path(spec).expanduser().is_dir()
+
+
+def _load_dir(spec: str, model: HookedTransformer | None, device: torch.device) -> BaseSAE:
+    directory = Path(spec).expanduser()
+    cfg_path = directory / CONFIG_FILE
+    if not cfg_path.exists():
+        raise SpecError(f"{directory} holds no {CONFIG_FILE}; not an SAE directory")
+    if FORMAT_KEY in json.loads(cfg_path.read_text()):
+        return BaseSAE.load(directory, device=device)
+    from sae_lens import SAE
+
+    return SaeLensAdapter(SAE.load_from_disk(str(directory), device=str(device)))
+
+
+def _load_custom(spec: str, model: HookedTransformer | None, device: torch.device) -> BaseSAE:
+    parts = spec.removeprefix("custom:").split(":", 2)
+    if len(parts) != 3:
+        raise SpecError(f"expected 'custom:package.module:ClassName:DIR', got {spec!r}")
+    module_name, class_name, directory = parts
+    try:
+        sae_cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as err:
+        raise SpecError(f"cannot import {module_name}:{class_name}: {err}") from None
+    if not (isinstance(sae_cls, type) and issubclass(sae_cls, BaseSAE)):
+        raise SpecError(f"{module_name}:{class_name} is not a BaseSAE subclass")
+    return sae_cls.load(Path(directory).expanduser(), device=device)
+
+
+def _load_identity(spec: str, model: HookedTransformer | None, device: torch.device) -> BaseSAE:
+    from sae_interp.models.hooks import activations_at_hook, check_hook
+
+    hook_name = spec.removeprefix("identity:")
+    if model is None:
+        raise SpecError("'identity:HOOK' needs the model to know the width at the hook")
+    check_hook(model, hook_name)
+    probe = torch.zeros(1, 2, dtype=torch.long, device=model.cfg.device)
+    d_in = int(activations_at_hook(model, probe, hook_name).shape[-1])
+    sae = IdentitySAE.for_hook(d_in, hook_name, model.cfg.model_name)
+    return sae.to(device=device, dtype=model.cfg.dtype)
+
+
+for _name, _resolver in {
+    "embedded": SaeResolver(
+        None,
+        _load_embedded,
+        "'embedded[:NAME]'",
+        matches=lambda s: s == "embedded" or s.startswith("embedded:"),
+    ),
+    "saelens": SaeResolver("saelens:", _load_saelens_release, "'saelens:RELEASE/SAE_ID'"),
+    "custom": SaeResolver("custom:", _load_custom, "'custom:pkg.module:Class:DIR'"),
+    "identity": SaeResolver("identity:", _load_identity, "'identity:HOOK'"),
+    "local_dir": SaeResolver(None, _load_dir, "a local SAE directory", matches=_is_dir),
+}.items():
+    register_sae_resolver(_name, _resolver)
+
+
+def _resolve(spec: str) -> SaeResolver:
+    for name in SAE_RESOLVERS.names():
+        resolver = SAE_RESOLVERS.get(name)
+        if resolver.prefix is not None and spec.startswith(resolver.prefix):
+            return resolver
+    for name in SAE_RESOLVERS.names():
+        resolver = SAE_RESOLVERS.get(name)
+        if resolver.matches is not None and resolver.matches(spec):
+            return resolver
+    forms = "; ".join(SAE_RESOLVERS.get(n).describe for n in SAE_RESOLVERS.names())
+    raise SpecError(f"unknown SAE spec {spec!r}. An SAE spec is one of: {forms}")
+
+
+def load_sae(
+    spec: str,
+    *,
+    model: HookedTransformer | None = None,
+    device: str | torch.device = "auto",
+    dtype: str | torch.dtype | None = None,
+) -> BaseSAE:
+    """Resolve ``spec`` to a BaseSAE on ``device`` (sae-lens SAEs come wrapped)."""
+    dev = device if isinstance(device, torch.device) else resolve_device(device)
+    sae = _resolve(spec).load(spec, model, dev)
+    if dtype is not None:
+        sae = sae.to(dtype=str_to_dtype(dtype))
+    return sae.eval()
