@@ -1,0 +1,1 @@
+"""Training the SAEs shipped with the embedded default (see ``default_saes``)."""
