@@ -151,7 +151,7 @@ class LatentCacheWriter:
                 total += int(counts[end])
                 end += 1
             pieces = []
-            for path, offs in zip(chunk_paths, chunk_offsets):
+            for path, offs in zip(chunk_paths, chunk_offsets, strict=True):
                 lo, hi = int(offs[start]), int(offs[end])
                 if hi > lo:
                     with safe_open(str(path), framework="pt") as handle:

@@ -240,16 +240,13 @@ class RecordSampler:
         )
 
     def _dense_rows(self, entries: SparseEntries, windows: np.ndarray) -> dict[int, torch.Tensor]:
-        seqs = sorted({self.grid.span(int(w))[0] for w in windows})
-        rows = {s: torch.zeros(self.cache.ctx_len) for s in seqs}
-        wanted = torch.isin(entries.seq, torch.tensor(seqs, dtype=entries.seq.dtype))
-        for s, p, v in zip(
-            entries.seq[wanted].tolist(),
-            entries.pos[wanted].tolist(),
-            entries.value[wanted].tolist(),
-        ):
-            rows[s][p] = v
-        return rows
+        """Dense activation rows of the sequences the chosen windows lie in."""
+        seqs = torch.tensor(sorted({self.grid.span(int(w))[0] for w in windows}), dtype=torch.int32)
+        rows = torch.zeros(len(seqs), self.cache.ctx_len)
+        wanted = torch.isin(entries.seq, seqs)
+        row_index = torch.searchsorted(seqs, entries.seq[wanted])
+        rows[row_index, entries.pos[wanted].long()] = entries.value[wanted]
+        return {int(s): rows[i] for i, s in enumerate(seqs)}
 
     def _window(
         self, window: int, dense: dict[int, torch.Tensor], kind: WindowKind, qbin: int | None

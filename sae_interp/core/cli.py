@@ -55,8 +55,10 @@ def _scalar_parser(annotation: Any, optional: bool) -> Any:
     return parse
 
 
-def _list_parser(item: Any) -> Any:
-    def parse(text: str) -> list[Any]:
+def _list_parser(item: Any, optional: bool) -> Any:
+    def parse(text: str) -> list[Any] | None:
+        if optional and text.lower() in _NONE_WORDS:
+            return None
         return [item(part.strip()) for part in text.split(",") if part.strip()]
 
     return parse
@@ -76,7 +78,7 @@ def _add_field(parser: argparse.ArgumentParser, dest: str, info: FieldInfo) -> N
         parser.add_argument(flag, action=argparse.BooleanOptionalAction, **kwargs)
     elif origin is list:
         (item,) = typing.get_args(annotation) or (str,)
-        parser.add_argument(flag, type=_list_parser(item), metavar="A,B,...", **kwargs)
+        parser.add_argument(flag, type=_list_parser(item, optional), metavar="A,B,...", **kwargs)
     elif origin is Literal:
         parser.add_argument(flag, choices=list(typing.get_args(annotation)), **kwargs)
     else:

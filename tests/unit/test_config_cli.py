@@ -1,0 +1,133 @@
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import Field, ValidationError
+
+from sae_interp.activations import SamplingConfig
+from sae_interp.core import BaseEvalConfig, json_schema
+from sae_interp.core.cli import build_parser, eval_main, parse_config
+from sae_interp.evals.core import CoreEvalConfig, CoreEvalOutput
+from sae_interp.evals.core.main import DEFINITION
+from sae_interp.testing import TINY_MODEL_SPEC
+
+
+class NestedConfig(BaseEvalConfig):
+    sampling: SamplingConfig = Field(default_factory=SamplingConfig)
+    latents: list[int] | None = Field(default=None, description="Latent ids.")
+
+
+def test_unknown_keys_rejected_and_frozen() -> None:
+    with pytest.raises(ValidationError, match="extra"):
+        CoreEvalConfig(n_tokenz=5)  # type: ignore[call-arg]
+    cfg = CoreEvalConfig()
+    with pytest.raises(ValidationError):
+        cfg.n_tokens = 5  # type: ignore[misc]
+    with pytest.raises(ValidationError):
+        CoreEvalConfig(dtype="float8")
+    with pytest.raises(ValidationError):
+        CoreEvalConfig(saes=[])
+
+
+def test_cli_flags_cover_every_field_with_help() -> None:
+    parser = build_parser(CoreEvalConfig)
+    text = parser.format_help()
+    for name, info in CoreEvalConfig.model_fields.items():
+        assert "--" + name.replace("_", "-") in text
+        assert info.description and info.description.split()[0] in text
+
+
+def test_parse_argv_into_config(tmp_path: Path) -> None:
+    argv = [
+        "--saes",
+        "a,b",
+        "--n-tokens",
+        "99",
+        "--no-save-latent-stats",
+        "--force",
+        "--output-dir",
+        str(tmp_path),
+    ]
+    cfg, level = parse_config(CoreEvalConfig, argv)
+    assert isinstance(cfg, CoreEvalConfig)
+    assert cfg.saes == ["a", "b"] and cfg.n_tokens == 99 and cfg.force and not cfg.save_latent_stats
+    assert cfg.output_dir == tmp_path and cfg.ctx_len == 128 and level == "INFO"
+
+
+def test_config_file_with_flag_override(tmp_path: Path) -> None:
+    path = tmp_path / "cfg.json"
+    path.write_text(json.dumps({"n_tokens": 7, "ctx_len": 32}))
+    cfg, _ = parse_config(CoreEvalConfig, ["--config", str(path), "--ctx-len", "16"])
+    assert cfg.n_tokens == 7 and cfg.ctx_len == 16
+
+
+def test_nested_and_optional_fields() -> None:
+    cfg, _ = parse_config(NestedConfig, ["--sampling-window-len", "8", "--latents", "1,5"])
+    assert isinstance(cfg, NestedConfig)
+    assert cfg.sampling.window_len == 8 and cfg.sampling.n_train == 40 and cfg.latents == [1, 5]
+    cfg2, _ = parse_config(NestedConfig, ["--latents", "none"])
+    assert cfg2.latents is None  # type: ignore[attr-defined]
+
+
+def test_bad_values_exit_with_message(capsys: pytest.CaptureFixture[str]) -> None:
+    assert eval_main(DEFINITION, ["--n-tokens", "-3"]) == 2
+    assert "n_tokens" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse_config(CoreEvalConfig, ["--no-such-flag"])
+
+
+def test_json_schema_is_generated() -> None:
+    schema = json.loads(json_schema(CoreEvalOutput))
+    assert "provenance" in schema["properties"]
+    assert "CoreMetrics" in schema["$defs"]
+
+
+def _argv(tmp_path: Path, corpus: Path, *extra: str) -> list[str]:
+    return [
+        "--model",
+        TINY_MODEL_SPEC,
+        "--saes",
+        "identity:blocks.0.hook_resid_post",
+        "--corpus",
+        str(corpus),
+        "--n-tokens",
+        "256",
+        "--n-ce-tokens",
+        "64",
+        "--ctx-len",
+        "32",
+        "--device",
+        "cpu",
+        "--output-dir",
+        str(tmp_path / "out"),
+        *extra,
+    ]
+
+
+def test_cli_runs_writes_json_and_skips_existing(tmp_path: Path, corpus_file: Path, capsys) -> None:
+    assert eval_main(DEFINITION, _argv(tmp_path, corpus_file)) == 0
+    out = capsys.readouterr().out
+    assert "reconstruction.explained_variance" in out and "identity:blocks.0.hook_resid_post" in out
+    result = tmp_path / "out" / "core" / "tiny-random__identity_blocks.0.hook_resid_post.json"
+    first = CoreEvalOutput.model_validate_json(result.read_text())
+    assert (
+        first.provenance.model_name == "tiny-random"
+        and first.provenance.hook_name == "blocks.0.hook_resid_post"
+    )
+    assert first.eval_config.n_tokens == 256
+    assert eval_main(DEFINITION, _argv(tmp_path, corpus_file)) == 0
+    assert (
+        CoreEvalOutput.model_validate_json(result.read_text()).eval_id == first.eval_id
+    )  # skipped
+    assert eval_main(DEFINITION, _argv(tmp_path, corpus_file, "--force")) == 0
+    assert CoreEvalOutput.model_validate_json(result.read_text()).eval_id != first.eval_id
+
+
+def test_cli_reports_bad_specs(tmp_path: Path, corpus_file: Path, caplog) -> None:
+    argv = _argv(tmp_path, corpus_file)
+    argv[argv.index("identity:blocks.0.hook_resid_post")] = "identity:blocks.9.hook_resid_post"
+    assert eval_main(DEFINITION, argv) == 2
+    assert "does not exist" in caplog.text
+    argv = _argv(tmp_path, corpus_file, "--ctx-len", "65")
+    assert eval_main(DEFINITION, argv) == 2
+    assert "exceeds the context" in caplog.text

@@ -1,0 +1,57 @@
+import pytest
+import torch
+
+from sae_interp.core.errors import SpecError
+from sae_interp.models import activations_at_hook, hook_layer, hooks_attached, load_model
+from sae_interp.models.hf_local import tl_name_from_dir
+from sae_interp.models.hooks import stop_layer
+from sae_interp.testing import TINY_MODEL_SPEC
+
+
+def test_unknown_model_spec_lists_forms() -> None:
+    with pytest.raises(SpecError, match="unknown model spec 'not/a-model'.*embedded"):
+        load_model("not/a-model", device="cpu")
+
+
+def test_registered_resolver_is_used() -> None:
+    model = load_model(TINY_MODEL_SPEC, device="cpu")
+    assert model.cfg.n_layers == 2 and model.tokenizer is not None
+
+
+def test_local_dir_without_config_is_rejected(tmp_path) -> None:
+    with pytest.raises(SpecError, match="no config.json"):
+        load_model(str(tmp_path), device="cpu")
+
+
+def test_tl_name_from_dir(tmp_path) -> None:
+    (tmp_path / "config.json").write_text('{"_name_or_path": "gpt2"}')
+    assert tl_name_from_dir(tmp_path) == "gpt2"
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(SpecError, match="#<transformer-lens model name>"):
+        tl_name_from_dir(tmp_path)
+
+
+def test_hook_layers() -> None:
+    assert hook_layer("blocks.11.hook_resid_post") == 11
+    assert hook_layer("hook_embed") is None
+
+
+def test_activations_at_hook_match_full_cache(tiny_model) -> None:
+    tokens = torch.randint(4, tiny_model.cfg.d_vocab, (2, 10))
+    _, cache = tiny_model.run_with_cache(tokens)
+    for hook in ("blocks.0.hook_resid_post", "blocks.1.hook_mlp_out", "hook_embed"):
+        assert torch.allclose(activations_at_hook(tiny_model, tokens, hook), cache[hook])
+    assert stop_layer(tiny_model, "blocks.0.hook_resid_post") == 1
+
+
+def test_hooks_are_removed_even_on_error(tiny_model) -> None:
+    def boom(act, hook):  # type: ignore[no-untyped-def]
+        raise RuntimeError("boom")
+
+    with (
+        pytest.raises(RuntimeError),
+        hooks_attached(tiny_model, [("blocks.0.hook_resid_post", boom)]),
+    ):
+        tiny_model(torch.tensor([[1, 4, 5]]))
+    assert not tiny_model.hook_dict["blocks.0.hook_resid_post"].fwd_hooks
+    tiny_model(torch.tensor([[1, 4, 5]]))  # runs clean afterwards
