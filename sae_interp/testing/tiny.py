@@ -17,10 +17,7 @@ from sae_interp.saes.base import BaseSAE, SAEConfig, build_sae
 
 TINY_MODEL_SPEC = "tiny-random"
 SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>"]
-TINY_WORDS = (
-    "the a cat dog bird sat ran flew on under over mat tree sky red blue green one two "
-    "three and but then quickly slowly . , ( ) 1 2 3 4 5 6 7 8 9 0"
-).split()
+TINY_WORDS = ["the", "a", "cat", "dog", "bird", "sat", "ran", "flew", "on", "under", "over", "mat", "tree", "sky", "red", "blue", "green", "one", "two", "three", "and", "but", "then", "quickly", "slowly", ".", ",", "(", ")", "1", "2", "3", "4", "5", "6", "7", "8", "9", "0"]
 
 
 _TOKENIZER_DIR: Path | None = None

@@ -4,10 +4,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from sae_interp.data import load_corpus
 from sae_interp.evals.core import CoreEvalConfig, run_eval
 from sae_interp.evals.core.metrics import ReconstructionAccumulator, ce_loss_recovered
 from sae_interp.saes import IdentitySAE, ReLUSAE, SAEConfig
-from sae_interp.data import load_corpus
 from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae, make_tiny_tokenizer
 
 

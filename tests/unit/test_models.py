@@ -9,7 +9,7 @@ from sae_interp.testing import TINY_MODEL_SPEC
 
 
 def test_unknown_model_spec_lists_forms() -> None:
-    with pytest.raises(SpecError, match="unknown model spec 'not/a-model'.*embedded"):
+    with pytest.raises(SpecError, match=r"unknown model spec 'not/a-model'.*embedded"):
         load_model("not/a-model", device="cpu")
 
 
@@ -19,7 +19,7 @@ def test_registered_resolver_is_used() -> None:
 
 
 def test_local_dir_without_config_is_rejected(tmp_path) -> None:
-    with pytest.raises(SpecError, match="no config.json"):
+    with pytest.raises(SpecError, match=r"no config\.json"):
         load_model(str(tmp_path), device="cpu")
 
 

@@ -218,7 +218,7 @@ def test_sae_must_fit_model(tiny_model) -> None:
     check_sae_fits(tiny_model, IdentitySAE.for_hook(16, "blocks.1.hook_resid_post"), ctx_len=64)
     with pytest.raises(CompatibilityError, match="d_in=8 but activations"):
         check_sae_fits(tiny_model, IdentitySAE.for_hook(8, "blocks.1.hook_resid_post"))
-    with pytest.raises(CompatibilityError, match="does not exist.*Did you mean"):
+    with pytest.raises(CompatibilityError, match=r"does not exist.*Did you mean"):
         check_sae_fits(tiny_model, IdentitySAE.for_hook(16, "blocks.1.hook_resid_pots"))
     with pytest.raises(CompatibilityError, match="exceeds the context"):
         check_sae_fits(tiny_model, IdentitySAE.for_hook(16, "blocks.1.hook_resid_post"), ctx_len=65)
