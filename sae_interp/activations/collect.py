@@ -100,7 +100,9 @@ def build_latent_cache(
     ):
         entries = SparseEntries.from_dense(batch.latents_BLF, batch.mask_BL, batch.seq_offset)
         writer.add(entries, seq_end=batch.seq_offset + batch.latents_BLF.shape[0])
-    special = special_token_ids(model.tokenizer)
+    tokenizer = model.tokenizer
+    assert tokenizer is not None, "collection needs a model with a tokenizer"
+    special = special_token_ids(tokenizer)
     full_meta = {
         **(meta or {}),
         "hook_name": sae.cfg.hook_name,
@@ -109,6 +111,6 @@ def build_latent_cache(
         "ctx_len": int(tokens_NL.shape[1]),
         "latent_ids": list(latent_ids) if latent_ids is not None else None,
         "special_token_ids": special,
-        "bos_prepended": bool(model.tokenizer.bos_token_id is not None),
+        "bos_prepended": bool(tokenizer.bos_token_id is not None),
     }
     return writer.finalize(tokens_NL, valid_token_mask(tokens_NL, special), full_meta)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -205,7 +206,7 @@ class RecordSampler:
         ranked_max = maxima[ranked].numpy() if len(ranked) else np.zeros(0, dtype=np.float32)
         local = self.cache.local_index(latent)
         freq = float(self.cache.stats.frequency[local])
-        base = {
+        base: dict[str, Any] = {
             "latent": latent,
             "n_activating_windows": len(ranked),
             "max_activation": latent_max,

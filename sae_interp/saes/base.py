@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -122,7 +123,7 @@ SAE_CLASSES: Registry[type[BaseSAE]] = Registry("SAE architecture")
 SAEClassT = TypeVar("SAEClassT", bound=type[BaseSAE])
 
 
-def register_sae_class(name: str):  # type: ignore[no-untyped-def]
+def register_sae_class(name: str) -> Callable[[SAEClassT], SAEClassT]:
     """Class decorator: make an SAE architecture loadable by name."""
 
     def wrap(cls: SAEClassT) -> SAEClassT:

@@ -37,20 +37,20 @@ class SaeLensAdapter(BaseSAE):
         super().__init__(cfg)
         self.inner = inner
 
-    @property  # type: ignore[override]
-    def W_enc(self) -> torch.Tensor:
+    @property
+    def W_enc(self) -> torch.Tensor:  # type: ignore[override]
         return self.inner.W_enc
 
-    @property  # type: ignore[override]
-    def W_dec(self) -> torch.Tensor:
+    @property
+    def W_dec(self) -> torch.Tensor:  # type: ignore[override]
         return self.inner.W_dec
 
-    @property  # type: ignore[override]
-    def b_dec(self) -> torch.Tensor:
+    @property
+    def b_dec(self) -> torch.Tensor:  # type: ignore[override]
         return self.inner.b_dec
 
-    @property  # type: ignore[override]
-    def b_enc(self) -> torch.Tensor:
+    @property
+    def b_enc(self) -> torch.Tensor:  # type: ignore[override]
         bias = getattr(self.inner, "b_enc", None)
         if bias is None:
             bias = getattr(self.inner, "b_gate", None)

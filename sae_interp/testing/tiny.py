@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import torch
 from transformer_lens import HookedTransformer, HookedTransformerConfig
@@ -17,7 +18,47 @@ from sae_interp.saes.base import BaseSAE, SAEConfig, build_sae
 
 TINY_MODEL_SPEC = "tiny-random"
 SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>"]
-TINY_WORDS = ["the", "a", "cat", "dog", "bird", "sat", "ran", "flew", "on", "under", "over", "mat", "tree", "sky", "red", "blue", "green", "one", "two", "three", "and", "but", "then", "quickly", "slowly", ".", ",", "(", ")", "1", "2", "3", "4", "5", "6", "7", "8", "9", "0"]
+TINY_WORDS = [
+    "the",
+    "a",
+    "cat",
+    "dog",
+    "bird",
+    "sat",
+    "ran",
+    "flew",
+    "on",
+    "under",
+    "over",
+    "mat",
+    "tree",
+    "sky",
+    "red",
+    "blue",
+    "green",
+    "one",
+    "two",
+    "three",
+    "and",
+    "but",
+    "then",
+    "quickly",
+    "slowly",
+    ".",
+    ",",
+    "(",
+    ")",
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
+    "6",
+    "7",
+    "8",
+    "9",
+    "0",
+]
 
 
 _TOKENIZER_DIR: Path | None = None
@@ -46,7 +87,7 @@ def _tokenizer_dir() -> Path:
     return _TOKENIZER_DIR
 
 
-def make_tiny_tokenizer():  # type: ignore[no-untyped-def]
+def make_tiny_tokenizer() -> Any:
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(str(_tokenizer_dir()), local_files_only=True)
