@@ -1,1 +1,20 @@
-"""One subpackage per eval; each exports ``run_eval`` and its ``EvalConfig``."""
+"""One subpackage per eval; each exports ``run_eval`` and its ``EvalConfig`` and registers
+its :class:`~sae_interp.core.runner.EvalDefinition` in ``EVALS`` when imported."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from sae_interp.core.runner import EVALS, EvalDefinition
+
+# name -> module that registers it (imported on demand, so `import sae_interp` stays light)
+EVAL_MODULES: dict[str, str] = {
+    "core": "sae_interp.evals.core.main",
+}
+
+
+def get_eval(name: str) -> EvalDefinition[Any]:
+    if name in EVAL_MODULES:
+        importlib.import_module(EVAL_MODULES[name])
+    return EVALS.get(name)

@@ -131,3 +131,13 @@ def test_cli_reports_bad_specs(tmp_path: Path, corpus_file: Path, caplog) -> Non
     argv = _argv(tmp_path, corpus_file, "--ctx-len", "65")
     assert eval_main(DEFINITION, argv) == 2
     assert "exceeds the context" in caplog.text
+
+
+def test_top_level_cli_dispatches(tmp_path: Path, corpus_file: Path, capsys) -> None:
+    from sae_interp.cli import main
+
+    assert main([]) == 2
+    assert main(["no-such-eval"]) == 2
+    assert "unknown eval" in capsys.readouterr().err
+    assert main(["core", *_argv(tmp_path, corpus_file)]) == 0
+    assert "explained_variance" in capsys.readouterr().out
