@@ -1,0 +1,62 @@
+"""Typed requests and responses shared by every LLM backend."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class LLMRequest(BaseModel):
+    """One chat completion. Everything that changes the answer is a field, so the request
+    itself is the response-cache key."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    messages: tuple[ChatMessage, ...]
+    max_tokens: int = Field(default=256, gt=0)
+    temperature: float = Field(default=0.0, ge=0)
+    top_logprobs: int = Field(
+        default=0, ge=0, le=20, description="Alternatives per generated token (0 = no log-probs)."
+    )
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+
+    @classmethod
+    def chat(cls, system: str | None, user: str, **kwargs: object) -> LLMRequest:
+        messages = [ChatMessage(role="system", content=system)] if system else []
+        messages.append(ChatMessage(role="user", content=user))
+        return cls(messages=tuple(messages), **kwargs)  # type: ignore[arg-type]
+
+
+class TokenLogprob(BaseModel):
+    token: str
+    logprob: float
+    top: dict[str, float] = Field(default_factory=dict, description="Alternatives -> log-prob.")
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+        )
+
+
+class LLMResponse(BaseModel):
+    text: str
+    logprobs: list[TokenLogprob] | None = None
+    usage: Usage = Field(default_factory=Usage)
+    model: str = ""
+    finish_reason: str | None = None
+    cached: bool = False
