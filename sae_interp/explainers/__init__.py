@@ -1,0 +1,1 @@
+"""Explainers turn a latent's train windows into a natural-language explanation."""

@@ -1,0 +1,1 @@
+"""Scorers and the pure metric functions they report."""

@@ -1,0 +1,74 @@
+from pathlib import Path
+
+from sae_interp.activations.records import LatentRecord, RecordStatus, Window
+from sae_interp.explainers.base import Explanation, ExplanationStore
+from sae_interp.explainers.one_shot import OneShotSettings, build_request, explain
+from sae_interp.llm import LLMError, LLMService, ScriptedBackend
+
+
+def _record(latent: int, tokenizer, windows: list[tuple[str, list[float]]]) -> LatentRecord:
+    train = []
+    for i, (text, acts) in enumerate(windows):
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        assert len(ids) == len(acts)
+        train.append(Window(seq=i, start=1, end=1 + len(ids), tokens=ids, activations=acts))
+    status = RecordStatus.ok if train else RecordStatus.too_rare
+    return LatentRecord(
+        latent=latent,
+        status=status,
+        n_activating_windows=len(train),
+        max_activation=4.0,
+        firing_frequency=0.1,
+        train=train,
+    )
+
+
+def test_request_layout(tokenizer) -> None:
+    record = _record(
+        3, tokenizer, [("the cat sat", [0.0, 4.0, 0.0]), ("a red cat", [0.0, 1.0, 2.0])]
+    )
+    request = build_request(record, tokenizer, OneShotSettings(show_activations=True))
+    roles = [m.role for m in request.messages]
+    assert roles == ["system", "user", "assistant", "user", "assistant", "user"]
+    # the tiny word-level tokenizer decodes tokens without spaces
+    assert request.messages[-1].content == (
+        'Tokens where the latent peaks, with counts: "cat" (2)\n'
+        "\n"
+        "Example 1: the<<cat>>sat\n"
+        'Activations (0-10): "cat" 10\n'
+        "Example 2: a<<redcat>>\n"
+        'Activations (0-10): "red" 3, "cat" 5'
+    )
+
+
+def test_explain_parses_records_failures_and_skips(tokenizer, tmp_path: Path) -> None:
+    good = _record(1, tokenizer, [("the cat", [0.0, 2.0])])
+    unparsable = _record(2, tokenizer, [("the dog", [0.0, 2.0])])
+    broken = _record(4, tokenizer, [("one two", [1.0, 0.0])])
+    rare = _record(5, tokenizer, [])
+
+    def script(request):  # type: ignore[no-untyped-def]
+        last = request.messages[-1].content
+        if "cat" in last:
+            return "cats\n[EXPLANATION]: the word cat"
+        if "dog" in last:
+            return "I am not sure."
+        return LLMError("400 bad request")
+
+    service = LLMService(ScriptedBackend(script))
+    out = explain(
+        [good, unparsable, broken, rare], tokenizer, service, OneShotSettings(), progress=False
+    )
+    assert [e.text for e in out] == ["the word cat", None, None, None]
+    assert out[1].raw == "I am not sure." and "EXPLANATION" in (out[1].error or "")
+    assert "400" in (out[2].error or "") and "too_rare" in (out[3].error or "")
+    assert len(service.backend.calls) == 3  # type: ignore[attr-defined]
+
+    store = ExplanationStore(tmp_path / "e.jsonl")
+    for item in out:
+        store.put(item)
+    reloaded = ExplanationStore(tmp_path / "e.jsonl")
+    assert len(reloaded) == 4 and reloaded.get(1) == Explanation(
+        latent=1, text="the word cat", raw=out[0].raw
+    )
+    assert not reloaded.get(2).ok  # type: ignore[union-attr]
