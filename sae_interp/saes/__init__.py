@@ -15,6 +15,7 @@ from sae_interp.saes.identity import IdentitySAE
 from sae_interp.saes.jumprelu import JumpReLUSAE
 from sae_interp.saes.loading import SaeResolver, load_sae, register_sae_resolver
 from sae_interp.saes.pca import PCASAE
+from sae_interp.saes.random_control import random_like
 from sae_interp.saes.relu import ReLUSAE
 from sae_interp.saes.saelens_adapter import SaeLensAdapter, as_sae
 from sae_interp.saes.topk import TopKSAE
@@ -38,6 +39,7 @@ __all__ = [
     "build_sae",
     "check_sae_fits",
     "load_sae",
+    "random_like",
     "register_sae_class",
     "register_sae_resolver",
 ]

@@ -5,7 +5,8 @@
 - a local directory: sae_interp format (``cfg.json`` with ``sae_interp_format``) or a
   sae-lens saved SAE;
 - ``custom:package.module:ClassName:DIR`` - a user BaseSAE subclass loaded from DIR;
-- ``identity:HOOK`` - latents = activations at HOOK (needs the model for the width).
+- ``identity:HOOK`` - latents = activations at HOOK (needs the model for the width);
+- ``random:SPEC[@SEED]`` - the random-SAE control of SPEC (same class and shape).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sae_interp.core.errors import SpecError
 from sae_interp.core.registry import Registry
 from sae_interp.saes.base import CONFIG_FILE, FORMAT_KEY, BaseSAE
 from sae_interp.saes.identity import IdentitySAE
+from sae_interp.saes.random_control import random_like
 from sae_interp.saes.saelens_adapter import SaeLensAdapter
 from sae_interp.utils.torch_utils import resolve_device, str_to_dtype
 
@@ -133,6 +135,13 @@ def _load_identity(spec: str, model: HookedTransformer | None, device: torch.dev
     return sae.to(device=device, dtype=model.cfg.dtype)
 
 
+def _load_random(spec: str, model: HookedTransformer | None, device: torch.device) -> BaseSAE:
+    inner, _, seed = spec.removeprefix("random:").rpartition("@")
+    if not inner or not seed.isdigit():
+        inner, seed = spec.removeprefix("random:"), "0"
+    return random_like(_resolve(inner).load(inner, model, device), int(seed))
+
+
 for _name, _resolver in {
     "embedded": SaeResolver(
         None,
@@ -143,6 +152,7 @@ for _name, _resolver in {
     "saelens": SaeResolver("saelens:", _load_saelens_release, "'saelens:RELEASE/SAE_ID'"),
     "custom": SaeResolver("custom:", _load_custom, "'custom:pkg.module:Class:DIR'"),
     "identity": SaeResolver("identity:", _load_identity, "'identity:HOOK'"),
+    "random": SaeResolver("random:", _load_random, "'random:SPEC[@SEED]'"),
     "local_dir": SaeResolver(None, _load_dir, "a local SAE directory", matches=_is_dir),
 }.items():
     register_sae_resolver(_name, _resolver)

@@ -222,3 +222,29 @@ def test_sae_must_fit_model(tiny_model) -> None:
         check_sae_fits(tiny_model, IdentitySAE.for_hook(16, "blocks.1.hook_resid_pots"))
     with pytest.raises(CompatibilityError, match="exceeds the context"):
         check_sae_fits(tiny_model, IdentitySAE.for_hook(16, "blocks.1.hook_resid_post"), ctx_len=65)
+
+
+def test_random_control_same_shape_new_directions(tmp_path: Path) -> None:
+    from sae_interp.saes import random_like
+    from sae_interp.testing import make_tiny_sae
+
+    sae = make_tiny_sae(d_sae=48, k=4)
+    with torch.no_grad():
+        sae.W_dec.mul_(torch.linspace(0.5, 2.0, 48)[:, None])
+    original = sae.W_dec.detach().clone()
+    control = random_like(sae, seed=1)
+    assert type(control) is TopKSAE and control.W_dec.shape == sae.W_dec.shape
+    assert torch.allclose(control.W_dec.norm(dim=-1), sae.W_dec.norm(dim=-1), atol=1e-5)
+    cos = torch.nn.functional.cosine_similarity(control.W_dec, sae.W_dec, dim=-1)
+    assert cos.abs().max() < 0.9  # no direction survives
+    assert torch.allclose((control.W_dec @ control.W_enc).diagonal(), torch.ones(48), atol=1e-5)
+    assert torch.equal(control.b_enc, sae.b_enc) and control.cfg.k == 4
+    assert control.cfg.extra["random_control_seed"] == 1
+    assert torch.equal(random_like(sae, seed=1).W_dec, control.W_dec)
+    assert not torch.equal(random_like(sae, seed=2).W_dec, control.W_dec)
+    x = torch.randn(5, 16)
+    assert ((control.encode(x) != 0).sum(-1) <= 4).all()  # same sparsity rule
+    assert torch.equal(sae.W_dec, original)  # the original is untouched
+    sae.save(tmp_path / "s")
+    loaded = load_sae(f"random:{tmp_path / 's'}@1", device="cpu")
+    assert torch.allclose(loaded.W_dec, control.W_dec)
