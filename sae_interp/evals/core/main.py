@@ -26,6 +26,7 @@ from sae_interp.models.hooks import hooks_attached
 logger = logging.getLogger(__name__)
 
 
+@torch.inference_mode()
 def _reconstruction(
     ctx: EvalContext[CoreEvalConfig], tokens: torch.Tensor
 ) -> ReconstructionAccumulator:
