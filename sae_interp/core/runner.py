@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -40,6 +41,7 @@ class EvalContext(Generic[ConfigT]):
     sae_spec: str
     device: torch.device
     work_dir: Path  # per-SAE artifacts (records, checkpoints)
+    resources: Any = None  # what the eval's ``resources`` context manager yielded
 
 
 @dataclass
@@ -56,6 +58,9 @@ class EvalDefinition(Generic[ConfigT]):
     output_cls: type[BaseEvalOutput[Any, Any, Any]]
     run: Callable[[EvalContext[ConfigT]], EvalResult]
     table_columns: tuple[str, ...] = ()  # flat metric names shown in the results table
+    # Opened once per run, before the first SAE that needs running, and closed at the end
+    # (e.g. an LLM service with a local server); shared by all SAEs.
+    resources: Callable[[ConfigT], AbstractContextManager[Any]] | None = None
 
 
 EVALS: Registry[EvalDefinition[Any]] = Registry("eval")
@@ -86,53 +91,83 @@ def run_per_sae(
     """
     device = resolve_device(config.device)
     outputs: list[BaseEvalOutput[Any, Any, Any]] = []
-    for spec in config.saes:
-        path = result_path(config, definition.eval_type_id, spec)
-        if path.exists() and not config.force:
-            logger.info(
-                "%s: result exists for %s, skipping (use --force)", definition.eval_type_id, spec
+    with ExitStack() as stack:
+        resources: list[Any] = []
+        for spec in config.saes:
+            path = result_path(config, definition.eval_type_id, spec)
+            if path.exists() and not config.force:
+                logger.info(
+                    "%s: result exists for %s, skipping (use --force)",
+                    definition.eval_type_id,
+                    spec,
+                )
+                outputs.append(definition.output_cls.load(path))
+                continue
+            if model is None:
+                model = load_model(config.model, device=device, dtype=config.dtype)
+            if definition.resources is not None and not resources:
+                resources.append(stack.enter_context(definition.resources(config)))
+            outputs.append(
+                _run_one(
+                    definition,
+                    config,
+                    model,
+                    spec,
+                    saes,
+                    device,
+                    path,
+                    resources[0] if resources else None,
+                )
             )
-            outputs.append(definition.output_cls.load(path))
-            continue
-        if model is None:
-            model = load_model(config.model, device=device, dtype=config.dtype)
-        if saes is not None and spec in saes:
-            sae = as_sae(saes[spec]).to(device=device, dtype=str_to_dtype(config.dtype))
-        else:
-            sae = load_sae(spec, model=model, device=device, dtype=config.dtype)
-        check_sae_fits(model, sae, config.ctx_len)
-        seed_everything(config.seed)
-        started = utc_now()
-        logger.info("%s: running on %s", definition.eval_type_id, spec)
-        ctx = EvalContext(
-            config, model, sae, spec, device, work_dir(config, definition.eval_type_id, spec)
-        )
-        result = definition.run(ctx)
-        output = definition.output_cls(
-            eval_type_id=definition.eval_type_id,
-            provenance=Provenance(
-                sae_interp_version=sae_interp.__version__,
-                torch_version=torch.__version__,
-                transformer_lens_version=getattr(transformer_lens, "__version__", "unknown"),
-                model_spec=config.model,
-                model_name=model.cfg.model_name,
-                sae_spec=spec,
-                sae_cfg=sae.describe(),
-                hook_name=sae.cfg.hook_name,
-                eval_type_id=definition.eval_type_id,
-                seed=config.seed,
-                device=str(device),
-                started_at=started,
-                finished_at=utc_now(),
-            ),
-            eval_config=config,
-            eval_result_metrics=result.metrics,
-            eval_result_details=result.details,
-            eval_result_unstructured=result.unstructured,
-        )
-        output.save(path)
-        logger.info("%s: wrote %s", definition.eval_type_id, path)
-        outputs.append(output)
-        del sae, ctx
-        free_memory()
     return outputs
+
+
+def _run_one(
+    definition: EvalDefinition[ConfigT],
+    config: ConfigT,
+    model: HookedTransformer,
+    spec: str,
+    saes: Mapping[str, object] | None,
+    device: torch.device,
+    path: Path,
+    resources: Any,
+) -> BaseEvalOutput[Any, Any, Any]:
+    if saes is not None and spec in saes:
+        sae = as_sae(saes[spec]).to(device=device, dtype=str_to_dtype(config.dtype))
+    else:
+        sae = load_sae(spec, model=model, device=device, dtype=config.dtype)
+    check_sae_fits(model, sae, config.ctx_len)
+    seed_everything(config.seed)
+    started = utc_now()
+    logger.info("%s: running on %s", definition.eval_type_id, spec)
+    ctx = EvalContext(
+        config, model, sae, spec, device, work_dir(config, definition.eval_type_id, spec), resources
+    )
+    result = definition.run(ctx)
+    output = definition.output_cls(
+        eval_type_id=definition.eval_type_id,
+        provenance=Provenance(
+            sae_interp_version=sae_interp.__version__,
+            torch_version=torch.__version__,
+            transformer_lens_version=getattr(transformer_lens, "__version__", "unknown"),
+            model_spec=config.model,
+            model_name=model.cfg.model_name,
+            sae_spec=spec,
+            sae_cfg=sae.describe(),
+            hook_name=sae.cfg.hook_name,
+            eval_type_id=definition.eval_type_id,
+            seed=config.seed,
+            device=str(device),
+            started_at=started,
+            finished_at=utc_now(),
+        ),
+        eval_config=config,
+        eval_result_metrics=result.metrics,
+        eval_result_details=result.details,
+        eval_result_unstructured=result.unstructured,
+    )
+    output.save(path)
+    logger.info("%s: wrote %s", definition.eval_type_id, path)
+    del sae, ctx
+    free_memory()
+    return output

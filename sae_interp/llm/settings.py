@@ -1,0 +1,94 @@
+"""LLM settings shared by every eval that calls an LLM, and the backend registry.
+
+In an eval config this is the nested ``llm`` field, so the flags are ``--llm-base-url``,
+``--llm-model``, ``--llm-concurrency``, ... The key itself is never a setting: only the
+name of the environment variable holding it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from pydantic import Field
+
+from sae_interp.core.config import FrozenModel
+from sae_interp.core.paths import cache_dir, slugify
+from sae_interp.core.registry import Registry
+from sae_interp.llm.backend import LLMBackend
+from sae_interp.llm.cache import ResponseCache
+from sae_interp.llm.service import LLMService
+
+
+class LLMSettings(FrozenModel):
+    backend: str = Field(
+        default="auto",
+        description="'local' (offline llama.cpp default), 'openai' (any OpenAI-compatible "
+        "endpoint) or 'auto' (openai when a model or base URL is given, else local).",
+    )
+    base_url: str | None = Field(default=None, description="Endpoint, e.g. http://host:8000/v1.")
+    model: str | None = Field(default=None, description="Model name at the endpoint.")
+    api_key_env: str = Field(
+        default="OPENAI_API_KEY", description="Environment variable that holds the API key."
+    )
+    concurrency: int = Field(default=4, gt=0, description="Requests in flight at once.")
+    max_retries: int = Field(default=5, ge=0, description="Retries on 429/5xx/timeouts.")
+    timeout_s: float = Field(default=300.0, gt=0, description="Per-request timeout (seconds).")
+    cache: bool = Field(default=True, description="Reuse answers to identical requests.")
+
+    def resolved_backend(self) -> str:
+        if self.backend != "auto":
+            return self.backend
+        return "openai" if (self.model or self.base_url) else "local"
+
+
+BackendFactory = Callable[[LLMSettings, contextlib.ExitStack], LLMBackend]
+LLM_BACKENDS: Registry[BackendFactory] = Registry("LLM backend")
+
+
+def _openai(settings: LLMSettings, stack: contextlib.ExitStack) -> LLMBackend:
+    from sae_interp.llm.openai_backend import OpenAICompatibleBackend
+
+    if not settings.model:
+        raise ValueError("--llm-model is required for an OpenAI-compatible endpoint")
+    return OpenAICompatibleBackend(
+        settings.model, settings.base_url, settings.api_key_env, settings.timeout_s
+    )
+
+
+def _local(settings: LLMSettings, stack: contextlib.ExitStack) -> LLMBackend:
+    from sae_interp.llm.local import LocalLlamaServer
+    from sae_interp.llm.openai_backend import OpenAICompatibleBackend
+
+    server = stack.enter_context(LocalLlamaServer())
+    return OpenAICompatibleBackend(
+        server.alias, server.base_url, settings.api_key_env, settings.timeout_s
+    )
+
+
+LLM_BACKENDS.register("openai", _openai)
+LLM_BACKENDS.register("local", _local)
+
+
+def response_cache_path(backend: LLMBackend) -> Path:
+    return cache_dir("llm", "responses") / f"{slugify(backend.identity())}.sqlite"
+
+
+@contextlib.contextmanager
+def open_service(settings: LLMSettings, seed: int = 0) -> Iterator[LLMService]:
+    """Build the backend (starting a local server if needed) and the service around it;
+    everything started here is stopped on exit."""
+    with contextlib.ExitStack() as stack:
+        backend = LLM_BACKENDS.get(settings.resolved_backend())(settings, stack)
+        cache = ResponseCache(response_cache_path(backend)) if settings.cache else None
+        if cache is not None:
+            stack.callback(cache.close)
+        yield LLMService(
+            backend,
+            concurrency=settings.concurrency,
+            max_retries=settings.max_retries,
+            timeout_s=settings.timeout_s,
+            cache=cache,
+            seed=seed,
+        )
