@@ -1,0 +1,74 @@
+"""Find or build the latent cache for a (model, SAE, corpus, size) combination, and pick
+which latents an eval looks at. Every explanation-based eval goes through here, so evals run
+one after another on the same SAE share one collection."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformer_lens import HookedTransformer
+
+from sae_interp.activations.cache import LatentCache
+from sae_interp.activations.collect import build_latent_cache
+from sae_interp.core.paths import cache_dir, stable_hash
+from sae_interp.data import load_corpus, open_corpus
+from sae_interp.saes.base import BaseSAE
+
+logger = logging.getLogger(__name__)
+
+
+def sae_fingerprint(sae: BaseSAE) -> str:
+    """Changes whenever the SAE's weights or config change."""
+    digest = hashlib.sha256(sae.cfg.model_dump_json().encode())
+    for name, tensor in sorted(sae.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().float().cpu().numpy().tobytes())
+    return digest.hexdigest()[:24]
+
+
+def latent_cache_for(
+    model: HookedTransformer,
+    sae: BaseSAE,
+    corpus: str,
+    n_tokens: int,
+    ctx_len: int,
+    batch_size: int,
+    root: Path | None = None,
+) -> LatentCache:
+    key = stable_hash(
+        {
+            "model": model.cfg.model_name,
+            "dtype": str(model.cfg.dtype),
+            "sae": sae_fingerprint(sae),
+            "corpus": open_corpus(corpus).fingerprint,
+            "n_tokens": n_tokens,
+            "ctx_len": ctx_len,
+        }
+    )[:24]
+    directory = (root or cache_dir("latents")) / key
+    if LatentCache.is_complete(directory):
+        logger.info("reusing latent cache %s", directory)
+        return LatentCache(directory)
+    assert model.tokenizer is not None
+    tokens = load_corpus(corpus, model.tokenizer, n_tokens, ctx_len)
+    meta = {"model": model.cfg.model_name, "sae": sae.cfg.model_dump(), "corpus": corpus}
+    return build_latent_cache(model, sae, tokens, directory, batch_size=batch_size, meta=meta)
+
+
+def select_latents(
+    cache: LatentCache, explicit: Sequence[int] | None, n_latents: int, seed: int
+) -> list[int]:
+    """The explicit list if given; otherwise ``n_latents`` random latents among those that
+    fired at least once (dead latents are counted by the eval, not sampled)."""
+    if explicit:
+        return list(explicit)
+    alive = [cache.latent_ids[i] for i in torch.nonzero(cache.stats.count > 0).flatten().tolist()]
+    rng = np.random.default_rng(seed)
+    if len(alive) <= n_latents:
+        return sorted(alive)
+    return sorted(int(x) for x in rng.choice(alive, size=n_latents, replace=False))
