@@ -11,6 +11,7 @@ from sae_interp.core.runner import EVALS, EvalDefinition
 # name -> module that registers it (imported on demand, so `import sae_interp` stays light)
 EVAL_MODULES: dict[str, str] = {
     "core": "sae_interp.evals.core.main",
+    "autointerp": "sae_interp.evals.autointerp.main",
 }
 
 

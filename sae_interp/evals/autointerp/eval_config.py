@@ -1,0 +1,42 @@
+"""Configuration of the autointerp detection eval."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from sae_interp.activations.sampling import SamplingConfig
+from sae_interp.core.config import BaseEvalConfig
+from sae_interp.explainers.one_shot import OneShotSettings
+from sae_interp.llm.settings import LLMSettings
+from sae_interp.scorers.detection import DetectionSettings
+
+
+def _default_sampling() -> SamplingConfig:
+    return SamplingConfig(n_train=20, n_test=20, n_negatives=20)
+
+
+class AutoInterpEvalConfig(BaseEvalConfig):
+    """Autointerp detection: an LLM explains each latent from its top windows, then judges
+    held-out windows from the explanation alone; scored against shuffled explanations."""
+
+    eval_type_id: ClassVar[str] = "autointerp"
+
+    corpus: str = Field(
+        default="embedded:validation", description="Where example windows come from."
+    )
+    n_tokens: int = Field(default=131_072, gt=0, description="Tokens to collect latents over.")
+    latents: list[int] | None = Field(
+        default=None, description="Latent ids to explain (default: random)."
+    )
+    n_latents: int = Field(
+        default=10, gt=0, description="Random live latents when --latents is not given."
+    )
+    random_control: bool = Field(
+        default=True, description="Also score every latent with another latent's explanation."
+    )
+    sampling: SamplingConfig = Field(default_factory=_default_sampling)
+    explainer: OneShotSettings = Field(default_factory=OneShotSettings)
+    detection: DetectionSettings = Field(default_factory=DetectionSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)

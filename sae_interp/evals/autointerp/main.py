@@ -1,0 +1,171 @@
+"""The autointerp detection eval: explain -> judge held-out windows -> score, with the
+random-explanation control in the same run. Per-latent results are appended to a JSONL file
+as each latent finishes; a killed run resumes where it stopped, and repeated LLM calls are
+answered from the response cache."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from sae_interp.activations.records import RecordStatus
+from sae_interp.activations.sampling import sample_records
+from sae_interp.activations.store import latent_cache_for, sae_fingerprint, select_latents
+from sae_interp.core.latent_store import LatentStore
+from sae_interp.core.paths import stable_hash
+from sae_interp.core.runner import EVALS, EvalContext, EvalDefinition, EvalResult, run_per_sae
+from sae_interp.evals.autointerp.eval_config import AutoInterpEvalConfig
+from sae_interp.evals.autointerp.eval_output import (
+    AutoInterpEvalOutput,
+    AutoInterpMetrics,
+    LatentDetectionResult,
+    PooledDetection,
+)
+from sae_interp.explainers.base import ExplanationStore
+from sae_interp.explainers.pipeline import explanation_store_path, explanations_for
+from sae_interp.llm.service import LLMService, UsageReport
+from sae_interp.llm.settings import open_service
+from sae_interp.scorers.controls import shuffled_explanation_sources
+from sae_interp.scorers.detection import DetectionMetrics, detection_metrics, score_latent
+
+logger = logging.getLogger(__name__)
+
+RUN_FIELDS_EXCLUDED = {"output_dir", "force", "device", "batch_size", "saes", "llm"}
+
+
+def _nanmean(values: list[float | None]) -> float:
+    kept = [v for v in values if v is not None and not math.isnan(v)]
+    return sum(kept) / len(kept) if kept else math.nan
+
+
+def pool(items: list[DetectionMetrics]) -> PooledDetection:
+    aurocs = [m.auroc for m in items if m.auroc is not None]
+    return PooledDetection(
+        balanced_accuracy=_nanmean([m.balanced_accuracy for m in items]),
+        f1=_nanmean([m.f1 for m in items]),
+        precision=_nanmean([m.precision for m in items]),
+        recall=_nanmean([m.recall for m in items]),
+        auroc=_nanmean(list(aurocs)) if aurocs else None,
+        failed_batch_fraction=_nanmean([m.failed_batch_fraction for m in items]),
+        n_latents=len(items),
+    )
+
+
+def _usage_delta(before: UsageReport, after: UsageReport) -> dict[str, Any]:
+    b, a = before.as_dict(), after.as_dict()
+    return {
+        k: (a[k] - b[k] if isinstance(a[k], (int, float)) and not isinstance(a[k], bool) else a[k])
+        for k in a
+    }
+
+
+def run_autointerp(ctx: EvalContext[AutoInterpEvalConfig]) -> EvalResult:
+    cfg, service = ctx.config, ctx.resources
+    assert isinstance(service, LLMService)
+    tokenizer = ctx.model.tokenizer
+    usage_before = dataclasses.replace(service.report)
+    cache = latent_cache_for(
+        ctx.model, ctx.sae, cfg.corpus, cfg.n_tokens, cfg.ctx_len, cfg.batch_size
+    )
+    latents = select_latents(cache, cfg.latents, cfg.n_latents, cfg.seed)
+    records = {r.latent: r for r in sample_records(cache, latents, cfg.sampling, cfg.seed)}
+    usable = [r for r in records.values() if r.status == RecordStatus.ok]
+    store = ExplanationStore(
+        explanation_store_path(
+            cfg.output_dir,
+            cfg.model,
+            ctx.sae_spec,
+            sae_fingerprint(ctx.sae),
+            cfg.sampling,
+            cfg.explainer,
+            service.backend.identity(),
+            cfg.seed,
+        )
+    )
+    explanations = explanations_for(usable, tokenizer, service, cfg.explainer, store)
+    explained = [latent for latent, e in explanations.items() if e.ok]
+    controls = shuffled_explanation_sources(explained, cfg.seed) if cfg.random_control else {}
+
+    run_key = stable_hash(
+        cfg.model_dump(mode="json", exclude=RUN_FIELDS_EXCLUDED)
+        | {"llm": service.backend.identity()}
+    )[:12]
+    results_path = ctx.work_dir / f"latents_{run_key}.jsonl"
+    if cfg.force and results_path.exists():
+        results_path.unlink()
+    results = LatentStore(results_path, LatentDetectionResult)
+    pending = [latent for latent in latents if latent not in results]
+    if len(pending) < len(latents):
+        logger.info(
+            "resuming: %d of %d latents already scored", len(latents) - len(pending), len(latents)
+        )
+    for latent in tqdm(pending, desc="detection", leave=False):
+        record = records[latent]
+        result = LatentDetectionResult(latent=latent, status=record.status.value)
+        explanation = explanations.get(latent)
+        if record.status == RecordStatus.ok and explanation is not None and not explanation.ok:
+            result.status, result.explanation_error = "explanation_failed", explanation.error
+        elif explanation is not None and explanation.text is not None:
+            result.explanation = explanation.text
+            result.outcome = score_latent(
+                record, explanation.text, tokenizer, service, cfg.detection, cfg.seed
+            )
+            result.metrics = detection_metrics(result.outcome)
+            if latent in controls:
+                other = explanations[controls[latent]].text or ""
+                result.control_explanation_of = controls[latent]
+                result.control_outcome = score_latent(
+                    record, other, tokenizer, service, cfg.detection, cfg.seed
+                )
+                result.control_metrics = detection_metrics(result.control_outcome)
+        results.put(result)
+
+    final = [results.get(latent) for latent in latents]
+    scored = [r for r in final if r is not None and r.metrics is not None]
+    controlled = [r.control_metrics for r in scored if r.control_metrics is not None]
+    metrics = AutoInterpMetrics(
+        detection=pool([r.metrics for r in scored if r.metrics is not None]),
+        random_explanation_control=pool(controlled) if controlled else None,
+        n_requested=len(latents),
+        n_too_rare=sum(r is not None and r.status == RecordStatus.too_rare.value for r in final),
+        n_dead=sum(r is not None and r.status == RecordStatus.dead.value for r in final),
+        n_failed_explanations=sum(
+            r is not None and r.status == "explanation_failed" for r in final
+        ),
+        llm_usage=_usage_delta(usage_before, service.report),
+    )
+    return EvalResult(metrics=metrics, details=[r for r in final if r is not None])
+
+
+DEFINITION = EVALS.register(
+    "autointerp",
+    EvalDefinition(
+        eval_type_id="autointerp",
+        config_cls=AutoInterpEvalConfig,
+        output_cls=AutoInterpEvalOutput,
+        run=run_autointerp,
+        resources=lambda cfg: open_service(cfg.llm, cfg.seed),
+        table_columns=(
+            "detection.balanced_accuracy",
+            "detection.auroc",
+            "random_explanation_control.balanced_accuracy",
+            "random_explanation_control.auroc",
+            "detection.n_latents",
+            "n_too_rare",
+            "n_dead",
+            "n_failed_explanations",
+            "llm_usage.cost_usd",
+        ),
+    ),
+)
+
+
+def run_eval(
+    config: AutoInterpEvalConfig | None = None, **kwargs: Any
+) -> list[AutoInterpEvalOutput]:
+    """Run autointerp detection on every SAE of ``config`` (``kwargs``: ``model=``, ``saes=``)."""
+    return run_per_sae(DEFINITION, config or AutoInterpEvalConfig(), **kwargs)  # type: ignore[return-value]

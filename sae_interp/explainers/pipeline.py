@@ -1,0 +1,65 @@
+"""Explanations for a set of latents: reuse stored ones, produce and store the rest.
+
+The store is keyed by everything that shapes an explanation (model, SAE, sampling, explainer
+settings, LLM), under ``<output_dir>/explanations/``, so every eval on the same latents
+shares it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sae_interp.activations.records import LatentRecord
+from sae_interp.activations.sampling import SamplingConfig
+from sae_interp.core.paths import slugify, stable_hash
+from sae_interp.explainers.base import Explanation, ExplanationStore
+from sae_interp.explainers.one_shot import OneShotSettings, explain
+from sae_interp.llm.service import LLMService
+
+logger = logging.getLogger(__name__)
+
+
+def explanation_store_path(
+    output_dir: Path,
+    model: str,
+    sae_spec: str,
+    sae_fingerprint: str,
+    sampling: SamplingConfig,
+    settings: OneShotSettings,
+    llm_identity: str,
+    seed: int,
+) -> Path:
+    key = stable_hash(
+        [
+            sae_fingerprint,
+            sampling.model_dump(),
+            settings.model_dump(),
+            llm_identity,
+            seed,
+            "one_shot",
+        ]
+    )[:16]
+    return (
+        Path(output_dir)
+        / "explanations"
+        / f"{slugify(model)}__{slugify(sae_spec)}"
+        / f"one_shot_{key}.jsonl"
+    )
+
+
+def explanations_for(
+    records: Sequence[LatentRecord],
+    tokenizer: Any,
+    service: LLMService,
+    settings: OneShotSettings,
+    store: ExplanationStore,
+) -> dict[int, Explanation]:
+    missing = [r for r in records if r.latent not in store]
+    if missing:
+        logger.info("explaining %d latents (%d reused)", len(missing), len(records) - len(missing))
+        for item in explain(missing, tokenizer, service, settings):
+            store.put(item)
+    return {r.latent: store.get(r.latent) for r in records}  # type: ignore[misc]

@@ -1,0 +1,136 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from sae_interp.evals.autointerp import AutoInterpEvalConfig, run_eval
+from sae_interp.explainers import one_shot_prompts
+from sae_interp.llm import LLMError, ScriptedBackend
+from sae_interp.llm.settings import LLM_BACKENDS
+from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae
+
+
+class Judge:
+    """Explains every latent as its top token; answers 1 for every excerpt."""
+
+    def __init__(self, broken_explanations: int = 0, garbage_every: int = 0) -> None:
+        self.backend = ScriptedBackend(self.reply)
+        self.broken_left = broken_explanations
+        self.garbage_every = garbage_every
+        self.n_detection = 0
+
+    def reply(self, request):  # type: ignore[no-untyped-def]
+        last = request.messages[-1].content
+        if request.messages[0].content == one_shot_prompts.SYSTEM:
+            if self.broken_left:
+                self.broken_left -= 1
+                return "I cannot tell."
+            top = last.split('"')[1] if '"' in last else "something"
+            return f"It fires on {top}.\n[EXPLANATION]: the token {top}"
+        self.n_detection += 1
+        if self.garbage_every and self.n_detection % self.garbage_every == 0:
+            return LLMError("503 after retries")
+        n = sum(line.startswith("Excerpt") for line in last.splitlines())
+        return "[" + ", ".join(["1"] * n) + "]"
+
+
+@pytest.fixture
+def judge() -> Judge:
+    judge = Judge()
+    LLM_BACKENDS.register("test-judge", lambda settings, stack: judge.backend, overwrite=True)
+    return judge
+
+
+def _config(tmp_path: Path, corpus: Path, **kw) -> AutoInterpEvalConfig:
+    values = {
+        "model": TINY_MODEL_SPEC,
+        "saes": ["tiny"],
+        "corpus": str(corpus),
+        "n_tokens": 2048,
+        "ctx_len": 33,
+        "device": "cpu",
+        "output_dir": tmp_path / "out",
+        "n_latents": 4,
+        "sampling": {
+            "window_len": 8,
+            "n_train": 4,
+            "n_test": 4,
+            "n_negatives": 4,
+            "min_activating": 4,
+        },
+        "llm": {"backend": "test-judge", "cache": False},
+    }
+    return AutoInterpEvalConfig.model_validate(values | kw)
+
+
+def test_all_ones_judge_scores_exactly_chance(
+    judge: Judge, tmp_path: Path, corpus_file: Path
+) -> None:
+    sae = make_tiny_sae(d_sae=32, k=4)
+    (out,) = run_eval(_config(tmp_path, corpus_file), saes={"tiny": sae})
+    m = out.eval_result_metrics
+    assert m.n_requested == 4 and m.detection.n_latents == 4
+    assert m.detection.balanced_accuracy == 0.5 and m.detection.recall == 1.0  # TPR 1, TNR 0
+    assert m.detection.precision == 0.5  # 4 activating + 4 negatives
+    assert (
+        m.random_explanation_control is not None
+        and m.random_explanation_control.balanced_accuracy == 0.5
+    )
+    for latent in out.eval_result_details:
+        assert latent.explanation and latent.explanation.startswith("the token")
+        assert latent.control_explanation_of not in (None, latent.latent)
+        assert latent.outcome is not None and len(latent.outcome.examples) == 8
+    assert m.llm_usage["calls"] == 4 + 4 * 2 * 2  # explanations + (real + control) x 2 batches
+    jsonl = next((tmp_path / "out" / "autointerp").rglob("latents_*.jsonl"))
+    assert len(jsonl.read_text().splitlines()) == 4
+    assert (
+        len(next((tmp_path / "out" / "explanations").rglob("*.jsonl")).read_text().splitlines())
+        == 4
+    )
+
+
+def test_resume_pays_only_for_unfinished_latents(
+    judge: Judge, tmp_path: Path, corpus_file: Path
+) -> None:
+    sae = make_tiny_sae(d_sae=32, k=4)
+    cfg = _config(tmp_path, corpus_file)
+    run_eval(cfg, saes={"tiny": sae})
+    result = next((tmp_path / "out" / "autointerp").glob("*.json"))
+    jsonl = next((tmp_path / "out" / "autointerp").rglob("latents_*.jsonl"))
+    lines = jsonl.read_text().splitlines()
+    result.unlink()  # as if killed after three latents were written
+    jsonl.write_text("\n".join(lines[:3]) + "\n")
+    calls_before = len(judge.backend.calls)
+    (out,) = run_eval(cfg, saes={"tiny": sae})
+    assert len(judge.backend.calls) - calls_before == 2 * 2  # one latent: real + control, 2 batches
+    assert out.eval_result_metrics.detection.n_latents == 4
+
+
+def test_failures_are_recorded_and_counted(tmp_path: Path, corpus_file: Path) -> None:
+    judge = Judge(broken_explanations=1, garbage_every=3)
+    LLM_BACKENDS.register("test-judge", lambda settings, stack: judge.backend, overwrite=True)
+    (out,) = run_eval(_config(tmp_path, corpus_file), saes={"tiny": make_tiny_sae(d_sae=32, k=4)})
+    m = out.eval_result_metrics
+    assert m.n_failed_explanations == 1
+    failed = [d for d in out.eval_result_details if d.status == "explanation_failed"]
+    assert (
+        len(failed) == 1
+        and failed[0].metrics is None
+        and "EXPLANATION" in (failed[0].explanation_error or "")
+    )
+    assert m.detection.n_latents == 3
+    assert 0 < m.detection.failed_batch_fraction < 1
+    errors = [e for d in out.eval_result_details if d.outcome for e in d.outcome.batch_errors if e]
+    assert errors and all("503" in e for e in errors)
+
+
+def test_output_json_round_trips(judge: Judge, tmp_path: Path, corpus_file: Path) -> None:
+    from sae_interp.evals.autointerp import AutoInterpEvalOutput
+
+    run_eval(_config(tmp_path, corpus_file), saes={"tiny": make_tiny_sae(d_sae=32, k=4)})
+    path = next((tmp_path / "out" / "autointerp").glob("*.json"))
+    loaded = AutoInterpEvalOutput.model_validate_json(path.read_text())
+    assert loaded.eval_config.llm.backend == "test-judge"
+    assert "api_key" not in json.dumps(json.loads(path.read_text())["eval_config"]["llm"]).replace(
+        "api_key_env", ""
+    )
