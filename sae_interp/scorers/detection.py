@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -85,14 +86,23 @@ def build_request(
     )
 
 
-def score_latent(
+@dataclass
+class DetectionPlan:
+    """The prompts for one latent and one explanation, before any call is made."""
+
+    record: LatentRecord
+    explanation: str
+    batches: list[list[tuple[Window, int]]]
+    requests: list[LLMRequest]
+
+
+def plan_latent(
     record: LatentRecord,
     explanation: str,
     tokenizer: Any,
-    service: LLMService,
     settings: DetectionSettings,
     seed: int,
-) -> DetectionOutcome:
+) -> DetectionPlan:
     batches = arrange(record, seed, settings.n_examples_per_prompt)
     requests = [
         build_request(
@@ -100,17 +110,22 @@ def score_latent(
         )
         for batch in batches
     ]
-    answers = service.complete_all(requests)
+    return DetectionPlan(record, explanation, batches, requests)
+
+
+def read_outcome(
+    plan: DetectionPlan, answers: Sequence[LLMResponse | LLMError]
+) -> DetectionOutcome:
     outcome = DetectionOutcome(
-        latent=record.latent,
-        explanation=explanation,
+        latent=plan.record.latent,
+        explanation=plan.explanation,
         examples=[],
         predictions=[],
         probabilities=[],
         raw_answers=[],
         batch_errors=[],
     )
-    for batch, answer in zip(batches, answers, strict=True):
+    for batch, answer in zip(plan.batches, answers, strict=True):
         outcome.examples += [
             ShownExample(seq=w.seq, start=w.start, label=y, quantile_bin=w.quantile_bin)
             for w, y in batch
@@ -121,6 +136,28 @@ def score_latent(
         outcome.raw_answers.append(answer.text if isinstance(answer, LLMResponse) else None)
         outcome.batch_errors.append(error)
     return outcome
+
+
+def run_plans(plans: Sequence[DetectionPlan], service: LLMService) -> list[DetectionOutcome]:
+    """All plans' requests in one pass through the LLM layer (up to its concurrency)."""
+    flat = [request for plan in plans for request in plan.requests]
+    answers = service.complete_all(flat)
+    outcomes, start = [], 0
+    for plan in plans:
+        outcomes.append(read_outcome(plan, answers[start : start + len(plan.requests)]))
+        start += len(plan.requests)
+    return outcomes
+
+
+def score_latent(
+    record: LatentRecord,
+    explanation: str,
+    tokenizer: Any,
+    service: LLMService,
+    settings: DetectionSettings,
+    seed: int,
+) -> DetectionOutcome:
+    return run_plans([plan_latent(record, explanation, tokenizer, settings, seed)], service)[0]
 
 
 def _read(

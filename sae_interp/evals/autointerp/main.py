@@ -12,7 +12,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from sae_interp.activations.records import RecordStatus
+from sae_interp.activations.records import LatentRecord, RecordStatus
 from sae_interp.activations.sampling import sample_records
 from sae_interp.activations.store import latent_cache_for, sae_fingerprint, select_latents
 from sae_interp.core.latent_store import LatentStore
@@ -25,12 +25,18 @@ from sae_interp.evals.autointerp.eval_output import (
     LatentDetectionResult,
     PooledDetection,
 )
-from sae_interp.explainers.base import ExplanationStore
+from sae_interp.explainers.base import Explanation, ExplanationStore
 from sae_interp.explainers.pipeline import explanation_store_path, explanations_for
 from sae_interp.llm.service import LLMService, UsageReport
 from sae_interp.llm.settings import open_service
 from sae_interp.scorers.controls import shuffled_explanation_sources
-from sae_interp.scorers.detection import DetectionMetrics, detection_metrics, score_latent
+from sae_interp.scorers.detection import (
+    DetectionMetrics,
+    DetectionPlan,
+    detection_metrics,
+    plan_latent,
+    run_plans,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -103,26 +109,30 @@ def run_autointerp(ctx: EvalContext[AutoInterpEvalConfig]) -> EvalResult:
         logger.info(
             "resuming: %d of %d latents already scored", len(latents) - len(pending), len(latents)
         )
-    for latent in tqdm(pending, desc="detection", leave=False):
-        record = records[latent]
-        result = LatentDetectionResult(latent=latent, status=record.status.value)
-        explanation = explanations.get(latent)
-        if record.status == RecordStatus.ok and explanation is not None and not explanation.ok:
-            result.status, result.explanation_error = "explanation_failed", explanation.error
-        elif explanation is not None and explanation.text is not None:
-            result.explanation = explanation.text
-            result.outcome = score_latent(
-                record, explanation.text, tokenizer, service, cfg.detection, cfg.seed
+    group = max(1, service.concurrency)  # latents whose prompts go out together
+    for i in tqdm(range(0, len(pending), group), desc="detection", leave=False):
+        chunk = [
+            _prepare(
+                latent,
+                records[latent],
+                explanations.get(latent),
+                controls,
+                explanations,
+                cfg,
+                tokenizer,
             )
-            result.metrics = detection_metrics(result.outcome)
-            if latent in controls:
-                other = explanations[controls[latent]].text or ""
-                result.control_explanation_of = controls[latent]
-                result.control_outcome = score_latent(
-                    record, other, tokenizer, service, cfg.detection, cfg.seed
-                )
+            for latent in pending[i : i + group]
+        ]
+        plans = [p for _, real, control in chunk for p in (real, control) if p is not None]
+        outcomes = dict(zip(map(id, plans), run_plans(plans, service), strict=True))
+        for result, real, control in chunk:
+            if real is not None:
+                result.outcome = outcomes[id(real)]
+                result.metrics = detection_metrics(result.outcome)
+            if control is not None:
+                result.control_outcome = outcomes[id(control)]
                 result.control_metrics = detection_metrics(result.control_outcome)
-        results.put(result)
+            results.put(result)
 
     final = [results.get(latent) for latent in latents]
     scored = [r for r in final if r is not None and r.metrics is not None]
@@ -139,6 +149,32 @@ def run_autointerp(ctx: EvalContext[AutoInterpEvalConfig]) -> EvalResult:
         llm_usage=_usage_delta(usage_before, service.report),
     )
     return EvalResult(metrics=metrics, details=[r for r in final if r is not None])
+
+
+def _prepare(
+    latent: int,
+    record: LatentRecord,
+    explanation: Explanation | None,
+    controls: dict[int, int],
+    explanations: dict[int, Explanation],
+    cfg: AutoInterpEvalConfig,
+    tokenizer: Any,
+) -> tuple[LatentDetectionResult, DetectionPlan | None, DetectionPlan | None]:
+    """The result shell of one latent and the plans to fill it (None where nothing is scored)."""
+    result = LatentDetectionResult(latent=latent, status=record.status.value)
+    if record.status != RecordStatus.ok or explanation is None:
+        return result, None, None
+    if explanation.text is None:
+        result.status, result.explanation_error = "explanation_failed", explanation.error
+        return result, None, None
+    result.explanation = explanation.text
+    real = plan_latent(record, explanation.text, tokenizer, cfg.detection, cfg.seed)
+    control = None
+    if latent in controls:
+        result.control_explanation_of = controls[latent]
+        other = explanations[controls[latent]].text or ""
+        control = plan_latent(record, other, tokenizer, cfg.detection, cfg.seed)
+    return result, real, control
 
 
 DEFINITION = EVALS.register(
