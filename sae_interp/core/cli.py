@@ -19,10 +19,11 @@ from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
+from tabulate import tabulate
 
 from sae_interp.core.config import BaseEvalConfig
 from sae_interp.core.errors import SaeInterpError
-from sae_interp.core.runner import EvalDefinition, result_path, run_per_sae
+from sae_interp.core.runner import EvalDefinition, plan_per_sae, result_path, run_per_sae
 from sae_interp.core.table import results_table
 from sae_interp.utils.logging import setup_logging
 
@@ -164,6 +165,14 @@ def eval_main(definition: EvalDefinition[Any], argv: Sequence[str] | None = None
         return 2
     setup_logging(log_level)
     try:
+        if config.dry_run:
+            plans = plan_per_sae(definition, config)
+            rows = [p.model_dump() for p in plans]
+            sys.stdout.write(
+                (tabulate(rows, headers="keys", tablefmt="github") if rows else "(no LLM calls)")
+                + "\n"
+            )
+            return 0
         outputs = run_per_sae(definition, config)
     except SaeInterpError as err:
         logger.error("%s", err)

@@ -57,6 +57,10 @@ class BaseEvalConfig(FrozenModel):
         default=Path("eval_results"), description="Directory for results and per-SAE artifacts."
     )
     force: bool = Field(default=False, description="Recompute results that already exist.")
+    dry_run: bool = Field(
+        default=False,
+        description="Report the LLM calls and tokens the run would make, without making them.",
+    )
 
     @field_validator("dtype")
     @classmethod

@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 
 import torch
 import transformer_lens
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from transformer_lens import HookedTransformer
 
 import sae_interp
@@ -51,6 +51,19 @@ class EvalResult:
     unstructured: dict[str, Any] | None = None
 
 
+class LLMPlan(BaseModel):
+    """What a run would ask of the LLM, estimated without calling it."""
+
+    eval_type_id: str
+    sae_spec: str
+    llm: str
+    calls: int
+    prompt_tokens: int = Field(description="Estimated at ~4 characters per token.")
+    max_completion_tokens: int = Field(description="Upper bound: every answer at max_tokens.")
+    estimated_cost_usd: float | None = Field(description="None when the model has no price.")
+    notes: str = ""
+
+
 @dataclass(frozen=True)
 class EvalDefinition(Generic[ConfigT]):
     eval_type_id: str
@@ -61,6 +74,8 @@ class EvalDefinition(Generic[ConfigT]):
     # Opened once per run, before the first SAE that needs running, and closed at the end
     # (e.g. an LLM service with a local server); shared by all SAEs.
     resources: Callable[[ConfigT], AbstractContextManager[Any]] | None = None
+    # Estimates the LLM calls of a run on one SAE without making them (``--dry-run``).
+    plan: Callable[[EvalContext[ConfigT]], LLMPlan] | None = None
 
 
 EVALS: Registry[EvalDefinition[Any]] = Registry("eval")
@@ -122,6 +137,44 @@ def run_per_sae(
     return outputs
 
 
+def plan_per_sae(
+    definition: EvalDefinition[ConfigT],
+    config: ConfigT,
+    *,
+    model: HookedTransformer | None = None,
+    saes: Mapping[str, object] | None = None,
+) -> list[LLMPlan]:
+    """The ``--dry-run`` counterpart of :func:`run_per_sae`: no LLM call, nothing saved."""
+    if definition.plan is None:
+        logger.info("%s makes no LLM calls; nothing to plan", definition.eval_type_id)
+        return []
+    device = resolve_device(config.device)
+    model = model or load_model(config.model, device=device, dtype=config.dtype)
+    plans = []
+    for spec in config.saes:
+        sae = _load(spec, saes, model, device, config)
+        ctx = EvalContext(
+            config, model, sae, spec, device, work_dir(config, definition.eval_type_id, spec)
+        )
+        plans.append(definition.plan(ctx))
+    return plans
+
+
+def _load(
+    spec: str,
+    saes: Mapping[str, object] | None,
+    model: HookedTransformer,
+    device: torch.device,
+    config: BaseEvalConfig,
+) -> BaseSAE:
+    if saes is not None and spec in saes:
+        sae = as_sae(saes[spec]).to(device=device, dtype=str_to_dtype(config.dtype))
+    else:
+        sae = load_sae(spec, model=model, device=device, dtype=config.dtype)
+    check_sae_fits(model, sae, config.ctx_len)
+    return sae
+
+
 def _run_one(
     definition: EvalDefinition[ConfigT],
     config: ConfigT,
@@ -132,11 +185,7 @@ def _run_one(
     path: Path,
     resources: Any,
 ) -> BaseEvalOutput[Any, Any, Any]:
-    if saes is not None and spec in saes:
-        sae = as_sae(saes[spec]).to(device=device, dtype=str_to_dtype(config.dtype))
-    else:
-        sae = load_sae(spec, model=model, device=device, dtype=config.dtype)
-    check_sae_fits(model, sae, config.ctx_len)
+    sae = _load(spec, saes, model, device, config)
     seed_everything(config.seed)
     started = utc_now()
     logger.info("%s: running on %s", definition.eval_type_id, spec)

@@ -20,11 +20,13 @@ class OpenAICompatibleBackend:
         base_url: str | None = None,
         api_key_env: str = "OPENAI_API_KEY",
         timeout_s: float = 120.0,
+        identity: str | None = None,
     ) -> None:
         from openai import AsyncOpenAI
 
         self.model = model
         self.base_url = base_url
+        self._identity = identity
         key = os.environ.get(api_key_env)
         if key is None and base_url is None:
             raise LLMError(
@@ -37,7 +39,7 @@ class OpenAICompatibleBackend:
         )
 
     def identity(self) -> str:
-        return f"openai-compatible:{self.base_url or 'api.openai.com'}:{self.model}"
+        return self._identity or endpoint_identity(self.base_url, self.model)
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
         import openai
@@ -66,6 +68,10 @@ class OpenAICompatibleBackend:
                 raise RetryableLLMError(_describe(err), _retry_after(err)) from None
             raise LLMError(_describe(err)) from None
         return _to_response(completion)
+
+
+def endpoint_identity(base_url: str | None, model: str) -> str:
+    return f"openai-compatible:{base_url or 'api.openai.com'}:{model}"
 
 
 def _describe(err: Exception) -> str:

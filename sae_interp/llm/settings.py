@@ -42,6 +42,24 @@ class LLMSettings(FrozenModel):
             return self.backend
         return "openai" if (self.model or self.base_url) else "local"
 
+    def identity(self) -> str:
+        """What distinguishes answers of this LLM (cache and store keys): stable across
+        runs, so a restarted local server on another port still hits the same caches."""
+        from sae_interp.llm.local import LOCAL_MODEL_ALIAS
+        from sae_interp.llm.openai_backend import endpoint_identity
+
+        backend = self.resolved_backend()
+        if backend == "local":
+            return f"local-llama.cpp:{LOCAL_MODEL_ALIAS}"
+        if backend == "openai":
+            return endpoint_identity(self.base_url, self.model or "")
+        return backend
+
+    def model_name(self) -> str:
+        from sae_interp.llm.local import LOCAL_MODEL_ALIAS
+
+        return self.model or (LOCAL_MODEL_ALIAS if self.resolved_backend() == "local" else "")
+
 
 BackendFactory = Callable[[LLMSettings, contextlib.ExitStack], LLMBackend]
 LLM_BACKENDS: Registry[BackendFactory] = Registry("LLM backend")
@@ -53,7 +71,11 @@ def _openai(settings: LLMSettings, stack: contextlib.ExitStack) -> LLMBackend:
     if not settings.model:
         raise ValueError("--llm-model is required for an OpenAI-compatible endpoint")
     return OpenAICompatibleBackend(
-        settings.model, settings.base_url, settings.api_key_env, settings.timeout_s
+        settings.model,
+        settings.base_url,
+        settings.api_key_env,
+        settings.timeout_s,
+        settings.identity(),
     )
 
 

@@ -134,3 +134,61 @@ def test_output_json_round_trips(judge: Judge, tmp_path: Path, corpus_file: Path
     assert "api_key" not in json.dumps(json.loads(path.read_text())["eval_config"]["llm"]).replace(
         "api_key_env", ""
     )
+
+
+def test_dry_run_plans_exactly_the_calls_a_run_makes(
+    judge: Judge, tmp_path: Path, corpus_file: Path, capsys
+) -> None:
+    from sae_interp.core.runner import plan_per_sae
+    from sae_interp.evals.autointerp.main import DEFINITION
+
+    sae = make_tiny_sae(d_sae=32, k=4)
+    cfg = _config(tmp_path, corpus_file)
+    (plan,) = plan_per_sae(DEFINITION, cfg, saes={"tiny": sae})
+    assert judge.backend.calls == [] and not list((tmp_path / "out").rglob("*.json"))
+    assert (
+        plan.prompt_tokens > 0
+        and plan.max_completion_tokens > 0
+        and plan.estimated_cost_usd is None
+    )
+    (out,) = run_eval(cfg, saes={"tiny": sae})
+    assert plan.calls == len(judge.backend.calls) == out.eval_result_metrics.llm_usage["calls"]
+    (again,) = plan_per_sae(DEFINITION, cfg, saes={"tiny": sae})
+    assert again.calls == 0 and "4 stored explanations" in again.notes
+
+
+def test_dry_run_from_the_command_line(
+    judge: Judge, tmp_path: Path, corpus_file: Path, capsys
+) -> None:
+    from sae_interp.cli import main
+
+    argv = [
+        "autointerp",
+        "--model",
+        TINY_MODEL_SPEC,
+        "--saes",
+        "identity:blocks.0.hook_resid_post",
+        "--corpus",
+        str(corpus_file),
+        "--n-tokens",
+        "1024",
+        "--ctx-len",
+        "33",
+        "--device",
+        "cpu",
+        "--output-dir",
+        str(tmp_path / "o"),
+        "--n-latents",
+        "2",
+        "--sampling-window-len",
+        "8",
+        "--sampling-min-activating",
+        "2",
+        "--llm-backend",
+        "test-judge",
+        "--dry-run",
+    ]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "calls" in out and "prompt_tokens" in out
+    assert judge.backend.calls == []

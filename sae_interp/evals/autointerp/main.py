@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from tqdm.auto import tqdm
@@ -17,7 +18,14 @@ from sae_interp.activations.sampling import sample_records
 from sae_interp.activations.store import latent_cache_for, sae_fingerprint, select_latents
 from sae_interp.core.latent_store import LatentStore
 from sae_interp.core.paths import stable_hash
-from sae_interp.core.runner import EVALS, EvalContext, EvalDefinition, EvalResult, run_per_sae
+from sae_interp.core.runner import (
+    EVALS,
+    EvalContext,
+    EvalDefinition,
+    EvalResult,
+    LLMPlan,
+    run_per_sae,
+)
 from sae_interp.evals.autointerp.eval_config import AutoInterpEvalConfig
 from sae_interp.evals.autointerp.eval_output import (
     AutoInterpEvalOutput,
@@ -26,9 +34,12 @@ from sae_interp.evals.autointerp.eval_output import (
     PooledDetection,
 )
 from sae_interp.explainers.base import Explanation, ExplanationStore
+from sae_interp.explainers.one_shot import build_request as build_explain_request
 from sae_interp.explainers.pipeline import explanation_store_path, explanations_for
-from sae_interp.llm.service import LLMService, UsageReport
+from sae_interp.llm.pricing import cost_usd, price_of
+from sae_interp.llm.service import LLMService, UsageReport, estimate_usage
 from sae_interp.llm.settings import open_service
+from sae_interp.llm.types import Usage
 from sae_interp.scorers.controls import shuffled_explanation_sources
 from sae_interp.scorers.detection import (
     DetectionMetrics,
@@ -69,17 +80,24 @@ def _usage_delta(before: UsageReport, after: UsageReport) -> dict[str, Any]:
     }
 
 
-def run_autointerp(ctx: EvalContext[AutoInterpEvalConfig]) -> EvalResult:
-    cfg, service = ctx.config, ctx.resources
-    assert isinstance(service, LLMService)
-    tokenizer = ctx.model.tokenizer
-    usage_before = dataclasses.replace(service.report)
+@dataclass
+class Setup:
+    """Everything a run (or its plan) needs before any LLM call."""
+
+    latents: list[int]
+    records: dict[int, LatentRecord]
+    usable: list[LatentRecord]
+    store: ExplanationStore
+    results: LatentStore[LatentDetectionResult]
+
+
+def _setup(ctx: EvalContext[AutoInterpEvalConfig], llm_identity: str, fresh: bool) -> Setup:
+    cfg = ctx.config
     cache = latent_cache_for(
         ctx.model, ctx.sae, cfg.corpus, cfg.n_tokens, cfg.ctx_len, cfg.batch_size
     )
     latents = select_latents(cache, cfg.latents, cfg.n_latents, cfg.seed)
     records = {r.latent: r for r in sample_records(cache, latents, cfg.sampling, cfg.seed)}
-    usable = [r for r in records.values() if r.status == RecordStatus.ok]
     store = ExplanationStore(
         explanation_store_path(
             cfg.output_dir,
@@ -88,22 +106,30 @@ def run_autointerp(ctx: EvalContext[AutoInterpEvalConfig]) -> EvalResult:
             sae_fingerprint(ctx.sae),
             cfg.sampling,
             cfg.explainer,
-            service.backend.identity(),
+            llm_identity,
             cfg.seed,
         )
     )
-    explanations = explanations_for(usable, tokenizer, service, cfg.explainer, store)
-    explained = [latent for latent, e in explanations.items() if e.ok]
-    controls = shuffled_explanation_sources(explained, cfg.seed) if cfg.random_control else {}
-
     run_key = stable_hash(
-        cfg.model_dump(mode="json", exclude=RUN_FIELDS_EXCLUDED)
-        | {"llm": service.backend.identity()}
+        cfg.model_dump(mode="json", exclude=RUN_FIELDS_EXCLUDED) | {"llm": llm_identity}
     )[:12]
     results_path = ctx.work_dir / f"latents_{run_key}.jsonl"
-    if cfg.force and results_path.exists():
+    if fresh and results_path.exists():
         results_path.unlink()
-    results = LatentStore(results_path, LatentDetectionResult)
+    usable = [r for r in records.values() if r.status == RecordStatus.ok]
+    return Setup(latents, records, usable, store, LatentStore(results_path, LatentDetectionResult))
+
+
+def run_autointerp(ctx: EvalContext[AutoInterpEvalConfig]) -> EvalResult:
+    cfg, service = ctx.config, ctx.resources
+    assert isinstance(service, LLMService)
+    tokenizer = ctx.model.tokenizer
+    usage_before = dataclasses.replace(service.report)
+    setup = _setup(ctx, cfg.llm.identity(), fresh=cfg.force)
+    latents, records, results = setup.latents, setup.records, setup.results
+    explanations = explanations_for(setup.usable, tokenizer, service, cfg.explainer, setup.store)
+    explained = [latent for latent, e in explanations.items() if e.ok]
+    controls = shuffled_explanation_sources(explained, cfg.seed) if cfg.random_control else {}
     pending = [latent for latent in latents if latent not in results]
     if len(pending) < len(latents):
         logger.info(
@@ -177,6 +203,43 @@ def _prepare(
     return result, real, control
 
 
+PLACEHOLDER_EXPLANATION = " ".join(["word"] * 12)  # typical explanation length, for estimates
+
+
+def plan_autointerp(ctx: EvalContext[AutoInterpEvalConfig]) -> LLMPlan:
+    cfg, tokenizer = ctx.config, ctx.model.tokenizer
+    setup = _setup(ctx, cfg.llm.identity(), fresh=False)
+    to_explain = [r for r in setup.usable if r.latent not in setup.store]
+    requests = [build_explain_request(r, tokenizer, cfg.explainer) for r in to_explain]
+    for record in setup.usable:
+        if record.latent in setup.results:
+            continue
+        copies = 2 if cfg.random_control and len(setup.usable) > 1 else 1
+        requests += (
+            plan_latent(
+                record, PLACEHOLDER_EXPLANATION, tokenizer, cfg.detection, cfg.seed
+            ).requests
+            * copies
+        )
+    usage = [estimate_usage(r) for r in requests]
+    total = Usage(
+        prompt_tokens=sum(u.prompt_tokens for u in usage),
+        completion_tokens=sum(u.completion_tokens for u in usage),
+    )
+    priced = price_of(cfg.llm.model_name()) is not None
+    return LLMPlan(
+        eval_type_id="autointerp",
+        sae_spec=ctx.sae_spec,
+        llm=cfg.llm.identity(),
+        calls=len(requests),
+        prompt_tokens=total.prompt_tokens,
+        max_completion_tokens=total.completion_tokens,
+        estimated_cost_usd=cost_usd(cfg.llm.model_name(), total) if priced else None,
+        notes=f"{len(setup.usable) - len(to_explain)} stored explanations and "
+        f"{len(setup.results)} finished latents reused; cached answers not counted",
+    )
+
+
 DEFINITION = EVALS.register(
     "autointerp",
     EvalDefinition(
@@ -185,6 +248,7 @@ DEFINITION = EVALS.register(
         output_cls=AutoInterpEvalOutput,
         run=run_autointerp,
         resources=lambda cfg: open_service(cfg.llm, cfg.seed),
+        plan=plan_autointerp,
         table_columns=(
             "detection.balanced_accuracy",
             "detection.auroc",
