@@ -235,3 +235,33 @@ def test_missing_key_is_a_clear_error(monkeypatch) -> None:
     monkeypatch.delenv("NO_SUCH_KEY_VAR", raising=False)
     with pytest.raises(LLMError, match="NO_SUCH_KEY_VAR"):
         OpenAICompatibleBackend("gpt-4o-mini", api_key_env="NO_SUCH_KEY_VAR")
+
+
+def test_settings_resolve_backend_and_stable_identity() -> None:
+    from sae_interp.llm.settings import LLMSettings
+
+    assert LLMSettings().resolved_backend() == "local"
+    assert LLMSettings(model="gpt-4o-mini").resolved_backend() == "openai"
+    assert (
+        LLMSettings(base_url="http://h:1/v1", model="m").identity()
+        == "openai-compatible:http://h:1/v1:m"
+    )
+    local = LLMSettings().identity()
+    assert local.startswith("local-llama.cpp:") and "127.0.0.1" not in local  # no ephemeral port
+    assert LLMSettings(model="gpt-4o").model_name() == "gpt-4o"
+
+
+def test_open_service_uses_registry_and_cache(tmp_path: Path) -> None:
+    from sae_interp.llm.settings import LLM_BACKENDS, LLMSettings, open_service
+
+    backend = ScriptedBackend(lambda r: "hi", model="reg-test")
+    LLM_BACKENDS.register("reg-test", lambda settings, stack: backend, overwrite=True)
+    with open_service(LLMSettings(backend="reg-test", concurrency=2)) as service:
+        assert service.concurrency == 2 and service.cache is not None
+        service.complete_all([req("x")])
+    with open_service(LLMSettings(backend="reg-test")) as service:
+        assert service.complete_all([req("x")])[0].cached  # type: ignore[union-attr]
+    assert len(backend.calls) == 1
+    with pytest.raises(Exception, match="unknown LLM backend"):
+        with open_service(LLMSettings(backend="nope")):
+            pass
