@@ -262,6 +262,8 @@ def test_open_service_uses_registry_and_cache(tmp_path: Path) -> None:
     with open_service(LLMSettings(backend="reg-test")) as service:
         assert service.complete_all([req("x")])[0].cached  # type: ignore[union-attr]
     assert len(backend.calls) == 1
-    with pytest.raises(Exception, match="unknown LLM backend"):
-        with open_service(LLMSettings(backend="nope")):
-            pass
+    with (
+        pytest.raises(Exception, match="unknown LLM backend"),
+        open_service(LLMSettings(backend="nope")),
+    ):
+        pass
