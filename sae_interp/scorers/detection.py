@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -25,6 +25,11 @@ from sae_interp.scorers.judgements import label_probabilities, parse_labels
 
 
 class DetectionSettings(FrozenModel):
+    mode: Literal["batched", "saebench"] = Field(
+        default="batched",
+        description="'batched': 0/1 per window in small batches (metrics + AUROC); 'saebench': "
+        "SAEBench's single prompt of 14 windows, indices listed, accuracy.",
+    )
     n_examples_per_prompt: int = Field(default=5, gt=0, description="Windows per judge prompt.")
     top_logprobs: int = Field(
         default=5, ge=0, le=20, description="Ask for log-probs (0 = off) to score by P('1')."

@@ -7,6 +7,7 @@ from sae_interp.evals.autointerp import AutoInterpEvalConfig, run_eval
 from sae_interp.explainers import one_shot_prompts
 from sae_interp.llm import LLMError, ScriptedBackend
 from sae_interp.llm.settings import LLM_BACKENDS
+from sae_interp.scorers import saebench_prompts
 from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae
 
 
@@ -27,6 +28,9 @@ class Judge:
                 return "I cannot tell."
             top = last.split('"')[1] if '"' in last else "something"
             return f"It fires on {top}.\n[EXPLANATION]: the token {top}"
+        if request.messages[0].content == saebench_prompts.SYSTEM:
+            n = sum(line[:1].isdigit() for line in last.splitlines())
+            return ", ".join(str(i) for i in range(1, n + 1))  # every example "activates"
         self.n_detection += 1
         if self.garbage_every and self.n_detection % self.garbage_every == 0:
             return LLMError("503 after retries")
@@ -192,3 +196,15 @@ def test_dry_run_from_the_command_line(
     out = capsys.readouterr().out
     assert "calls" in out and "prompt_tokens" in out
     assert judge.backend.calls == []
+
+
+def test_saebench_mode(judge: Judge, tmp_path: Path, corpus_file: Path) -> None:
+    sampling = {"window_len": 8, "n_train": 4, "n_test": 6, "n_negatives": 10, "min_activating": 6}
+    cfg = _config(tmp_path, corpus_file, sampling=sampling, detection={"mode": "saebench"})
+    (out,) = run_eval(cfg, saes={"tiny": make_tiny_sae(d_sae=32, k=4)})
+    m = out.eval_result_metrics
+    assert m.detection is None and m.saebench is not None
+    assert m.saebench.accuracy == pytest.approx(4 / 14)  # all 14 called active: 4 right
+    assert m.saebench_random_explanation_control is not None
+    detail = next(d for d in out.eval_result_details if d.saebench is not None)
+    assert len(detail.saebench.labels) == 14 and sum(detail.saebench.labels) == 4

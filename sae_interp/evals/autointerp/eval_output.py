@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from sae_interp.core.output import BaseEvalOutput
 from sae_interp.evals.autointerp.eval_config import AutoInterpEvalConfig
 from sae_interp.scorers.detection import DetectionMetrics, DetectionOutcome
+from sae_interp.scorers.saebench_detection import SaeBenchOutcome
 
 
 class PooledDetection(BaseModel):
@@ -19,11 +20,19 @@ class PooledDetection(BaseModel):
     n_latents: int
 
 
+class PooledSaeBench(BaseModel):
+    accuracy: float = Field(description="Mean over latents of the fraction of 14 right.")
+    failed_fraction: float = Field(description="Latents whose answer could not be read.")
+    n_latents: int
+
+
 class AutoInterpMetrics(BaseModel):
-    detection: PooledDetection
+    detection: PooledDetection | None = Field(description="Batched mode.")
     random_explanation_control: PooledDetection | None = Field(
         description="The same scoring with explanations shuffled across latents."
     )
+    saebench: PooledSaeBench | None = Field(default=None, description="SAEBench mode.")
+    saebench_random_explanation_control: PooledSaeBench | None = None
     n_requested: int
     n_too_rare: int
     n_dead: int
@@ -43,6 +52,8 @@ class LatentDetectionResult(BaseModel):
     )
     control_metrics: DetectionMetrics | None = None
     control_outcome: DetectionOutcome | None = None
+    saebench: SaeBenchOutcome | None = None
+    control_saebench: SaeBenchOutcome | None = None
 
 
 class AutoInterpEvalOutput(

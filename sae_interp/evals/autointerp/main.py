@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,22 +33,25 @@ from sae_interp.evals.autointerp.eval_output import (
     AutoInterpMetrics,
     LatentDetectionResult,
     PooledDetection,
+    PooledSaeBench,
 )
 from sae_interp.explainers.base import Explanation, ExplanationStore
 from sae_interp.explainers.one_shot import build_request as build_explain_request
 from sae_interp.explainers.pipeline import explanation_store_path, explanations_for
+from sae_interp.llm.errors import LLMError
 from sae_interp.llm.pricing import cost_usd, price_of
 from sae_interp.llm.service import LLMService, UsageReport, estimate_usage
 from sae_interp.llm.settings import open_service
-from sae_interp.llm.types import Usage
+from sae_interp.llm.types import LLMRequest, LLMResponse, Usage
+from sae_interp.scorers import saebench_detection as saebench
 from sae_interp.scorers.controls import shuffled_explanation_sources
 from sae_interp.scorers.detection import (
     DetectionMetrics,
-    DetectionPlan,
     detection_metrics,
     plan_latent,
-    run_plans,
+    read_outcome,
 )
+from sae_interp.scorers.saebench_detection import SaeBenchOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -139,33 +143,33 @@ def run_autointerp(ctx: EvalContext[AutoInterpEvalConfig]) -> EvalResult:
     for i in tqdm(range(0, len(pending), group), desc="detection", leave=False):
         chunk = [
             _prepare(
-                latent,
-                records[latent],
-                explanations.get(latent),
-                controls,
-                explanations,
-                cfg,
-                tokenizer,
+                records[latent], explanations.get(latent), controls, explanations, cfg, tokenizer
             )
             for latent in pending[i : i + group]
         ]
-        plans = [p for _, real, control in chunk for p in (real, control) if p is not None]
-        outcomes = dict(zip(map(id, plans), run_plans(plans, service), strict=True))
-        for result, real, control in chunk:
-            if real is not None:
-                result.outcome = outcomes[id(real)]
-                result.metrics = detection_metrics(result.outcome)
-            if control is not None:
-                result.control_outcome = outcomes[id(control)]
-                result.control_metrics = detection_metrics(result.control_outcome)
+        jobs = [job for _, latent_jobs in chunk for job in latent_jobs]
+        answers = service.complete_all([r for job in jobs for r in job.requests])
+        start = 0
+        for job in jobs:
+            job.finish(answers[start : start + len(job.requests)])
+            start += len(job.requests)
+        for result, _ in chunk:
             results.put(result)
 
     final = [results.get(latent) for latent in latents]
-    scored = [r for r in final if r is not None and r.metrics is not None]
-    controlled = [r.control_metrics for r in scored if r.control_metrics is not None]
+    scored = [r.metrics for r in final if r is not None and r.metrics is not None]
+    controlled = [
+        r.control_metrics for r in final if r is not None and r.control_metrics is not None
+    ]
+    bench = [r.saebench for r in final if r is not None and r.saebench is not None]
+    bench_control = [
+        r.control_saebench for r in final if r is not None and r.control_saebench is not None
+    ]
     metrics = AutoInterpMetrics(
-        detection=pool([r.metrics for r in scored if r.metrics is not None]),
+        detection=pool(scored) if scored else None,
         random_explanation_control=pool(controlled) if controlled else None,
+        saebench=pool_saebench(bench) if bench else None,
+        saebench_random_explanation_control=pool_saebench(bench_control) if bench_control else None,
         n_requested=len(latents),
         n_too_rare=sum(r is not None and r.status == RecordStatus.too_rare.value for r in final),
         n_dead=sum(r is not None and r.status == RecordStatus.dead.value for r in final),
@@ -177,30 +181,72 @@ def run_autointerp(ctx: EvalContext[AutoInterpEvalConfig]) -> EvalResult:
     return EvalResult(metrics=metrics, details=[r for r in final if r is not None])
 
 
+@dataclass
+class Job:
+    """Requests for one latent and one explanation, and what to do with the answers."""
+
+    requests: list[LLMRequest]
+    finish: Callable[[Sequence[LLMResponse | LLMError]], None]
+
+
+def _jobs_for(
+    result: LatentDetectionResult,
+    record: LatentRecord,
+    explanation: str,
+    control: bool,
+    cfg: AutoInterpEvalConfig,
+    tokenizer: Any,
+) -> Job:
+    if cfg.detection.mode == "saebench":
+        examples, request = saebench.plan(record, explanation, tokenizer, cfg.seed)
+
+        def finish_bench(answers: Sequence[LLMResponse | LLMError]) -> None:
+            outcome = saebench.read(record, explanation, examples, answers[0])
+            setattr(result, "control_saebench" if control else "saebench", outcome)
+
+        return Job([request], finish_bench)
+    plan = plan_latent(record, explanation, tokenizer, cfg.detection, cfg.seed)
+
+    def finish(answers: Sequence[LLMResponse | LLMError]) -> None:
+        outcome = read_outcome(plan, answers)
+        if control:
+            result.control_outcome, result.control_metrics = outcome, detection_metrics(outcome)
+        else:
+            result.outcome, result.metrics = outcome, detection_metrics(outcome)
+
+    return Job(plan.requests, finish)
+
+
 def _prepare(
-    latent: int,
     record: LatentRecord,
     explanation: Explanation | None,
     controls: dict[int, int],
     explanations: dict[int, Explanation],
     cfg: AutoInterpEvalConfig,
     tokenizer: Any,
-) -> tuple[LatentDetectionResult, DetectionPlan | None, DetectionPlan | None]:
-    """The result shell of one latent and the plans to fill it (None where nothing is scored)."""
-    result = LatentDetectionResult(latent=latent, status=record.status.value)
+) -> tuple[LatentDetectionResult, list[Job]]:
+    """The result shell of one latent and the jobs that fill it (none when nothing is scored)."""
+    result = LatentDetectionResult(latent=record.latent, status=record.status.value)
     if record.status != RecordStatus.ok or explanation is None:
-        return result, None, None
+        return result, []
     if explanation.text is None:
         result.status, result.explanation_error = "explanation_failed", explanation.error
-        return result, None, None
+        return result, []
     result.explanation = explanation.text
-    real = plan_latent(record, explanation.text, tokenizer, cfg.detection, cfg.seed)
-    control = None
-    if latent in controls:
-        result.control_explanation_of = controls[latent]
-        other = explanations[controls[latent]].text or ""
-        control = plan_latent(record, other, tokenizer, cfg.detection, cfg.seed)
-    return result, real, control
+    jobs = [_jobs_for(result, record, explanation.text, False, cfg, tokenizer)]
+    if record.latent in controls:
+        result.control_explanation_of = controls[record.latent]
+        other = explanations[controls[record.latent]].text or ""
+        jobs.append(_jobs_for(result, record, other, True, cfg, tokenizer))
+    return result, jobs
+
+
+def pool_saebench(items: list[SaeBenchOutcome]) -> PooledSaeBench:
+    return PooledSaeBench(
+        accuracy=_nanmean([o.accuracy for o in items]),
+        failed_fraction=sum(o.accuracy is None for o in items) / len(items),
+        n_latents=len(items),
+    )
 
 
 PLACEHOLDER_EXPLANATION = " ".join(["word"] * 12)  # typical explanation length, for estimates
@@ -251,6 +297,7 @@ DEFINITION = EVALS.register(
         plan=plan_autointerp,
         table_columns=(
             "detection.balanced_accuracy",
+            "saebench.accuracy",
             "detection.auroc",
             "random_explanation_control.balanced_accuracy",
             "random_explanation_control.auroc",
