@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
             },
         }
         (args.assets_dir / name / "metrics.json").write_text(json.dumps(record, indent=2))
-    write_readme(args.assets_dir, names)
+    write_readme(args.assets_dir, names, args.n_tokens, args.n_ce_tokens)
 
 
 def _row(name: str, m: dict[str, float]) -> str:
@@ -98,7 +98,7 @@ def _row(name: str, m: dict[str, float]) -> str:
     )
 
 
-def write_readme(assets_dir: Path, names: list[str]) -> None:
+def write_readme(assets_dir: Path, names: list[str], n_tokens: int, n_ce_tokens: int) -> None:
     rows, cards = [], []
     clean = None
     for name in names:
@@ -131,7 +131,13 @@ def write_readme(assets_dir: Path, names: list[str]) -> None:
             f"L0 {metrics['reference_check']['l0']:.3f}, explained variance "
             f"{metrics['reference_check']['explained_variance']:.4f}.\n"
         )
-    text = README_TEMPLATE.format(rows="\n".join(rows), cards="\n".join(cards), clean=clean)
+    text = README_TEMPLATE.format(
+        rows="\n".join(rows),
+        cards="\n".join(cards),
+        clean=clean,
+        n_tokens=n_tokens,
+        n_ce_tokens=n_ce_tokens,
+    )
     (assets_dir.parent / "README.md").write_text(text)
 
 
@@ -147,7 +153,7 @@ below. Rebuild them with `shell_scripts/train_default_saes.sh` and remeasure wit
 ## Quality on held-out text
 
 Core eval on `embedded:validation` (text no SAE was trained on): sparsity and reconstruction
-over 65,536 tokens, CE loss over 4,096 tokens (clean CE loss {clean:.3f} nats). Each SAE is
+over {n_tokens:,} tokens, CE loss over {n_ce_tokens:,} tokens (clean CE loss {clean:.3f} nats). Each SAE is
 followed by its random-SAE control (same class and shape, random directions, seed 0).
 
 | SAE | L0 | dead | dense | explained var. | CE loss recovered | CE with SAE | KL with SAE |
