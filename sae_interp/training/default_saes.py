@@ -86,12 +86,22 @@ def _training_config(
         seed=SEED,
         dtype="float32",
         n_batches_for_norm_estimate=20,
+        # sae-lens' default window (1000 steps) outlasts a short run, so AuxK would never see
+        # a latent as dead; scale it to the run instead.
+        dead_feature_window=dead_window(args),
+        feature_sampling_window=2 * dead_window(args),
         n_eval_batches=2,
         logger=LoggingConfig(log_to_wandb=False),
         output_path=str(out),
         checkpoint_path=None,
         n_checkpoints=0,
     )
+
+
+def dead_window(args: argparse.Namespace) -> int:
+    """Steps without firing after which a latent counts as dead (for AuxK)."""
+    steps = args.training_tokens // args.batch_tokens
+    return max(25, min(1000, steps // 20))
 
 
 def git_commit() -> str:
@@ -151,6 +161,7 @@ def main(argv: list[str] | None = None) -> None:
             "training_tokens": args.training_tokens,
             "train_batch_size_tokens": args.batch_tokens,
             "lr": args.lr,
+            "dead_feature_window_steps": dead_window(args),
             "seed": SEED,
             "corpus": f"embedded:train (corpus version {CORPUS_VERSION})",
             "exclude_special_tokens": True,
