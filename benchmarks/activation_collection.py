@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -92,14 +92,46 @@ def throughput(args: argparse.Namespace) -> dict[str, float]:
     }
 
 
+class PeakRSS:
+    """Samples this process' resident memory every few ms; ``growth_mb`` is the peak seen
+    while active minus the level at start (ru_maxrss cannot be reset after model loading)."""
+
+    def __init__(self, interval_s: float = 0.005) -> None:
+        import psutil
+
+        self._process = psutil.Process()
+        self.interval_s = interval_s
+        self.start = self.peak = self._process.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._process.memory_info().rss)
+            time.sleep(self.interval_s)
+
+    def __enter__(self) -> PeakRSS:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._process.memory_info().rss)
+
+    @property
+    def growth_mb(self) -> float:
+        return (self.peak - self.start) / 2**20
+
+
 def child(args: argparse.Namespace) -> None:
-    """Collect once, in this fresh process, and report peak RSS and cache size."""
+    """Collect once, in this fresh process, and report peak RSS growth and cache size."""
     model = load_model(args.model, device="cpu")
     sae = get_sae(args.sae, model)
     tokens = load_corpus(args.corpus, model.tokenizer, args.n_tokens, args.ctx_len)
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     directory = Path(tempfile.mkdtemp())
-    with torch.inference_mode():
+    meter = PeakRSS()
+    with torch.inference_mode(), meter:
         if args.child == "sparse":
             cache = build_latent_cache(
                 model,
@@ -119,13 +151,8 @@ def child(args: argparse.Namespace) -> None:
                     activations_at_hook(model, tokens[i : i + args.batch_size], sae.cfg.hook_name)
                 )
             size, n_entries = dense.numel() * 4, dense.numel()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     shutil.rmtree(directory)
-    print(
-        json.dumps(
-            {"peak_rss_growth_mb": (peak - base) / 1024, "bytes": size, "entries": n_entries}
-        )
-    )
+    print(json.dumps({"peak_rss_growth_mb": meter.growth_mb, "bytes": size, "entries": n_entries}))
 
 
 def main() -> None:
@@ -143,11 +170,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--chunk-entries", type=int, default=500_000)
     parser.add_argument("--child", choices=["sparse", "dense"], default=None)
+    parser.add_argument("--memory-only", action="store_true", help="Skip the throughput part.")
     args = parser.parse_args()
     if args.child:
         child(args)
         return
-    result = {"throughput": throughput(args)}
+    result: dict[str, object] = {} if args.memory_only else {"throughput": throughput(args)}
     for kind in ("sparse", "dense"):
         argv = [
             sys.executable,
@@ -171,10 +199,12 @@ def main() -> None:
         ]
         out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
         result[kind] = json.loads(out.strip().splitlines()[-1])
-    result["memory_ratio_sparse_vs_dense"] = result["sparse"]["peak_rss_growth_mb"] / max(
-        result["dense"]["peak_rss_growth_mb"], 1e-9
+    sparse, dense = result["sparse"], result["dense"]
+    assert isinstance(sparse, dict) and isinstance(dense, dict)
+    result["memory_ratio_sparse_vs_dense"] = sparse["peak_rss_growth_mb"] / max(
+        dense["peak_rss_growth_mb"], 1e-9
     )
-    result["disk_ratio_sparse_vs_dense"] = result["sparse"]["bytes"] / result["dense"]["bytes"]
+    result["disk_ratio_sparse_vs_dense"] = sparse["bytes"] / dense["bytes"]
     print(json.dumps(result, indent=2))
 
 
