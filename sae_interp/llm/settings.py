@@ -85,7 +85,7 @@ def _local(settings: LLMSettings, stack: contextlib.ExitStack) -> LLMBackend:
 
     server = stack.enter_context(LocalLlamaServer())
     return OpenAICompatibleBackend(
-        server.alias, server.base_url, settings.api_key_env, settings.timeout_s
+        server.alias, server.base_url, settings.api_key_env, settings.timeout_s, settings.identity()
     )
 
 

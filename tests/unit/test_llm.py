@@ -267,3 +267,24 @@ def test_open_service_uses_registry_and_cache(tmp_path: Path) -> None:
         open_service(LLMSettings(backend="nope")),
     ):
         pass
+
+
+def test_local_backend_identity_ignores_the_port(monkeypatch) -> None:
+    import contextlib
+
+    import sae_interp.llm.local as local
+    from sae_interp.llm.settings import LLM_BACKENDS, LLMSettings
+
+    class FakeServer:
+        alias, base_url = "alias", "http://127.0.0.1:54321/v1"
+
+        def __enter__(self):  # type: ignore[no-untyped-def]
+            return self
+
+        def __exit__(self, *exc) -> None:  # type: ignore[no-untyped-def]
+            pass
+
+    monkeypatch.setattr(local, "LocalLlamaServer", FakeServer)
+    with contextlib.ExitStack() as stack:
+        backend = LLM_BACKENDS.get("local")(LLMSettings(), stack)
+    assert backend.identity() == LLMSettings().identity() and "54321" not in backend.identity()
