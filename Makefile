@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 install:
 	$(PIP) install "$(TORCH_SPEC)"
-	$(PIP) install -e ".[dev]"
+	$(PIP) install -e ".[dev,local-llm]"
 
 test:
 	$(PYTHON) -m pytest tests $(PYTEST_ARGS)

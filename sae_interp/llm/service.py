@@ -78,6 +78,27 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     return result["value"]
 
 
+class _LoopThread:
+    """One event loop running in a daemon thread for the service's whole life: async
+    clients (httpx pools) stay bound to a single live loop, and sync callers (including
+    notebooks, which already run a loop) submit work to it."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, daemon=True, name="sae-interp-llm"
+        )
+        self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        self.loop.close()
+
+
 class LLMService:
     def __init__(
         self,
@@ -104,6 +125,7 @@ class LLMService:
         self._sleep = sleep
         self._rng = random.Random(seed)
         self.report = UsageReport(priced=price_of(backend.model) is not None)
+        self._loop: _LoopThread | None = None
 
     def backoff(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -177,5 +199,12 @@ class LLMService:
     def complete_all(
         self, requests: Sequence[LLMRequest], progress: bool = False, desc: str = "LLM calls"
     ) -> list[LLMResponse | LLMError]:
-        """Sync front door of :meth:`complete_many`."""
-        return run_sync(self.complete_many(requests, progress=progress, desc=desc))
+        """Sync front door of :meth:`complete_many` (runs on the service's own loop)."""
+        if self._loop is None:
+            self._loop = _LoopThread()
+        return self._loop.run(self.complete_many(requests, progress=progress, desc=desc))
+
+    def close(self) -> None:
+        if self._loop is not None:
+            self._loop.close()
+            self._loop = None

@@ -106,7 +106,7 @@ def open_service(settings: LLMSettings, seed: int = 0) -> Iterator[LLMService]:
         cache = ResponseCache(response_cache_path(backend)) if settings.cache else None
         if cache is not None:
             stack.callback(cache.close)
-        yield LLMService(
+        service = LLMService(
             backend,
             concurrency=settings.concurrency,
             max_retries=settings.max_retries,
@@ -114,3 +114,5 @@ def open_service(settings: LLMSettings, seed: int = 0) -> Iterator[LLMService]:
             cache=cache,
             seed=seed,
         )
+        stack.callback(service.close)
+        yield service

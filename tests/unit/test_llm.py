@@ -288,3 +288,27 @@ def test_local_backend_identity_ignores_the_port(monkeypatch) -> None:
     with contextlib.ExitStack() as stack:
         backend = LLM_BACKENDS.get("local")(LLMSettings(), stack)
     assert backend.identity() == LLMSettings().identity() and "54321" not in backend.identity()
+
+
+def test_repeated_calls_reuse_one_live_loop_for_async_clients(monkeypatch) -> None:
+    """Async HTTP clients bind to the loop they first ran on; every call must use it."""
+    secret = "sk-loop-test"
+    monkeypatch.setenv("LOOP_KEY", secret)
+    server = HTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _Handler.script = {
+        "a": [(200, _completion("Yes"))],
+        "b": [(200, _completion("No"))],
+        "c": [(200, _completion("Yes"))],
+    }
+    try:
+        backend = OpenAICompatibleBackend(
+            "m", base_url=f"http://127.0.0.1:{server.server_port}/v1", api_key_env="LOOP_KEY"
+        )
+        service = LLMService(backend)
+        results = [service.complete_all([req(text)])[0] for text in ("a", "b", "c")]
+        service.close()
+    finally:
+        server.shutdown()
+    assert [getattr(r, "text", r) for r in results] == ["Yes", "No", "Yes"]
