@@ -14,7 +14,9 @@ from sae_interp.scorers.detection import DetectionSettings
 
 
 def _default_sampling() -> SamplingConfig:
-    return SamplingConfig(n_train=20, n_test=20, n_negatives=20)
+    # sized for minutes on a 2-core CPU with the offline LLM; the published defaults are
+    # 40 train / 50 test / 50 negatives (pass them with a real endpoint)
+    return SamplingConfig(n_train=15, n_test=10, n_negatives=10)
 
 
 class AutoInterpEvalConfig(BaseEvalConfig):
@@ -26,7 +28,7 @@ class AutoInterpEvalConfig(BaseEvalConfig):
     corpus: str = Field(
         default="embedded:validation", description="Where example windows come from."
     )
-    n_tokens: int = Field(default=131_072, gt=0, description="Tokens to collect latents over.")
+    n_tokens: int = Field(default=65_536, gt=0, description="Tokens to collect latents over.")
     latents: list[int] | None = Field(
         default=None, description="Latent ids to explain (default: random)."
     )
