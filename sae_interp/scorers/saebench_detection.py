@@ -90,39 +90,24 @@ def read(
     answer: LLMResponse | LLMError,
 ) -> SaeBenchOutcome:
     labels = [y for _, y in examples]
-    shown = [(w.seq, w.start) for w, _ in examples]
+    raw = answer.text if isinstance(answer, LLMResponse) else None
+    indices = parse_indices(raw, len(examples)) if raw is not None else None
+    error = None
+    accuracy = None
     if isinstance(answer, LLMError):
-        return SaeBenchOutcome(
-            latent=record.latent,
-            explanation=explanation,
-            labels=labels,
-            shown=shown,
-            predicted_indices=None,
-            raw_answer=None,
-            error=str(answer),
-            accuracy=None,
-        )
-    indices = parse_indices(answer.text, len(examples))
-    if indices is None:
-        return SaeBenchOutcome(
-            latent=record.latent,
-            explanation=explanation,
-            labels=labels,
-            shown=shown,
-            predicted_indices=None,
-            raw_answer=answer.text,
-            error="answer is not 'None' or a list of example numbers",
-            accuracy=None,
-        )
-    predicted = [1 if i + 1 in indices else 0 for i in range(len(examples))]
-    accuracy = sum(p == y for p, y in zip(predicted, labels, strict=True)) / len(labels)
+        error = str(answer)
+    elif indices is None:
+        error = "answer is not 'None' or a list of example numbers"
+    else:
+        predicted = [1 if i + 1 in indices else 0 for i in range(len(examples))]
+        accuracy = sum(p == y for p, y in zip(predicted, labels, strict=True)) / len(labels)
     return SaeBenchOutcome(
         latent=record.latent,
         explanation=explanation,
         labels=labels,
-        shown=shown,
+        shown=[(w.seq, w.start) for w, _ in examples],
         predicted_indices=indices,
-        raw_answer=answer.text,
-        error=None,
+        raw_answer=raw,
+        error=error,
         accuracy=accuracy,
     )
