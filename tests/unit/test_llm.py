@@ -195,29 +195,34 @@ def _completion(text: str) -> dict:
     }
 
 
-def test_openai_compatible_endpoint_on_loopback(monkeypatch, caplog, tmp_path: Path) -> None:
+@pytest.fixture
+def loopback_url():  # type: ignore[no-untyped-def]
+    """A scripted OpenAI-compatible server on 127.0.0.1; yields its base URL."""
+    server = HTTPServer(("127.0.0.1", 0), _Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Handler.seen = []
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/v1"
+    finally:
+        server.shutdown()
+
+
+def test_openai_compatible_endpoint_on_loopback(
+    monkeypatch, caplog, tmp_path: Path, loopback_url: str
+) -> None:
     secret = "sk-test-SECRET-0123456789abcdef"
     monkeypatch.setenv("MY_LLM_KEY", secret)
-    server = HTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     _Handler.script = {
         "judge": [(429, {"error": {"message": "slow down"}}), (200, _completion("Yes"))],
         "other": [(400, {"error": {"message": "bad"}})],
     }
-    _Handler.seen = []
-    try:
-        caplog.set_level(logging.DEBUG)
-        backend = OpenAICompatibleBackend(
-            "served-model",
-            base_url=f"http://127.0.0.1:{server.server_port}/v1",
-            api_key_env="MY_LLM_KEY",
-        )
-        cache = ResponseCache(tmp_path / "c.sqlite")
-        service = LLMService(backend, cache=cache, sleep=FakeSleep())
-        ok, bad = service.complete_all([req("judge", top_logprobs=2, max_tokens=1), req("other")])
-    finally:
-        server.shutdown()
+    caplog.set_level(logging.DEBUG)
+    backend = OpenAICompatibleBackend(
+        "served-model", base_url=loopback_url, api_key_env="MY_LLM_KEY"
+    )
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    service = LLMService(backend, cache=cache, sleep=FakeSleep())
+    ok, bad = service.complete_all([req("judge", top_logprobs=2, max_tokens=1), req("other")])
     assert isinstance(ok, LLMResponse) and ok.text == "Yes" and ok.usage.prompt_tokens == 11
     assert ok.logprobs is not None and ok.logprobs[0].top == {"Yes": -0.1, "No": -2.4}
     assert isinstance(bad, LLMError) and "400" in str(bad)
@@ -290,25 +295,19 @@ def test_local_backend_identity_ignores_the_port(monkeypatch) -> None:
     assert backend.identity() == LLMSettings().identity() and "54321" not in backend.identity()
 
 
-def test_repeated_calls_reuse_one_live_loop_for_async_clients(monkeypatch) -> None:
+def test_repeated_calls_reuse_one_live_loop_for_async_clients(
+    monkeypatch, loopback_url: str
+) -> None:
     """Async HTTP clients bind to the loop they first ran on; every call must use it."""
-    secret = "sk-loop-test"
-    monkeypatch.setenv("LOOP_KEY", secret)
-    server = HTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    monkeypatch.setenv("LOOP_KEY", "sk-loop-test")
     _Handler.script = {
         "a": [(200, _completion("Yes"))],
         "b": [(200, _completion("No"))],
         "c": [(200, _completion("Yes"))],
     }
-    try:
-        backend = OpenAICompatibleBackend(
-            "m", base_url=f"http://127.0.0.1:{server.server_port}/v1", api_key_env="LOOP_KEY"
-        )
-        service = LLMService(backend)
-        results = [service.complete_all([req(text)])[0] for text in ("a", "b", "c")]
-        service.close()
-    finally:
-        server.shutdown()
+    service = LLMService(
+        OpenAICompatibleBackend("m", base_url=loopback_url, api_key_env="LOOP_KEY")
+    )
+    results = [service.complete_all([req(text)])[0] for text in ("a", "b", "c")]
+    service.close()
     assert [getattr(r, "text", r) for r in results] == ["Yes", "No", "Yes"]
