@@ -10,15 +10,11 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 
 logger = logging.getLogger(__name__)
-
-
-class HasLatent(Protocol):
-    latent: int
 
 
 RecordT = TypeVar("RecordT", bound=BaseModel)

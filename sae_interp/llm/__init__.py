@@ -8,7 +8,7 @@ from sae_interp.llm.errors import LLMError, RetryableLLMError
 from sae_interp.llm.openai_backend import OpenAICompatibleBackend
 from sae_interp.llm.pricing import cost_usd, load_prices, register_price
 from sae_interp.llm.scripted import ScriptedBackend
-from sae_interp.llm.service import LLMService, UsageReport, estimate_usage, run_sync
+from sae_interp.llm.service import LLMService, UsageReport, estimate_usage
 from sae_interp.llm.types import ChatMessage, LLMRequest, LLMResponse, TokenLogprob, Usage
 
 __all__ = [
@@ -30,5 +30,4 @@ __all__ = [
     "load_prices",
     "register_price",
     "request_key",
-    "run_sync",
 ]

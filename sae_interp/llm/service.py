@@ -56,28 +56,6 @@ def estimate_usage(request: LLMRequest) -> Usage:
     )
 
 
-def run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine from sync code, also inside a running event loop (notebooks)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    result: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            result["value"] = asyncio.run(coro)
-        except BaseException as err:  # re-raised in the caller's thread
-            result["error"] = err
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if "error" in result:
-        raise result["error"]
-    return result["value"]
-
-
 class _LoopThread:
     """One event loop running in a daemon thread for the service's whole life: async
     clients (httpx pools) stay bound to a single live loop, and sync callers (including

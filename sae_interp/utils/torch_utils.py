@@ -27,10 +27,6 @@ def str_to_dtype(name: str | torch.dtype) -> torch.dtype:
         raise ValueError(f"unknown dtype {name!r}; use one of {sorted(_DTYPES)}") from None
 
 
-def dtype_to_str(dtype: torch.dtype) -> str:
-    return str(dtype).removeprefix("torch.")
-
-
 def resolve_device(device: str) -> torch.device:
     """'auto' picks CUDA when present, else CPU."""
     if device == "auto":
