@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -175,6 +176,38 @@ def _load(
     return sae
 
 
+def build_output(
+    definition: EvalDefinition[Any],
+    ctx: EvalContext[Any],
+    result: EvalResult,
+    started: datetime,
+) -> BaseEvalOutput[Any, Any, Any]:
+    """The typed output of one eval on one SAE, with provenance."""
+    config = ctx.config
+    return definition.output_cls(
+        eval_type_id=definition.eval_type_id,
+        provenance=Provenance(
+            sae_interp_version=sae_interp.__version__,
+            torch_version=torch.__version__,
+            transformer_lens_version=getattr(transformer_lens, "__version__", "unknown"),
+            model_spec=config.model,
+            model_name=ctx.model.cfg.model_name,
+            sae_spec=ctx.sae_spec,
+            sae_cfg=ctx.sae.describe(),
+            hook_name=ctx.sae.cfg.hook_name,
+            eval_type_id=definition.eval_type_id,
+            seed=config.seed,
+            device=str(ctx.device),
+            started_at=started,
+            finished_at=utc_now(),
+        ),
+        eval_config=config,
+        eval_result_metrics=result.metrics,
+        eval_result_details=result.details,
+        eval_result_unstructured=result.unstructured,
+    )
+
+
 def _run_one(
     definition: EvalDefinition[ConfigT],
     config: ConfigT,
@@ -193,28 +226,7 @@ def _run_one(
         config, model, sae, spec, device, work_dir(config, definition.eval_type_id, spec), resources
     )
     result = definition.run(ctx)
-    output = definition.output_cls(
-        eval_type_id=definition.eval_type_id,
-        provenance=Provenance(
-            sae_interp_version=sae_interp.__version__,
-            torch_version=torch.__version__,
-            transformer_lens_version=getattr(transformer_lens, "__version__", "unknown"),
-            model_spec=config.model,
-            model_name=model.cfg.model_name,
-            sae_spec=spec,
-            sae_cfg=sae.describe(),
-            hook_name=sae.cfg.hook_name,
-            eval_type_id=definition.eval_type_id,
-            seed=config.seed,
-            device=str(device),
-            started_at=started,
-            finished_at=utc_now(),
-        ),
-        eval_config=config,
-        eval_result_metrics=result.metrics,
-        eval_result_details=result.details,
-        eval_result_unstructured=result.unstructured,
-    )
+    output = build_output(definition, ctx, result, started)
     output.save(path)
     logger.info("%s: wrote %s", definition.eval_type_id, path)
     del sae, ctx

@@ -12,6 +12,10 @@ from sae_interp.core.runner import EVALS, EvalDefinition
 EVAL_MODULES: dict[str, str] = {
     "core": "sae_interp.evals.core.main",
     "autointerp": "sae_interp.evals.autointerp.main",
+    "fuzzing": "sae_interp.evals.fuzzing.main",
+    "surprisal": "sae_interp.evals.surprisal.main",
+    "embedding": "sae_interp.evals.embedding.main",
+    "all": "sae_interp.evals.all.main",
 }
 
 

@@ -15,17 +15,19 @@ def display_token(token: str) -> str:
     return token.replace("\r\n", NEWLINE).replace("\n", NEWLINE)
 
 
-def highlighted_text(
-    str_tokens: Sequence[str],
+def highlight_mask(
     activations: Sequence[float],
     fraction: float = HIGHLIGHT_FRACTION,
     reference_max: float | None = None,
-) -> str:
-    """Join tokens, wrapping each run of tokens whose activation is >= ``fraction`` of the
-    window's max (or of ``reference_max``) in ``<<...>>``. Nothing is marked when the
-    window is inactive."""
+) -> list[bool]:
+    """Which tokens are highlighted: activation >= ``fraction`` of the window's max (or of
+    ``reference_max``). Nothing is marked when the window is inactive."""
     peak = max(activations, default=0.0) if reference_max is None else reference_max
-    marked = [peak > 0 and a > 0 and a >= fraction * peak for a in activations]
+    return [peak > 0 and a > 0 and a >= fraction * peak for a in activations]
+
+
+def marked_text(str_tokens: Sequence[str], marked: Sequence[bool]) -> str:
+    """Join tokens, wrapping each run of marked tokens in ``<<...>>``."""
     parts: list[str] = []
     for i, token in enumerate(str_tokens):
         text = display_token(token)
@@ -38,6 +40,16 @@ def highlighted_text(
         if marked[i] and (i + 1 == len(str_tokens) or not marked[i + 1]):
             parts.append(CLOSE)
     return "".join(parts)
+
+
+def highlighted_text(
+    str_tokens: Sequence[str],
+    activations: Sequence[float],
+    fraction: float = HIGHLIGHT_FRACTION,
+    reference_max: float | None = None,
+) -> str:
+    """The window's text with its activating tokens marked (see :func:`highlight_mask`)."""
+    return marked_text(str_tokens, highlight_mask(activations, fraction, reference_max))
 
 
 def plain_text(str_tokens: Sequence[str]) -> str:

@@ -53,12 +53,14 @@ def explanation_store_path(
 def explanations_for(
     records: Sequence[LatentRecord],
     tokenizer: Any,
-    service: LLMService,
+    service: LLMService | None,
     settings: OneShotSettings,
     store: ExplanationStore,
 ) -> dict[int, Explanation]:
     missing = [r for r in records if r.latent not in store]
     if missing:
+        if service is None:
+            raise ValueError(f"{len(missing)} latents have no stored explanation and no LLM")
         logger.info("explaining %d latents (%d reused)", len(missing), len(records) - len(missing))
         for item in explain(missing, tokenizer, service, settings):
             store.put(item)

@@ -15,8 +15,10 @@ from pydantic import BaseModel
 from sae_interp.activations.records import LatentRecord, Window
 from sae_interp.explainers.formatting import plain_text
 from sae_interp.llm.errors import LLMError
+from sae_interp.llm.service import LLMService
 from sae_interp.llm.types import ChatMessage, LLMRequest, LLMResponse
 from sae_interp.scorers import saebench_prompts as prompts
+from sae_interp.scorers.base import ScoreItem
 
 N_TOP, N_IMPORTANCE, N_RANDOM = 2, 2, 10
 
@@ -111,3 +113,33 @@ def read(
         error=error,
         accuracy=accuracy,
     )
+
+
+class SaeBenchMetrics(BaseModel):
+    accuracy: float | None
+    failed_fraction: float  # 1.0 when the answer could not be read (pools to a fraction)
+
+
+class SaeBenchScorer:
+    """:class:`~sae_interp.scorers.base.LatentScorer` of the SAEBench-compatible mode."""
+
+    def __init__(self, tokenizer: Any, service: LLMService | None, seed: int) -> None:
+        self.tokenizer, self.service, self.seed = tokenizer, service, seed
+
+    def score(self, items: Sequence[ScoreItem]) -> list[SaeBenchOutcome]:
+        if self.service is None:
+            raise RuntimeError("this scorer was built for planning only (no LLM service)")
+        planned = [plan(i.record, i.explanation, self.tokenizer, self.seed) for i in items]
+        answers = self.service.complete_all([request for _, request in planned])
+        return [
+            read(item.record, item.explanation, examples, answer)
+            for item, (examples, _), answer in zip(items, planned, answers, strict=True)
+        ]
+
+    def metrics(self, outcome: SaeBenchOutcome) -> SaeBenchMetrics:
+        return SaeBenchMetrics(
+            accuracy=outcome.accuracy, failed_fraction=float(outcome.accuracy is None)
+        )
+
+    def planned_requests(self, item: ScoreItem) -> list[LLMRequest]:
+        return [plan(item.record, item.explanation, self.tokenizer, self.seed)[1]]

@@ -1,6 +1,7 @@
 """Tiny, download-free models, tokenizers and SAEs for tests and examples."""
 
 from sae_interp.testing.tiny import (
+    TINY_LONG_MODEL_SPEC,
     TINY_MODEL_SPEC,
     TINY_WORDS,
     make_tiny_model,
@@ -11,6 +12,7 @@ from sae_interp.testing.tiny import (
 )
 
 __all__ = [
+    "TINY_LONG_MODEL_SPEC",
     "TINY_MODEL_SPEC",
     "TINY_WORDS",
     "make_tiny_model",

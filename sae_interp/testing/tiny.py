@@ -17,6 +17,7 @@ from sae_interp.models.loading import ModelResolver, register_model_resolver
 from sae_interp.saes.base import BaseSAE, SAEConfig, build_sae
 
 TINY_MODEL_SPEC = "tiny-random"
+TINY_LONG_MODEL_SPEC = "tiny-random-256"  # same vocabulary, 256 positions (scoring LM tests)
 SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>"]
 TINY_WORDS = [
     "the",
@@ -122,6 +123,16 @@ def register_tiny_model() -> None:
             matches=lambda spec: spec == TINY_MODEL_SPEC,
             load=lambda spec, device, dtype: make_tiny_model(device=str(device)).to(dtype),
             describe=f"'{TINY_MODEL_SPEC}' (test model)",
+        ),
+    )
+    register_model_resolver(
+        "tiny-long",
+        ModelResolver(
+            matches=lambda spec: spec == TINY_LONG_MODEL_SPEC,
+            load=lambda spec, device, dtype: make_tiny_model(n_ctx=256, device=str(device)).to(
+                dtype
+            ),
+            describe=f"'{TINY_LONG_MODEL_SPEC}' (test model)",
         ),
     )
 

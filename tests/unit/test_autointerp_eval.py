@@ -206,5 +206,5 @@ def test_saebench_mode(judge: Judge, tmp_path: Path, corpus_file: Path) -> None:
     assert m.detection is None and m.saebench is not None
     assert m.saebench.accuracy == pytest.approx(4 / 14)  # all 14 called active: 4 right
     assert m.saebench_random_explanation_control is not None
-    detail = next(d for d in out.eval_result_details if d.saebench is not None)
-    assert len(detail.saebench.labels) == 14 and sum(detail.saebench.labels) == 4
+    detail = next(d for d in out.eval_result_details if d.outcome is not None)
+    assert len(detail.outcome.labels) == 14 and sum(detail.outcome.labels) == 4

@@ -6,39 +6,14 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from sae_interp.activations.sampling import SamplingConfig
-from sae_interp.core.config import BaseEvalConfig
-from sae_interp.explainers.one_shot import OneShotSettings
-from sae_interp.llm.settings import LLMSettings
+from sae_interp.evals.common.config import ExplainedEvalConfig
 from sae_interp.scorers.detection import DetectionSettings
 
 
-def _default_sampling() -> SamplingConfig:
-    # sized for minutes on a 2-core CPU with the offline LLM; the published defaults are
-    # 40 train / 50 test / 50 negatives (pass them with a real endpoint)
-    return SamplingConfig(n_train=15, n_test=10, n_negatives=10)
-
-
-class AutoInterpEvalConfig(BaseEvalConfig):
+class AutoInterpEvalConfig(ExplainedEvalConfig):
     """Autointerp detection: an LLM explains each latent from its top windows, then judges
     held-out windows from the explanation alone; scored against shuffled explanations."""
 
     eval_type_id: ClassVar[str] = "autointerp"
 
-    corpus: str = Field(
-        default="embedded:validation", description="Where example windows come from."
-    )
-    n_tokens: int = Field(default=65_536, gt=0, description="Tokens to collect latents over.")
-    latents: list[int] | None = Field(
-        default=None, description="Latent ids to explain (default: random)."
-    )
-    n_latents: int = Field(
-        default=10, gt=0, description="Random live latents when --latents is not given."
-    )
-    random_control: bool = Field(
-        default=True, description="Also score every latent with another latent's explanation."
-    )
-    sampling: SamplingConfig = Field(default_factory=_default_sampling)
-    explainer: OneShotSettings = Field(default_factory=OneShotSettings)
     detection: DetectionSettings = Field(default_factory=DetectionSettings)
-    llm: LLMSettings = Field(default_factory=LLMSettings)

@@ -1,0 +1,144 @@
+"""Run several explanation-based evals on each SAE, sharing what can be shared: the model
+(loaded once), the latent cache and records (same corpus/sampling settings), the explanations
+(one store) and the LLM service and local models (one set of resources). Each eval's own
+output is written as if it had run alone; the combined output holds every eval's pooled
+metrics and, per latent, one row with all scores."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sae_interp.core.output import utc_now
+from sae_interp.core.runner import (
+    EVALS,
+    EvalContext,
+    EvalDefinition,
+    EvalResult,
+    LLMPlan,
+    build_output,
+    result_path,
+    run_per_sae,
+    work_dir,
+)
+from sae_interp.evals.all.eval_config import DEFAULT_EVALS, AllEvalConfig, scored_eval
+from sae_interp.evals.all.eval_output import AllEvalOutput, AllLatentResult, AllMetrics
+from sae_interp.evals.common import ScoredRun, open_resources, plan_scored, run_scored
+
+logger = logging.getLogger(__name__)
+
+
+def _sub_context(ctx: EvalContext[AllEvalConfig], name: str) -> EvalContext[Any]:
+    config = ctx.config.config_for(name)
+    return EvalContext(
+        config,
+        ctx.model,
+        ctx.sae,
+        ctx.sae_spec,
+        ctx.device,
+        work_dir(config, name, ctx.sae_spec),
+        ctx.resources,
+    )
+
+
+def _merge(runs: dict[str, ScoredRun]) -> list[AllLatentResult]:
+    rows: dict[int, AllLatentResult] = {}
+    for name, run in runs.items():
+        for r in run.results:
+            row = rows.setdefault(
+                r.latent,
+                AllLatentResult(
+                    latent=r.latent,
+                    status=r.status,
+                    explanation=r.explanation,
+                    control_explanation_of=r.control_explanation_of,
+                ),
+            )
+            if r.metrics is not None:
+                row.metrics[name] = r.metrics.model_dump()
+            if r.control_metrics is not None:
+                row.control_metrics[name] = r.control_metrics.model_dump()
+    return [rows[k] for k in sorted(rows)]
+
+
+def run_all(ctx: EvalContext[AllEvalConfig]) -> EvalResult:
+    runs: dict[str, ScoredRun] = {}
+    summaries: dict[str, Any] = {}
+    usage_before = ctx.resources.usage()
+    for name in ctx.config.evals:
+        spec = scored_eval(name)
+        sub = _sub_context(ctx, name)
+        started = utc_now()
+        logger.info("all: %s on %s", name, ctx.sae_spec)
+        runs[name] = run_scored(sub, spec, ctx.resources)
+        summaries[name] = spec.summarise(runs[name])
+        definition = EVALS.get(name)
+        output = build_output(
+            definition, sub, EvalResult(summaries[name], runs[name].results), started
+        )
+        output.save(result_path(sub.config, name, ctx.sae_spec))
+    usage = ctx.resources.usage().as_dict()
+    before = usage_before.as_dict()
+    metrics = AllMetrics(
+        evals=list(ctx.config.evals),
+        n_explained=max(
+            (sum(r.explanation is not None for r in run.results) for run in runs.values()),
+            default=0,
+        ),
+        llm_usage={
+            k: v - before[k] if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+            for k, v in usage.items()
+        },
+        **{name: s.model_dump() for name, s in summaries.items()},
+    )
+    return EvalResult(metrics=metrics, details=_merge(runs))
+
+
+def plan_all(ctx: EvalContext[AllEvalConfig]) -> LLMPlan:
+    """One plan for everything; explanations are counted once (the first eval pays for them,
+    every later one reuses them)."""
+    plans = [
+        plan_scored(_sub_context(ctx, name), scored_eval(name), explain=i == 0)
+        for i, name in enumerate(ctx.config.evals)
+    ]
+    costs = [p.estimated_cost_usd for p in plans]
+    return LLMPlan(
+        eval_type_id="all",
+        sae_spec=ctx.sae_spec,
+        llm=plans[0].llm,
+        calls=sum(p.calls for p in plans),
+        prompt_tokens=sum(p.prompt_tokens for p in plans),
+        max_completion_tokens=sum(p.max_completion_tokens for p in plans),
+        estimated_cost_usd=None if None in costs else sum(c or 0.0 for c in costs),
+        notes="; ".join(f"{p.eval_type_id}: {p.calls} calls" for p in plans),
+    )
+
+
+def _columns() -> tuple[str, ...]:
+    """Each default eval's headline score (its first table column) and the same score under
+    the random-explanation control."""
+    columns: list[str] = []
+    for name in DEFAULT_EVALS:
+        score = scored_eval(name).table_columns[0]
+        control = "random_explanation_control." + score.split(".", 1)[1]
+        columns += [f"{name}.{score}", f"{name}.{control}"]
+    return (*columns, "n_explained", "llm_usage.calls")
+
+
+DEFINITION = EVALS.register(
+    "all",
+    EvalDefinition(
+        eval_type_id="all",
+        config_cls=AllEvalConfig,
+        output_cls=AllEvalOutput,
+        run=run_all,
+        resources=lambda cfg: open_resources(cfg.llm, cfg.seed),
+        plan=plan_all,
+        table_columns=_columns(),
+    ),
+)
+
+
+def run_eval(config: AllEvalConfig | None = None, **kwargs: Any) -> list[AllEvalOutput]:
+    """Run ``config.evals`` on every SAE of ``config`` (``kwargs``: ``model=``, ``saes=``)."""
+    return run_per_sae(DEFINITION, config or AllEvalConfig(), **kwargs)  # type: ignore[return-value]

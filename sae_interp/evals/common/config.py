@@ -1,0 +1,41 @@
+"""Config fields every explanation-based eval shares (where windows come from, which latents,
+how they are sampled and explained, and the LLM)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from sae_interp.activations.sampling import SamplingConfig
+from sae_interp.core.config import BaseEvalConfig
+from sae_interp.explainers.one_shot import OneShotSettings
+from sae_interp.llm.settings import LLMSettings
+
+
+def default_sampling() -> SamplingConfig:
+    # sized for minutes on a 2-core CPU with the offline LLM; the published defaults are
+    # 40 train / 50 test / 50 negatives (pass them with a real endpoint)
+    return SamplingConfig(n_train=15, n_test=10, n_negatives=10)
+
+
+class ExplainedEvalConfig(BaseEvalConfig):
+    """Base of the evals that explain latents and score the explanations."""
+
+    corpus: str = Field(
+        default="embedded:validation", description="Where example windows come from."
+    )
+    n_tokens: int = Field(default=65_536, gt=0, description="Tokens to collect latents over.")
+    latents: list[int] | None = Field(
+        default=None, description="Latent ids to explain (default: random)."
+    )
+    n_latents: int = Field(
+        default=10, gt=0, description="Random live latents when --latents is not given."
+    )
+    random_control: bool = Field(
+        default=True, description="Also score every latent with another latent's explanation."
+    )
+    sampling: SamplingConfig = Field(default_factory=default_sampling)
+    explainer: OneShotSettings = Field(default_factory=OneShotSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+
+
+SHARED_FIELDS = frozenset(ExplainedEvalConfig.model_fields)

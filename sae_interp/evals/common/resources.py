@@ -1,0 +1,58 @@
+"""Resources shared by every SAE of a run (and by every eval of ``evals.all``): the LLM
+service, opened on first use only (a run whose explanations are all stored starts no LLM),
+and local models such as a scoring LM or a sentence embedder, built once by key."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from sae_interp.llm.service import LLMService, UsageReport
+from sae_interp.llm.settings import LLMSettings, open_service
+
+T = TypeVar("T")
+
+
+class EvalResources:
+    def __init__(self, llm: LLMSettings, seed: int) -> None:
+        self.llm = llm
+        self.seed = seed
+        self._stack = contextlib.ExitStack()
+        self._service: LLMService | None = None
+        self._shared: dict[str, Any] = {}
+
+    @property
+    def service(self) -> LLMService:
+        """The LLM service (started on first use: a local server, a client, the cache)."""
+        if self._service is None:
+            self._service = self._stack.enter_context(open_service(self.llm, self.seed))
+        return self._service
+
+    @property
+    def service_opened(self) -> bool:
+        return self._service is not None
+
+    def usage(self) -> UsageReport:
+        """A snapshot of the LLM usage so far (zeros if the service was never opened)."""
+        return dataclasses.replace(self._service.report) if self._service else UsageReport()
+
+    def shared(self, key: str, factory: Callable[[], T]) -> T:
+        """The object built by ``factory`` the first time ``key`` is asked for."""
+        if key not in self._shared:
+            self._shared[key] = factory()
+        return self._shared[key]
+
+    def close(self) -> None:
+        self._shared.clear()
+        self._stack.close()
+
+
+@contextlib.contextmanager
+def open_resources(llm: LLMSettings, seed: int) -> Iterator[EvalResources]:
+    resources = EvalResources(llm, seed)
+    try:
+        yield resources
+    finally:
+        resources.close()

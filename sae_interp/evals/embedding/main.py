@@ -1,0 +1,68 @@
+"""The embedding eval: cosine similarity of explanation and windows, activating vs not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sae_interp.core.runner import EvalContext, run_per_sae
+from sae_interp.embedding import load_embedder
+from sae_interp.evals.common import (
+    EvalResources,
+    ScoredEval,
+    ScoredRun,
+    definition_for,
+    pool_means,
+)
+from sae_interp.evals.embedding.eval_config import EmbeddingEvalConfig
+from sae_interp.evals.embedding.eval_output import (
+    EmbeddingEvalMetrics,
+    EmbeddingEvalOutput,
+    LatentEmbeddingResult,
+    PooledEmbedding,
+)
+from sae_interp.scorers.embedding import EmbeddingScorer
+
+
+def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> EmbeddingScorer:
+    cfg: EmbeddingEvalConfig = ctx.config
+    embedder = None
+    if resources is not None:
+        embedder = resources.shared(
+            f"embedder:{cfg.embedding.model}",
+            lambda: load_embedder(cfg.embedding.model, device=str(ctx.device)),
+        )
+    return EmbeddingScorer(embedder, ctx.model.tokenizer, cfg.embedding)
+
+
+def summarise(run: ScoredRun) -> EmbeddingEvalMetrics:
+    return EmbeddingEvalMetrics(
+        embedding=pool_means(PooledEmbedding, run.metrics),
+        random_explanation_control=pool_means(PooledEmbedding, run.control_metrics),
+        **run.counts(),
+    )
+
+
+SPEC = ScoredEval(
+    eval_type_id="embedding",
+    config_cls=EmbeddingEvalConfig,
+    output_cls=EmbeddingEvalOutput,
+    result_cls=LatentEmbeddingResult,
+    make_scorer=make_scorer,
+    summarise=summarise,
+    table_columns=(
+        "embedding.auroc",
+        "random_explanation_control.auroc",
+        "embedding.mean_similarity_activating",
+        "embedding.mean_similarity_negatives",
+        "n_scored",
+        "n_too_rare",
+        "n_dead",
+        "n_failed_explanations",
+    ),
+)
+DEFINITION = definition_for(SPEC)
+
+
+def run_eval(config: EmbeddingEvalConfig | None = None, **kwargs: Any) -> list[EmbeddingEvalOutput]:
+    """Run the embedding eval on every SAE of ``config`` (``kwargs``: ``model=``, ``saes=``)."""
+    return run_per_sae(DEFINITION, config or EmbeddingEvalConfig(), **kwargs)  # type: ignore[return-value]

@@ -1,0 +1,63 @@
+"""The fuzzing eval: are the highlighted tokens the ones the explanation describes?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sae_interp.core.runner import EvalContext, run_per_sae
+from sae_interp.evals.autointerp.eval_output import PooledDetection
+from sae_interp.evals.common import (
+    EvalResources,
+    ScoredEval,
+    ScoredRun,
+    definition_for,
+    pool_means,
+)
+from sae_interp.evals.fuzzing.eval_config import FuzzingEvalConfig
+from sae_interp.evals.fuzzing.eval_output import (
+    FuzzingEvalOutput,
+    FuzzingMetrics,
+    LatentFuzzingResult,
+)
+from sae_interp.scorers.fuzzing import FuzzingScorer
+
+
+def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> FuzzingScorer:
+    cfg: FuzzingEvalConfig = ctx.config
+    service = resources.service if resources is not None else None
+    return FuzzingScorer(ctx.model.tokenizer, service, cfg.fuzzing, cfg.seed)
+
+
+def summarise(run: ScoredRun) -> FuzzingMetrics:
+    return FuzzingMetrics(
+        fuzzing=pool_means(PooledDetection, run.metrics),
+        random_explanation_control=pool_means(PooledDetection, run.control_metrics),
+        **run.counts(),
+    )
+
+
+SPEC = ScoredEval(
+    eval_type_id="fuzzing",
+    config_cls=FuzzingEvalConfig,
+    output_cls=FuzzingEvalOutput,
+    result_cls=LatentFuzzingResult,
+    make_scorer=make_scorer,
+    summarise=summarise,
+    table_columns=(
+        "fuzzing.balanced_accuracy",
+        "fuzzing.auroc",
+        "random_explanation_control.balanced_accuracy",
+        "random_explanation_control.auroc",
+        "n_scored",
+        "n_too_rare",
+        "n_dead",
+        "n_failed_explanations",
+        "llm_usage.cost_usd",
+    ),
+)
+DEFINITION = definition_for(SPEC)
+
+
+def run_eval(config: FuzzingEvalConfig | None = None, **kwargs: Any) -> list[FuzzingEvalOutput]:
+    """Run fuzzing on every SAE of ``config`` (``kwargs``: ``model=``, ``saes=``)."""
+    return run_per_sae(DEFINITION, config or FuzzingEvalConfig(), **kwargs)  # type: ignore[return-value]

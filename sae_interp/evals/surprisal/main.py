@@ -1,0 +1,70 @@
+"""The surprisal eval: loss drop of a base LM on activating text when told the explanation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sae_interp.core.runner import EvalContext, run_per_sae
+from sae_interp.evals.common import (
+    EvalResources,
+    ScoredEval,
+    ScoredRun,
+    definition_for,
+    pool_means,
+)
+from sae_interp.evals.surprisal.eval_config import SurprisalEvalConfig
+from sae_interp.evals.surprisal.eval_output import (
+    LatentSurprisalResult,
+    PooledSurprisal,
+    SurprisalEvalMetrics,
+    SurprisalEvalOutput,
+)
+from sae_interp.scorers.surprisal import SurprisalScorer
+from sae_interp.scoring_lm import load_scoring_lm
+
+
+def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> SurprisalScorer:
+    cfg: SurprisalEvalConfig = ctx.config
+    lm = None
+    if resources is not None:
+        lm = resources.shared(
+            f"scoring_lm:{cfg.scoring_lm.model_dump_json()}",
+            lambda: load_scoring_lm(cfg.scoring_lm, ctx.model, cfg.model),
+        )
+    return SurprisalScorer(lm, ctx.model.tokenizer, cfg.surprisal)
+
+
+def summarise(run: ScoredRun) -> SurprisalEvalMetrics:
+    cfg: SurprisalEvalConfig = run.config
+    return SurprisalEvalMetrics(
+        surprisal=pool_means(PooledSurprisal, run.metrics),
+        random_explanation_control=pool_means(PooledSurprisal, run.control_metrics),
+        scoring_lm=f"{cfg.scoring_lm.backend}:{cfg.scoring_lm.model}",
+        **run.counts(),
+    )
+
+
+SPEC = ScoredEval(
+    eval_type_id="surprisal",
+    config_cls=SurprisalEvalConfig,
+    output_cls=SurprisalEvalOutput,
+    result_cls=LatentSurprisalResult,
+    make_scorer=make_scorer,
+    summarise=summarise,
+    table_columns=(
+        "surprisal.auroc",
+        "surprisal.auroc_activating_tokens",
+        "random_explanation_control.auroc",
+        "random_explanation_control.auroc_activating_tokens",
+        "n_scored",
+        "n_too_rare",
+        "n_dead",
+        "n_failed_explanations",
+    ),
+)
+DEFINITION = definition_for(SPEC)
+
+
+def run_eval(config: SurprisalEvalConfig | None = None, **kwargs: Any) -> list[SurprisalEvalOutput]:
+    """Run surprisal on every SAE of ``config`` (``kwargs``: ``model=``, ``saes=``)."""
+    return run_per_sae(DEFINITION, config or SurprisalEvalConfig(), **kwargs)  # type: ignore[return-value]
