@@ -15,6 +15,7 @@ EVAL_MODULES: dict[str, str] = {
     "fuzzing": "sae_interp.evals.fuzzing.main",
     "surprisal": "sae_interp.evals.surprisal.main",
     "embedding": "sae_interp.evals.embedding.main",
+    "intervention": "sae_interp.evals.intervention.main",
     "all": "sae_interp.evals.all.main",
 }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from sae_interp.scorers.detection_prompts import user_message  # same excerpt list
 
 SYSTEM = (
     "You check explanations of latents (learned features) of a language model. You get an "
@@ -12,13 +12,6 @@ SYSTEM = (
     "Reply with only a list with one number per excerpt, in order: 1 if the marking is "
     "correct, 0 if not. Example reply for four excerpts: [1, 0, 0, 1]"
 )
-
-
-def user_message(explanation: str, excerpts: Sequence[str]) -> str:
-    lines = [f"Explanation: {explanation}", ""]
-    lines += [f"Excerpt {i}: {text}" for i, text in enumerate(excerpts, 1)]
-    lines += ["", f"Reply with a list of {len(excerpts)} numbers (1 or 0)."]
-    return "\n".join(lines)
 
 
 DEMOS: tuple[tuple[str, str], ...] = (

@@ -13,13 +13,15 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 from tqdm.auto import tqdm
 
+from sae_interp.activations.cache import LatentCache
 from sae_interp.activations.records import LatentRecord, RecordStatus
-from sae_interp.activations.sampling import sample_records
+from sae_interp.activations.sampling import SamplingConfig, sample_records
 from sae_interp.activations.store import latent_cache_for, sae_fingerprint, select_latents
 from sae_interp.core.latent_store import LatentStore
 from sae_interp.core.output import BaseEvalOutput
@@ -34,6 +36,7 @@ from sae_interp.explainers.pipeline import explanation_store_path, explanations_
 from sae_interp.llm.pricing import cost_usd, price_of
 from sae_interp.llm.service import UsageReport, estimate_usage
 from sae_interp.llm.types import Usage
+from sae_interp.saes.base import BaseSAE
 from sae_interp.scorers.base import LatentScorer, ScoreItem
 from sae_interp.scorers.controls import shuffled_explanation_sources
 
@@ -151,13 +154,36 @@ class Setup:
     results: LatentStore[Any]
 
 
-def prepare(ctx: EvalContext[Any], result_cls: type[BaseModel], fresh: bool) -> Setup:
-    cfg: ExplainedEvalConfig = ctx.config
+def latent_records(
+    ctx: EvalContext[Any], sampling: SamplingConfig, sae: BaseSAE | None = None
+) -> tuple[LatentCache, list[int], dict[int, LatentRecord]]:
+    """The shared latent cache of (model, SAE, corpus), the latents to look at and their
+    records. ``sae`` overrides the context's SAE (e.g. a random-SAE control)."""
+    cfg = ctx.config
     cache = latent_cache_for(
-        ctx.model, ctx.sae, cfg.corpus, cfg.n_tokens, cfg.ctx_len, cfg.batch_size
+        ctx.model, sae or ctx.sae, cfg.corpus, cfg.n_tokens, cfg.ctx_len, cfg.batch_size
     )
     latents = select_latents(cache, cfg.latents, cfg.n_latents, cfg.seed)
-    records = {r.latent: r for r in sample_records(cache, latents, cfg.sampling, cfg.seed)}
+    records = {r.latent: r for r in sample_records(cache, latents, sampling, cfg.seed)}
+    return cache, latents, records
+
+
+def results_path(ctx: EvalContext[Any], fresh: bool, suffix: str = "") -> Path:
+    """Per-latent JSONL of a run, keyed by every setting that changes a latent's result
+    (removed first when ``fresh``)."""
+    cfg = ctx.config
+    run_key = stable_hash(
+        cfg.model_dump(mode="json", exclude=RUN_FIELDS_EXCLUDED) | {"llm": cfg.llm.identity()}
+    )[:12]
+    path = ctx.work_dir / f"latents_{run_key}{suffix}.jsonl"
+    if fresh and path.exists():
+        path.unlink()
+    return path
+
+
+def prepare(ctx: EvalContext[Any], result_cls: type[BaseModel], fresh: bool) -> Setup:
+    cfg: ExplainedEvalConfig = ctx.config
+    _, latents, records = latent_records(ctx, cfg.sampling)
     store = ExplanationStore(
         explanation_store_path(
             cfg.output_dir,
@@ -170,14 +196,8 @@ def prepare(ctx: EvalContext[Any], result_cls: type[BaseModel], fresh: bool) -> 
             cfg.seed,
         )
     )
-    run_key = stable_hash(
-        cfg.model_dump(mode="json", exclude=RUN_FIELDS_EXCLUDED) | {"llm": cfg.llm.identity()}
-    )[:12]
-    path = ctx.work_dir / f"latents_{run_key}.jsonl"
-    if fresh and path.exists():
-        path.unlink()
     usable = [r for r in records.values() if r.status == RecordStatus.ok]
-    return Setup(latents, records, usable, store, LatentStore(path, result_cls))
+    return Setup(latents, records, usable, store, LatentStore(results_path(ctx, fresh), result_cls))
 
 
 def _usage_delta(before: UsageReport, after: UsageReport) -> dict[str, Any]:

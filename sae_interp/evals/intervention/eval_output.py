@@ -1,0 +1,73 @@
+"""Output schema of the intervention eval."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from sae_interp.core.output import BaseEvalOutput
+from sae_interp.evals.intervention.eval_config import InterventionEvalConfig
+from sae_interp.explainers.base import Explanation
+from sae_interp.interventions.strength import StrengthResult
+
+
+class Continuations(BaseModel):
+    prompt: str
+    clean: str
+    steered: str
+
+
+class LatentInterventionResult(BaseModel):
+    latent: int
+    status: str = Field(description="ok | too_rare | dead | no_prompts | explanation_failed")
+    max_activation: float = 0.0
+    strength: StrengthResult | None = None
+    train_prompts: list[str] = Field(default_factory=list)
+    train_top_tokens: list[list[str]] = Field(
+        default_factory=list, description="Per train prompt, the tokens that rose most."
+    )
+    continuations: list[Continuations] = Field(default_factory=list)
+    explanations: list[Explanation] = Field(default_factory=list)
+    explanation_scores: list[float] = Field(
+        default_factory=list, description="Per valid explanation (nats)."
+    )
+    score: float | None = Field(default=None, description="Max over the explanations (nats).")
+    control_explanation_of: int | None = None
+    control_score: float | None = Field(
+        default=None,
+        description="The same continuations scored with another latent's "
+        "explanations (max over them).",
+    )
+
+
+class PooledIntervention(BaseModel):
+    score: float = Field(description="Mean latent score (nats).")
+    mean_kl: float = Field(description="Mean KL reached.")
+    converged_fraction: float = Field(description="Latents whose KL hit the target.")
+    mean_delta: float = Field(description="Mean steering strength.")
+    n_latents: int
+
+
+class InterventionMetrics(BaseModel):
+    intervention: PooledIntervention | None
+    random_explanation_control: float | None = Field(
+        description="Mean score with explanations shuffled across latents (nats)."
+    )
+    random_sae_control: PooledIntervention | None = Field(
+        description="The whole pipeline on a random SAE of the same shape."
+    )
+    target_kl: float
+    n_requested: int
+    n_scored: int
+    n_too_rare: int
+    n_dead: int
+    n_no_prompts: int
+    n_failed_explanations: int
+    n_not_converged: int
+    llm_usage: dict[str, float | int | bool] = Field(default_factory=dict)
+
+
+class InterventionEvalOutput(
+    BaseEvalOutput[InterventionEvalConfig, InterventionMetrics, LatentInterventionResult]
+):
+    """Result of ``sae_interp.evals.intervention``; ``eval_result_unstructured`` holds the
+    random-SAE control's per-latent results."""

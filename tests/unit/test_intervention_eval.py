@@ -1,0 +1,121 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from sae_interp.core.runner import plan_per_sae
+from sae_interp.evals.intervention import InterventionEvalConfig, run_eval
+from sae_interp.evals.intervention.main import DEFINITION
+from sae_interp.explainers import output_prompts
+from sae_interp.llm import LLMError, ScriptedBackend
+from sae_interp.llm.settings import LLM_BACKENDS
+from sae_interp.testing import TINY_LONG_MODEL_SPEC, TINY_MODEL_SPEC, make_tiny_sae
+
+
+class OutputExplainer:
+    """Names the first token that rose most; the first ``broken`` answers are unusable."""
+
+    def __init__(self, broken: int = 0) -> None:
+        self.backend = ScriptedBackend(self.reply)
+        self.broken = broken
+
+    def reply(self, request):  # type: ignore[no-untyped-def]
+        assert request.messages[0].content == output_prompts.SYSTEM
+        if self.broken:
+            self.broken -= 1
+            return LLMError("500 after retries")
+        line = next(x for x in request.messages[-1].content.splitlines() if x.startswith("Rose"))
+        return f"[EXPLANATION]: {line.split(chr(34))[1]}"
+
+
+@pytest.fixture
+def explainer() -> OutputExplainer:
+    explainer = OutputExplainer()
+    LLM_BACKENDS.register("output-explainer", lambda s, stack: explainer.backend, overwrite=True)
+    return explainer
+
+
+def _config(tmp_path: Path, corpus: Path, **kw) -> InterventionEvalConfig:
+    values = {
+        "model": TINY_MODEL_SPEC,
+        "saes": ["tiny"],
+        "corpus": str(corpus),
+        "n_tokens": 2048,
+        "ctx_len": 33,
+        "device": "cpu",
+        "output_dir": tmp_path / "out",
+        "n_latents": 3,
+        "sampling": {
+            "window_len": 8,
+            "n_train": 2,
+            "n_test": 3,
+            "n_negatives": 0,
+            "min_activating": 5,
+        },
+        "steering": {"target_kl": 0.5, "prompt_len": 12, "n_continuation_tokens": 4},
+        "explainer": {"n_explanations": 2},
+        "scoring_lm": {"model": TINY_LONG_MODEL_SPEC},
+        "llm": {"backend": "output-explainer", "cache": False},
+    }
+    return InterventionEvalConfig.model_validate(values | kw)
+
+
+SAE = {"tiny": make_tiny_sae(d_sae=32, k=4)}
+
+
+def test_intervention_with_both_controls(
+    explainer: OutputExplainer, tmp_path: Path, corpus_file: Path
+) -> None:
+    (out,) = run_eval(_config(tmp_path, corpus_file), saes=SAE)
+    m = out.eval_result_metrics
+    assert m.n_requested == 3 and m.n_scored == 3 and m.intervention is not None
+    # a latent whose KL saturates below the target is reported (and still scored), not dropped
+    converged = [r for r in out.eval_result_details if r.strength.converged]
+    assert len(converged) == 3 - m.n_not_converged >= 1
+    assert m.intervention.converged_fraction == pytest.approx(len(converged) / 3)
+    assert all(abs(r.strength.kl - 0.5) <= 0.05 for r in converged)
+    assert m.random_explanation_control is not None
+    assert m.random_sae_control is not None and m.random_sae_control.n_latents >= 1
+    # 2 explanations per latent, for the SAE and for its random control
+    assert m.llm_usage["calls"] == 2 * 3 + 2 * m.random_sae_control.n_latents
+    for r in out.eval_result_details:
+        assert r.strength is not None and len(r.strength.trace) <= 12
+        assert len(r.continuations) == 3 and len(r.train_top_tokens) == 2
+        assert all(len(row) == 5 for row in r.train_top_tokens)
+        assert len(r.explanation_scores) == 2 and r.score == max(r.explanation_scores)
+        assert r.control_explanation_of not in (None, r.latent) and r.control_score is not None
+    random_details = out.eval_result_unstructured["random_sae_control"]
+    assert random_details and all(d["strength"] for d in random_details)
+
+
+def test_resume_and_failures(tmp_path: Path, corpus_file: Path) -> None:
+    explainer = OutputExplainer(broken=2)  # the first latent gets no explanation
+    LLM_BACKENDS.register("output-explainer", lambda s, stack: explainer.backend, overwrite=True)
+    cfg = _config(tmp_path, corpus_file, random_sae_control=False)
+    (out,) = run_eval(cfg, saes=SAE)
+    assert out.eval_result_metrics.n_failed_explanations == 1
+    failed = next(r for r in out.eval_result_details if r.status == "explanation_failed")
+    assert failed.score is None and all(e.error for e in failed.explanations)
+    # kill after two latents: only the third is steered and explained again
+    result = next((tmp_path / "out" / "intervention").glob("*.json"))
+    jsonl = next((tmp_path / "out" / "intervention").rglob("latents_*.jsonl"))
+    lines = jsonl.read_text().splitlines()
+    result.unlink()
+    jsonl.write_text("\n".join(lines[:2]) + "\n")
+    calls = len(explainer.backend.calls)
+    (again,) = run_eval(cfg, saes=SAE)
+    assert len(explainer.backend.calls) - calls == 2
+    assert again.eval_result_metrics.n_requested == 3
+    loaded = json.loads(next((tmp_path / "out" / "intervention").glob("*.json")).read_text())
+    assert loaded["eval_result_metrics"]["target_kl"] == 0.5
+
+
+def test_ablation_mode_and_dry_run(
+    explainer: OutputExplainer, tmp_path: Path, corpus_file: Path
+) -> None:
+    cfg = _config(tmp_path, corpus_file, steering={"mode": "ablate", "prompt_len": 12})
+    (plan,) = plan_per_sae(DEFINITION, cfg, saes=SAE)
+    assert plan.calls == 2 * 3 * 2 and explainer.backend.calls == []
+    (out,) = run_eval(cfg, saes=SAE)
+    for r in out.eval_result_details:
+        assert r.strength.delta == 0.0 and r.strength.kl >= 0.0
