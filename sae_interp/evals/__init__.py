@@ -16,6 +16,7 @@ EVAL_MODULES: dict[str, str] = {
     "surprisal": "sae_interp.evals.surprisal.main",
     "embedding": "sae_interp.evals.embedding.main",
     "intervention": "sae_interp.evals.intervention.main",
+    "agentic": "sae_interp.evals.agentic.main",
     "all": "sae_interp.evals.all.main",
 }
 

@@ -39,12 +39,8 @@ def test_fuzzing_surprisal_embedding_offline(gemma, tmp_path: Path) -> None:
             continue
         assert set(row.metrics) == {"fuzzing", "surprisal", "embedding"}
         surprisal = row.metrics["surprisal"]
-        assert (
-            (surprisal["n_examples"] >= 5
-            and 0.0 <= surprisal["auroc"] <= 1.0)
-            or (
-                surprisal["auroc"] != surprisal["auroc"]  # nan: a dense latent with no negatives
-            )
+        assert (surprisal["n_examples"] >= 5 and 0.0 <= surprisal["auroc"] <= 1.0) or (
+            surprisal["auroc"] != surprisal["auroc"]  # nan: a dense latent with no negatives
         )
         embedding = row.metrics["embedding"]
         for key in ("mean_similarity_activating", "mean_similarity_negatives"):

@@ -24,6 +24,7 @@ from sae_interp.core.runner import (
 from sae_interp.evals.all.eval_config import DEFAULT_EVALS, AllEvalConfig, scored_eval
 from sae_interp.evals.all.eval_output import AllEvalOutput, AllLatentResult, AllMetrics
 from sae_interp.evals.common import ScoredRun, open_resources, plan_scored, run_scored
+from sae_interp.evals.common.scored import usage_delta
 
 logger = logging.getLogger(__name__)
 
@@ -77,18 +78,13 @@ def run_all(ctx: EvalContext[AllEvalConfig]) -> EvalResult:
             definition, sub, EvalResult(summaries[name], runs[name].results), started
         )
         output.save(result_path(sub.config, name, ctx.sae_spec))
-    usage = ctx.resources.usage().as_dict()
-    before = usage_before.as_dict()
     metrics = AllMetrics(
         evals=list(ctx.config.evals),
         n_explained=max(
             (sum(r.explanation is not None for r in run.results) for run in runs.values()),
             default=0,
         ),
-        llm_usage={
-            k: v - before[k] if isinstance(v, (int, float)) and not isinstance(v, bool) else v
-            for k, v in usage.items()
-        },
+        llm_usage=usage_delta(usage_before, ctx.resources.usage()),
         **{name: s.model_dump() for name, s in summaries.items()},
     )
     return EvalResult(metrics=metrics, details=_merge(runs))

@@ -200,7 +200,7 @@ def prepare(ctx: EvalContext[Any], result_cls: type[BaseModel], fresh: bool) -> 
     return Setup(latents, records, usable, store, LatentStore(results_path(ctx, fresh), result_cls))
 
 
-def _usage_delta(before: UsageReport, after: UsageReport) -> dict[str, Any]:
+def usage_delta(before: UsageReport, after: UsageReport) -> dict[str, Any]:
     b, a = before.as_dict(), after.as_dict()
     return {
         k: (a[k] - b[k] if isinstance(a[k], (int, float)) and not isinstance(a[k], bool) else a[k])
@@ -280,7 +280,7 @@ def run_scored(
     return ScoredRun(
         config=cfg,
         results=[r for r in final if r is not None],
-        llm_usage=_usage_delta(usage_before, resources.usage()),
+        llm_usage=usage_delta(usage_before, resources.usage()),
     )
 
 

@@ -27,7 +27,7 @@ from sae_interp.core.runner import (
     run_per_sae,
 )
 from sae_interp.evals.common import EvalResources, open_resources
-from sae_interp.evals.common.scored import latent_records, results_path
+from sae_interp.evals.common.scored import latent_records, results_path, usage_delta
 from sae_interp.evals.intervention.eval_config import InterventionEvalConfig
 from sae_interp.evals.intervention.eval_output import (
     Continuations,
@@ -206,7 +206,6 @@ def run_intervention(ctx: EvalContext[InterventionEvalConfig]) -> EvalResult:
         random_results = _SaeRun(ctx, control_sae, lm, resources, suffix="_random_sae").run()
     controls = [r.control_score for r in results if _valid(r.control_score)]
     status = [r.status for r in results]
-    before, after = usage_before.as_dict(), resources.usage().as_dict()
     metrics = InterventionMetrics(
         intervention=pool(results),
         random_explanation_control=sum(c for c in controls if c is not None) / len(controls)
@@ -221,10 +220,7 @@ def run_intervention(ctx: EvalContext[InterventionEvalConfig]) -> EvalResult:
         n_no_prompts=status.count("no_prompts"),
         n_failed_explanations=status.count("explanation_failed"),
         n_not_converged=sum(r.strength is not None and not r.strength.converged for r in results),
-        llm_usage={
-            k: v - before[k] if isinstance(v, (int, float)) and not isinstance(v, bool) else v
-            for k, v in after.items()
-        },
+        llm_usage=usage_delta(usage_before, resources.usage()),
     )
     return EvalResult(
         metrics=metrics,

@@ -1,0 +1,40 @@
+"""Configuration of the agentic explanation eval."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from sae_interp.activations.sampling import SamplingConfig
+from sae_interp.agentic.controller import AgentSettings
+from sae_interp.evals.common.config import ExplainedEvalConfig
+from sae_interp.scorers.generation import GenerationSettings
+from sae_interp.scorers.prediction import PredictionSettings
+
+
+def _default_sampling() -> SamplingConfig:
+    # the top windows feed the agent's exemplars (and the one-shot explainer); quantile-sampled
+    # test windows feed the prediction evaluation
+    return SamplingConfig(
+        n_train=20, train_strategy="top", n_test=12, n_negatives=0, min_activating=20
+    )
+
+
+def _default_agent() -> AgentSettings:
+    # sized for the offline LLM on a CPU; the published budget is 14 rounds
+    return AgentSettings(max_rounds=6)
+
+
+class AgenticEvalConfig(ExplainedEvalConfig):
+    """Agentic explanation (SAGE-style): an LLM agent forms hypotheses about a latent, tests
+    them on the live model and concludes; its explanation and the one-shot explanation of the
+    same latent are evaluated by generation and prediction, next to a shuffled control."""
+
+    eval_type_id: ClassVar[str] = "agentic"
+
+    n_latents: int = Field(default=2, gt=0, description="Random live latents if none are given.")
+    sampling: SamplingConfig = Field(default_factory=_default_sampling)
+    agent: AgentSettings = Field(default_factory=_default_agent)
+    generation: GenerationSettings = Field(default_factory=GenerationSettings)
+    prediction: PredictionSettings = Field(default_factory=PredictionSettings)

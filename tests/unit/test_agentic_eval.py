@@ -1,0 +1,93 @@
+import json
+import re
+from pathlib import Path
+
+from sae_interp.agentic.prompts import common
+from sae_interp.evals.agentic import AgenticEvalConfig, run_eval
+from sae_interp.explainers import one_shot_prompts
+from sae_interp.llm import ScriptedBackend
+from sae_interp.llm.settings import LLM_BACKENDS
+from sae_interp.scorers import generation_prompts, prediction_prompts
+from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae
+
+AGENT_REPLIES = {
+    "Propose at least three": json.dumps(
+        {
+            "hypotheses": [
+                {"statement": "the word cat"},
+                {"statement": "animals"},
+                {"statement": "digits", "negative_control": True},
+            ]
+        }
+    ),
+    "Design one new test": '{"text": "the cat sat on the mat", "expected": "high"}',
+    "Judge the hypothesis": '{"verdict": "CONFIRMED", "reason": "ok"}',
+    "Review the evidence": '{"conclude": true}',
+    "Write the final explanation": '{"description": "cat tokens", "labels": ["cat"]}',
+}
+
+
+def reply(request):  # type: ignore[no-untyped-def]
+    system, last = request.messages[0].content, request.messages[-1].content
+    if system == one_shot_prompts.SYSTEM:
+        return "[EXPLANATION]: the token " + (last.split('"')[1] if '"' in last else "the")
+    if system == common.SYSTEM:
+        return next(v for k, v in AGENT_REPLIES.items() if k in last)
+    if system == generation_prompts.SYSTEM:
+        return '{"texts": ["the cat", "a red cat ran", "one two three"]}'
+    assert system == prediction_prompts.SYSTEM
+    n = int(re.search(r"list of (\d+) integers", last).group(1))  # type: ignore[union-attr]
+    return "[" + ", ".join("5" if i % 2 else "0" for i in range(n)) + "]"
+
+
+def test_agentic_eval_end_to_end(tmp_path: Path, corpus_file: Path) -> None:
+    backend = ScriptedBackend(reply)
+    LLM_BACKENDS.register("agent-script", lambda s, stack: backend, overwrite=True)
+    cfg = AgenticEvalConfig.model_validate(
+        {
+            "model": TINY_MODEL_SPEC,
+            "saes": ["tiny"],
+            "corpus": str(corpus_file),
+            "n_tokens": 2048,
+            "ctx_len": 33,
+            "device": "cpu",
+            "output_dir": tmp_path / "out",
+            "n_latents": 2,
+            "sampling": {
+                "window_len": 8,
+                "n_train": 6,
+                "train_strategy": "top",
+                "n_test": 6,
+                "n_negatives": 0,
+                "min_activating": 8,
+            },
+            "agent": {"max_rounds": 4, "min_tests": 3, "top_k": 4},
+            "prediction": {"n_per_band": 1, "top_logprobs": 0},
+            "llm": {"backend": "agent-script", "cache": False},
+        }
+    )
+    (out,) = run_eval(cfg, saes={"tiny": make_tiny_sae(d_sae=32, k=4)})
+    m = out.eval_result_metrics
+    assert m.n_requested == 2 and m.n_concluded == 2 and m.n_forced == 0
+    assert (
+        m.agentic is not None
+        and m.one_shot is not None
+        and m.random_explanation_control is not None
+    )
+    assert m.mean_tests == 3.0
+    for r in out.eval_result_details:
+        assert r.transcript.conclusion.description == "cat tokens"
+        assert r.agentic.explanation == "cat tokens"
+        assert r.one_shot.explanation.startswith("the token")
+        assert r.control_explanation_of not in (None, r.latent)
+        gen = r.agentic.generation
+        assert (
+            len(gen.texts) == 3 and len(gen.max_activations) == 3 and gen.success_rate is not None
+        )
+        assert len(r.agentic.prediction.windows) == 3 and r.agentic.prediction.n_failed == 0
+        assert r.llm_usage["calls"] > 0
+    # resume: a rerun pays nothing
+    calls = len(backend.calls)
+    (next(iter((tmp_path / "out" / "agentic").glob("*.json")))).unlink()
+    run_eval(cfg, saes={"tiny": make_tiny_sae(d_sae=32, k=4)})
+    assert len(backend.calls) == calls
