@@ -1,0 +1,46 @@
+"""The agentic eval on one latent of the embedded default: Gemma 3 270M + the shipped SAE as
+the live model the agent experiments on, the offline LLM as the agent, explainer, text
+writer and simulator. A small budget keeps it to a few minutes on 2 cores."""
+
+from pathlib import Path
+
+from sae_interp.agentic.schema import State
+from sae_interp.evals.agentic import AgenticEvalConfig, run_eval
+
+
+def test_agentic_offline_one_latent(gemma, tmp_path: Path) -> None:
+    cfg = AgenticEvalConfig.model_validate(
+        {
+            "saes": ["embedded"],
+            "n_tokens": 16_384,
+            "n_latents": 1,
+            "device": "cpu",
+            "output_dir": str(tmp_path),
+            "sampling": {
+                "window_len": 16,
+                "n_train": 8,
+                "train_strategy": "top",
+                "n_test": 6,
+                "n_negatives": 0,
+                "min_activating": 14,
+            },
+            "explainer": {"max_tokens": 80},
+            "agent": {"max_rounds": 3, "min_tests": 2, "top_k": 6, "max_tokens": 250},
+            "generation": {"n_texts": 4, "max_tokens": 300},
+            "prediction": {"n_per_band": 1},
+            "llm": {"concurrency": 1, "cache": False},
+        }
+    )
+    (out,) = run_eval(cfg, model=gemma)
+    (r,) = out.eval_result_details
+    assert r.status in ("ok", "no_conclusion")
+    t = r.transcript
+    assert t is not None and len(t.exemplars) == 6 and t.exemplar_mean_max > 0
+    states = [s.state for s in t.steps]
+    assert states[0] == State.GET_EXEMPLARS and State.FINAL_CONCLUSION in states
+    assert len(t.tests) <= 3 and t.stop_reason in ("concluded", "max_rounds", "failures")
+    for test in t.tests:  # every test that ran was run on the live model
+        assert test.error is not None or (test.result and len(test.result.activations) > 0)
+    if r.agentic is not None:
+        assert r.agentic.prediction.windows and r.agentic.generation.threshold > 0
+    assert r.llm_usage["calls"] >= 3 and r.llm_usage["prompt_tokens"] > 0
