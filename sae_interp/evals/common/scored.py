@@ -35,7 +35,8 @@ from sae_interp.explainers.one_shot import build_request as build_explain_reques
 from sae_interp.explainers.pipeline import explanation_store_path, explanations_for
 from sae_interp.llm.pricing import cost_usd, price_of
 from sae_interp.llm.service import UsageReport, estimate_usage
-from sae_interp.llm.types import Usage
+from sae_interp.llm.settings import LLMSettings
+from sae_interp.llm.types import LLMRequest, Usage
 from sae_interp.saes.base import BaseSAE
 from sae_interp.scorers.base import LatentScorer, ScoreItem
 from sae_interp.scorers.controls import shuffled_explanation_sources
@@ -297,22 +298,32 @@ def plan_scored(ctx: EvalContext[Any], spec: ScoredEval, explain: bool = True) -
     for record in setup.usable:
         if record.latent not in setup.results:
             requests += scorer.planned_requests(ScoreItem(record, PLACEHOLDER_EXPLANATION)) * copies
+    notes = (
+        f"{len(setup.usable) - len(to_explain)} stored explanations and "
+        f"{len(setup.results)} finished latents reused; cached answers not counted"
+    )
+    return plan_from_requests(spec.eval_type_id, ctx.sae_spec, cfg.llm, requests, notes)
+
+
+def plan_from_requests(
+    eval_type_id: str, sae_spec: str, llm: LLMSettings, requests: Sequence[LLMRequest], notes: str
+) -> LLMPlan:
+    """Calls, estimated tokens and (for priced models) cost of ``requests``."""
     usage = [estimate_usage(r) for r in requests]
     total = Usage(
         prompt_tokens=sum(u.prompt_tokens for u in usage),
         completion_tokens=sum(u.completion_tokens for u in usage),
     )
-    priced = price_of(cfg.llm.model_name()) is not None
+    priced = price_of(llm.model_name()) is not None
     return LLMPlan(
-        eval_type_id=spec.eval_type_id,
-        sae_spec=ctx.sae_spec,
-        llm=cfg.llm.identity(),
+        eval_type_id=eval_type_id,
+        sae_spec=sae_spec,
+        llm=llm.identity(),
         calls=len(requests),
         prompt_tokens=total.prompt_tokens,
         max_completion_tokens=total.completion_tokens,
-        estimated_cost_usd=cost_usd(cfg.llm.model_name(), total) if priced else None,
-        notes=f"{len(setup.usable) - len(to_explain)} stored explanations and "
-        f"{len(setup.results)} finished latents reused; cached answers not counted",
+        estimated_cost_usd=cost_usd(llm.model_name(), total) if priced else None,
+        notes=notes,
     )
 
 

@@ -27,7 +27,12 @@ from sae_interp.core.runner import (
     run_per_sae,
 )
 from sae_interp.evals.common import EvalResources, open_resources
-from sae_interp.evals.common.scored import latent_records, results_path, usage_delta
+from sae_interp.evals.common.scored import (
+    latent_records,
+    plan_from_requests,
+    results_path,
+    usage_delta,
+)
 from sae_interp.evals.intervention.eval_config import InterventionEvalConfig
 from sae_interp.evals.intervention.eval_output import (
     Continuations,
@@ -40,9 +45,7 @@ from sae_interp.explainers.output_explainer import build_requests, read_explanat
 from sae_interp.interventions.metrics import latent_score
 from sae_interp.interventions.pipeline import steer_latent
 from sae_interp.interventions.prompts import prompts_for
-from sae_interp.llm.pricing import cost_usd, price_of
-from sae_interp.llm.service import estimate_usage
-from sae_interp.llm.types import LLMRequest, Usage
+from sae_interp.llm.types import LLMRequest
 from sae_interp.saes.base import BaseSAE
 from sae_interp.saes.random_control import random_like
 from sae_interp.scorers.controls import shuffled_explanation_sources
@@ -245,22 +248,8 @@ def plan_intervention(ctx: EvalContext[InterventionEvalConfig]) -> LLMPlan:
         examples = [(t, ["token"] * cfg.explainer.n_top_tokens) for t in texts]
         requests += build_requests(examples, cfg.explainer, cfg.seed)
     requests *= 2 if cfg.random_sae_control else 1
-    usage = [estimate_usage(r) for r in requests]
-    total = Usage(
-        prompt_tokens=sum(u.prompt_tokens for u in usage),
-        completion_tokens=sum(u.completion_tokens for u in usage),
-    )
-    priced = price_of(cfg.llm.model_name()) is not None
-    return LLMPlan(
-        eval_type_id="intervention",
-        sae_spec=ctx.sae_spec,
-        llm=cfg.llm.identity(),
-        calls=len(requests),
-        prompt_tokens=total.prompt_tokens,
-        max_completion_tokens=total.completion_tokens,
-        estimated_cost_usd=cost_usd(cfg.llm.model_name(), total) if priced else None,
-        notes=f"{len(store)} finished latents reused; random-SAE control estimated as equal",
-    )
+    notes = f"{len(store)} finished latents reused; random-SAE control estimated as equal"
+    return plan_from_requests("intervention", ctx.sae_spec, cfg.llm, requests, notes)
 
 
 DEFINITION = EVALS.register(
