@@ -163,3 +163,13 @@ def test_embedding_metrics_by_hand() -> None:
     m = embedding_metrics(outcome)
     assert m.auroc == 0.5 and m.mean_similarity_activating == pytest.approx(0.55)
     assert m.mean_similarity_negatives == pytest.approx(0.5) and m.n_examples == 3
+
+
+def test_embedder_names_resolve_to_local_files(tmp_path) -> None:
+    from sae_interp.embedding import DEFAULT_EMBEDDER, embedder_path
+
+    shipped = embedder_path(DEFAULT_EMBEDDER)
+    assert shipped is not None and (shipped / "model.safetensors").exists()
+    assert (shipped / "modules.json").exists()  # a sentence-transformers model directory
+    assert embedder_path(str(tmp_path)) == tmp_path
+    assert embedder_path("some-org/some-hub-model") is None  # left to the hub
