@@ -170,6 +170,15 @@ class AgentController:
         if parsed is None:
             return False, None
         self.failures = 0
+        if parsed["more_exemplars"]:
+            more = self.tools.exemplars(len(self.t.exemplars), self.settings.top_k)
+            self.t.exemplars += more
+            self.t.steps.append(
+                AgentStep(
+                    state=State.GET_EXEMPLARS,
+                    tool_result=exemplar_table(more) if more else "(no more)",
+                )
+            )
         if parsed["new_hypothesis"]:
             new = Hypothesis(id=len(self.t.hypotheses) + 1, statement=parsed["new_hypothesis"])
             self.t.hypotheses.append(new)

@@ -17,7 +17,7 @@ from sae_interp.llm.types import ChatMessage, LLMRequest, LLMResponse
 
 
 class OutputExplainerSettings(FrozenModel):
-    n_explanations: int = Field(default=3, gt=0, description="k explanations sampled per latent.")
+    n_explanations: int = Field(default=5, gt=0, description="k explanations sampled per latent.")
     n_top_tokens: int = Field(default=5, gt=0, description="Rising tokens shown per prompt.")
     temperature: float = Field(default=1.0, ge=0, description="Sampling temperature.")
     max_tokens: int = Field(default=150, gt=0)

@@ -184,3 +184,11 @@ def test_parsers_validate() -> None:
         analyze_result.parse('{"verdict": "refined"}')
     with pytest.raises(ReplyError, match="conclude"):
         review.parse('{"conclude": "yes"}')
+
+
+def test_review_can_ask_for_more_exemplars() -> None:
+    more = '{"conclude": false, "more_exemplars": true}'
+    t = run(Scripted(review=[more]), top_k=2, max_rounds=10)
+    assert [e.text for e in t.exemplars] == ["the cat sat", "a cat ran", "my cat"]
+    assert [s.state for s in t.steps].count(State.GET_EXEMPLARS) == 2
+    assert t.exemplar_mean_max == 5.0  # the reference scale stays that of the first top-k

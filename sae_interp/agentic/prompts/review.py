@@ -12,9 +12,9 @@ from sae_interp.agentic.schema import AgentTranscript
 def user_message(t: AgentTranscript) -> str:
     return (
         f"{evidence(t)}\n\nReview the evidence. Is it enough to describe the latent "
-        "confidently? If not, name the hypothesis to test next (its number), or propose a new "
-        "one. Reply as\n"
-        '{"conclude": false, "next_hypothesis": 1, "new_hypothesis": null}'
+        "confidently? If not, name the hypothesis to test next (its number), propose a new "
+        "one, or ask to see more top activating texts. Reply as\n"
+        '{"conclude": false, "next_hypothesis": 1, "new_hypothesis": null, "more_exemplars": false}'
     )
 
 
@@ -28,4 +28,12 @@ def parse(text: str) -> dict[str, Any]:
         raise ReplyError("'next_hypothesis' must be a hypothesis number or null")
     if new is not None and (not isinstance(new, str) or not new.strip()):
         raise ReplyError("'new_hypothesis' must be a statement or null")
-    return {"conclude": data["conclude"], "next_hypothesis": nxt, "new_hypothesis": new}
+    more = data.get("more_exemplars", False)
+    if not isinstance(more, bool):
+        raise ReplyError("'more_exemplars' must be true or false")
+    return {
+        "conclude": data["conclude"],
+        "next_hypothesis": nxt,
+        "new_hypothesis": new,
+        "more_exemplars": more,
+    }
