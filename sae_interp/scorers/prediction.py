@@ -33,6 +33,7 @@ class PredictedWindow(BaseModel):
     true: list[float]
     predicted: list[float] | None = None
     from_logprobs: bool = False
+    raw: str | None = None
     error: str | None = None
 
 
@@ -108,6 +109,7 @@ def read_prediction(window: PredictedWindow, answer: LLMResponse | LLMError) -> 
     n = len(window.true)
     if isinstance(answer, LLMError):
         return window.model_copy(update={"error": str(answer)})
+    window = window.model_copy(update={"raw": answer.text})
     parsed = parse_levels(answer.text, n)
     if parsed is None:
         return window.model_copy(update={"error": f"no list of {n} integers in the answer"})
