@@ -6,7 +6,7 @@ embedded corpus. Special tokens (BOS, whose residual norm at layer 6 is ~16x tha
 tokens) are excluded. The result is converted to sae_interp's classes, verified and written
 to ``sae_interp/assets/saes/<name>/`` with a ``training.json`` recording every setting.
 
-    python -m sae_interp.training.default_saes --training-tokens 3000000
+    python -m sae_interp.training.default_saes --training-tokens 2000000
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--training-tokens", type=int, default=3_000_000)
+    parser.add_argument("--training-tokens", type=int, default=2_000_000)
     parser.add_argument("--batch-tokens", type=int, default=2048)
     parser.add_argument("--d-sae", type=int, default=4096)
     parser.add_argument("--k", type=int, default=64)
