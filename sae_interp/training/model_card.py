@@ -98,6 +98,23 @@ def _row(name: str, m: dict[str, float]) -> str:
     )
 
 
+def _training_line(training: dict[str, Any]) -> str:
+    opt = training["optimisation"]
+    epochs = opt["steps"] * opt["batch_tokens"] / training["data_tokens"]
+    return (
+        f"Trained with sae-lens ({training['trainer']}): the model ran once over "
+        f"{training['data_tokens']:,} text tokens of {training['corpus']} (context "
+        f"{training['context_size']}, special tokens excluded), then {opt['steps']:,} steps of "
+        f"{opt['batch_tokens']} tokens ({epochs:.1f} epochs), Adam lr {opt['lr']} (warm-up "
+        f"{opt['lr_warm_up_steps']} steps, linear decay to lr/10 over the last "
+        f"{opt['lr_decay_fraction']:.0%}), b_dec initialised to the {opt['init_b_dec']} of the "
+        f"activations, dead-latent window {opt['dead_window']} steps, seed {opt['seed']}. Inputs "
+        f"are scaled during training so their mean squared norm is d_in; the scale is folded "
+        f"into the shipped weights. {training['device']}, {training['run']['train_seconds']} s "
+        f"of SAE training."
+    )
+
+
 def write_readme(assets_dir: Path, names: list[str], n_tokens: int, n_ce_tokens: int) -> None:
     rows, cards = [], []
     clean = None
@@ -118,12 +135,7 @@ def write_readme(assets_dir: Path, names: list[str], n_tokens: int, n_ce_tokens:
             f"### `{name}`\n\n"
             f"- Architecture `{cfg['architecture']}`, {cfg['d_in']} → {cfg['d_sae']} latents, {sparsity}; "
             f"hook `{cfg['hook_name']}` of Gemma 3 270M.\n"
-            f"- Trained with sae-lens ({training['trainer']}) on {training['training_tokens']:,} tokens of "
-            f"{training['corpus']}, context {training['context_size']}, batch {training['train_batch_size_tokens']} "
-            f"tokens, lr {training['lr']}, seed {training['seed']}, special tokens excluded, inputs "
-            f"scaled during training so their mean squared norm is d_in (the scale is folded into "
-            f"the shipped weights); "
-            f"{training['device']}, {training['training_seconds_for_both']} s for both SAEs together.\n"
+            f"- {_training_line(training)}\n"
             f"- Code: `sae_interp/training/default_saes.py` at commit `{training['code_commit']}` "
             f"(corpus definition `sae_interp/data/sources.py`).\n"
             f"- Reference check (first {metrics['reference_check']['requested_tokens']} tokens of "
