@@ -66,7 +66,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--training-tokens",
         type=int,
-        default=4_000_000,
+        default=2_000_000,
         help="tokens each SAE trains on (epochs over the cache)",
     )
     parser.add_argument("--batch-tokens", type=int, default=1024)
