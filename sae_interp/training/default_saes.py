@@ -47,10 +47,16 @@ def sae_settings(d_sae: int, ks: list[int]) -> dict[str, dict[str, Any]]:
 
 
 def git_commit() -> str:
+    """HEAD, with ``-dirty`` when the package differs from it (the run is then not
+    reproducible from the commit alone)."""
     try:
-        return subprocess.check_output(["git", "rev-parse", "HEAD"], text=True).strip()
+        head = subprocess.check_output(["git", "rev-parse", "HEAD"], text=True).strip()
+        dirty = subprocess.run(
+            ["git", "diff", "--quiet", "HEAD", "--", "sae_interp", ":!sae_interp/assets"]
+        ).returncode
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return f"{head}-dirty" if dirty else head
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -94,6 +100,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     setup_logging("INFO")
+    commit = git_commit()
     seed_everything(SEED)
     from sae_lens import SAE
 
@@ -132,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
             "optimisation": settings.record(),
             "corpus": f"embedded:train (corpus version {CORPUS_VERSION})",
             "exclude_special_tokens": True,
-            "code_commit": git_commit(),
+            "code_commit": commit,
             "run": run,
             "device": "cpu",
             "torch_threads": torch.get_num_threads(),
