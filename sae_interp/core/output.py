@@ -42,6 +42,9 @@ class Provenance(BaseModel):
     device: str
     started_at: datetime
     finished_at: datetime | None = None
+    sae_fingerprint: str | None = Field(
+        default=None, description="Digest of the SAE's weights and config (stale-result check)."
+    )
 
 
 class BaseEvalOutput(BaseModel, Generic[ConfigT, MetricsT, DetailT]):

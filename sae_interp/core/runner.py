@@ -1,8 +1,8 @@
 """The one per-SAE runner every eval uses.
 
-For each SAE spec: skip when a result exists (unless ``force``) -> load -> check it fits the
-model -> seed -> run the eval -> save a typed output with provenance -> free memory.
-The model is loaded once (lazily, only when some SAE needs running) and shared.
+For each SAE spec: load -> check it fits the model -> reuse a stored result if it was made
+from the same SAE weights and settings (unless ``force``) -> seed -> run the eval -> save a
+typed output with provenance -> free memory. The model is loaded once and shared.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from transformer_lens import HookedTransformer
 
 import sae_interp
+from sae_interp.activations.store import sae_fingerprint
 from sae_interp.core.config import BaseEvalConfig
 from sae_interp.core.output import BaseEvalOutput, Provenance, utc_now
 from sae_interp.core.paths import slugify
@@ -111,16 +112,26 @@ def run_per_sae(
         resources: list[Any] = []
         for spec in config.saes:
             path = result_path(config, definition.eval_type_id, spec)
-            if path.exists() and not config.force:
-                logger.info(
-                    "%s: result exists for %s, skipping (use --force)",
-                    definition.eval_type_id,
-                    spec,
-                )
-                outputs.append(definition.output_cls.load(path))
-                continue
             if model is None:
                 model = load_model(config.model, device=device, dtype=config.dtype)
+            sae = _load(spec, saes, model, device, config)
+            if path.exists() and not config.force:
+                stored = definition.output_cls.load(path)
+                reason = stale_reason(stored, config, sae_fingerprint(sae))
+                if reason is None:
+                    logger.info(
+                        "%s: result exists for %s, skipping (use --force)",
+                        definition.eval_type_id,
+                        spec,
+                    )
+                    outputs.append(stored)
+                    continue
+                logger.warning(
+                    "%s: the stored result for %s is stale (%s); running again",
+                    definition.eval_type_id,
+                    spec,
+                    reason,
+                )
             if definition.resources is not None and not resources:
                 resources.append(stack.enter_context(definition.resources(config)))
             outputs.append(
@@ -129,12 +140,13 @@ def run_per_sae(
                     config,
                     model,
                     spec,
-                    saes,
+                    sae,
                     device,
                     path,
                     resources[0] if resources else None,
                 )
             )
+            del sae
     return outputs
 
 
@@ -200,6 +212,7 @@ def build_output(
             device=str(ctx.device),
             started_at=started,
             finished_at=utc_now(),
+            sae_fingerprint=sae_fingerprint(ctx.sae),
         ),
         eval_config=config,
         eval_result_metrics=result.metrics,
@@ -208,17 +221,38 @@ def build_output(
     )
 
 
+# Settings that change where or how fast a result is computed, not what it is.
+RUN_CONTROL_FIELDS = frozenset({"saes", "force", "output_dir", "dry_run", "device", "batch_size"})
+
+
+def stale_reason(
+    stored: BaseEvalOutput[Any, Any, Any], config: BaseEvalConfig, fingerprint: str
+) -> str | None:
+    """Why a stored result may not stand in for a run with ``config`` on an SAE with this
+    fingerprint; None when it may."""
+    recorded = stored.provenance.sae_fingerprint
+    if recorded is None:
+        return "it records no SAE fingerprint"
+    if recorded != fingerprint:
+        return "the SAE's weights or config changed"
+    old = stored.eval_config.model_dump(mode="json", exclude=set(RUN_CONTROL_FIELDS))
+    new = config.model_dump(mode="json", exclude=set(RUN_CONTROL_FIELDS))
+    changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    if changed:
+        return f"settings changed: {', '.join(changed)}"
+    return None
+
+
 def _run_one(
     definition: EvalDefinition[ConfigT],
     config: ConfigT,
     model: HookedTransformer,
     spec: str,
-    saes: Mapping[str, object] | None,
+    sae: BaseSAE,
     device: torch.device,
     path: Path,
     resources: Any,
 ) -> BaseEvalOutput[Any, Any, Any]:
-    sae = _load(spec, saes, model, device, config)
     seed_everything(config.seed)
     started = utc_now()
     logger.info("%s: running on %s", definition.eval_type_id, spec)
@@ -229,6 +263,6 @@ def _run_one(
     output = build_output(definition, ctx, result, started)
     output.save(path)
     logger.info("%s: wrote %s", definition.eval_type_id, path)
-    del sae, ctx
+    del ctx
     free_memory()
     return output

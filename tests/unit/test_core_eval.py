@@ -97,3 +97,22 @@ def test_ce_can_be_skipped(tmp_path: Path, corpus_file: Path) -> None:
     sae = IdentitySAE.for_hook(16, "blocks.0.hook_resid_post")
     (out,) = run_eval(_config(tmp_path, corpus_file, "id", n_ce_tokens=0), saes={"id": sae})
     assert out.eval_result_metrics.model_behaviour is None
+
+
+def test_stored_result_is_reused_only_for_the_same_sae_and_settings(
+    tmp_path: Path, corpus_file: Path, tiny_model, caplog: pytest.LogCaptureFixture
+) -> None:
+    cfg = _config(tmp_path, corpus_file, "mine", n_ce_tokens=0, save_latent_stats=False)
+    (first,) = run_eval(cfg, model=tiny_model, saes={"mine": make_tiny_sae(k=3, seed=0)})
+    assert first.provenance.sae_fingerprint is not None
+    (again,) = run_eval(cfg, model=tiny_model, saes={"mine": make_tiny_sae(k=3, seed=0)})
+    assert again.eval_id == first.eval_id  # same weights, same settings: reused
+    with caplog.at_level("WARNING"):
+        (retrained,) = run_eval(cfg, model=tiny_model, saes={"mine": make_tiny_sae(k=3, seed=1)})
+    assert retrained.eval_id != first.eval_id and "weights or config changed" in caplog.text
+    caplog.clear()
+    more = cfg.model_copy(update={"n_tokens": 256})
+    with caplog.at_level("WARNING"):
+        (rerun,) = run_eval(more, model=tiny_model, saes={"mine": make_tiny_sae(k=3, seed=1)})
+    assert rerun.eval_id != retrained.eval_id and "settings changed: n_tokens" in caplog.text
+    assert rerun.eval_result_metrics.n_tokens < retrained.eval_result_metrics.n_tokens
