@@ -50,7 +50,12 @@ class SamplingConfig(FrozenModel):
         default=10, ge=0, description="importance_weighted ignores this many top windows."
     )
     min_activating: int = Field(
-        default=10, ge=1, description="Latents with fewer activating windows are 'too rare'."
+        default=10,
+        ge=1,
+        description=(
+            "Latents with fewer activating windows are 'too rare'; latents with fewer activating "
+            "tokens are not sampled."
+        ),
     )
 
 

@@ -61,13 +61,20 @@ def latent_cache_for(
 
 
 def select_latents(
-    cache: LatentCache, explicit: Sequence[int] | None, n_latents: int, seed: int
+    cache: LatentCache,
+    explicit: Sequence[int] | None,
+    n_latents: int,
+    seed: int,
+    min_count: int = 1,
 ) -> list[int]:
     """The explicit list if given; otherwise ``n_latents`` random latents among those that
-    fired at least once (dead latents are counted by the eval, not sampled)."""
+    fired on at least ``min_count`` tokens (as SAEBench samples latents above a minimum
+    activation count: rarer latents cannot fill an eval's example windows; dead latents are
+    counted by the eval, not sampled)."""
     if explicit:
         return list(explicit)
-    alive = [cache.latent_ids[i] for i in torch.nonzero(cache.stats.count > 0).flatten().tolist()]
+    eligible = torch.nonzero(cache.stats.count >= max(1, min_count)).flatten().tolist()
+    alive = [cache.latent_ids[i] for i in eligible]
     rng = np.random.default_rng(seed)
     if len(alive) <= n_latents:
         return sorted(alive)

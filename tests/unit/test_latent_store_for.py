@@ -33,3 +33,10 @@ def test_select_latents(tiny_model, corpus_file: Path, tmp_path: Path) -> None:
     )
     assert select_latents(cache, [3, 1], 10, seed=0) == [3, 1]
     assert len(select_latents(cache, None, 1000, seed=0)) == int((cache.stats.count > 0).sum())
+    # a minimum activation count leaves out latents too rare to fill an eval's windows
+    counts = cache.stats.count
+    threshold = int(counts[counts > 0].float().median())
+    frequent = select_latents(cache, None, 1000, seed=0, min_count=threshold)
+    ids = cache.latent_ids
+    assert frequent == sorted(ids[i] for i in range(len(ids)) if counts[i] >= threshold)
+    assert 0 < len(frequent) < int((counts > 0).sum())

@@ -164,7 +164,9 @@ def latent_records(
     cache = latent_cache_for(
         ctx.model, sae or ctx.sae, cfg.corpus, cfg.n_tokens, cfg.ctx_len, cfg.batch_size
     )
-    latents = select_latents(cache, cfg.latents, cfg.n_latents, cfg.seed)
+    latents = select_latents(
+        cache, cfg.latents, cfg.n_latents, cfg.seed, min_count=sampling.min_activating
+    )
     records = {r.latent: r for r in sample_records(cache, latents, sampling, cfg.seed)}
     return cache, latents, records
 
