@@ -69,20 +69,24 @@ def _model_behaviour(
             logits_sae = model(batch)
         with hooks_attached(model, [(hook, zero)]):
             logits_zero = model(batch)
-        logps = {
-            name: torch.log_softmax(logits[:, :-1].float(), dim=-1)
-            for name, logits in (
-                ("clean", logits_clean),
-                ("sae", logits_sae),
-                ("zero", logits_zero),
-            )
-        }
+        # one sequence at a time: a [batch, ctx, 262k] log-softmax of three runs would need
+        # several GB more than the logits themselves
+        for row in range(batch.shape[0]):
+            ok = target_ok[row]
+            logps = {
+                name: torch.log_softmax(logits[row, :-1].float(), dim=-1)
+                for name, logits in (
+                    ("clean", logits_clean),
+                    ("sae", logits_sae),
+                    ("zero", logits_zero),
+                )
+            }
+            targets = batch[row, 1:, None]
+            for name, logp in logps.items():
+                totals[name] += float(-logp.gather(-1, targets).squeeze(-1)[ok].sum())
+            kl = (logps["clean"].exp() * (logps["clean"] - logps["sae"])).sum(-1)
+            totals["kl"] += float(kl[ok].sum())
         del logits_clean, logits_sae, logits_zero
-        for name, logp in logps.items():
-            nll = -logp.gather(-1, batch[:, 1:, None]).squeeze(-1)
-            totals[name] += float(nll[target_ok].sum())
-        kl = (logps["clean"].exp() * (logps["clean"] - logps["sae"])).sum(-1)
-        totals["kl"] += float(kl[target_ok].sum())
         n_targets += int(target_ok.sum())
     mean = {k: v / max(n_targets, 1) for k, v in totals.items()}
     return ModelBehaviourMetrics(
