@@ -160,7 +160,9 @@ SAEs for the embedded model, Gemma 3 270M (base), on `blocks.6.hook_resid_post` 
 `load_sae("embedded:NAME")`; no network needed. Weights are float32 safetensors with a
 `cfg.json`; `training.json` records every training setting and `metrics.json` the numbers
 below. Rebuild them with `shell_scripts/train_default_saes.sh` and remeasure with
-`python -m sae_interp.training.model_card`.
+`python -m sae_interp.training.model_card`. On CPU with the thread count recorded in
+`training.json` the rebuild is bit-exact: the activation cache and the trained weights come out
+identical to the shipped files.
 
 ## Quality on held-out text
 
