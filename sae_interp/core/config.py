@@ -8,7 +8,7 @@ and are immutable after construction.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -23,6 +23,10 @@ class FrozenModel(BaseModel):
 
 class BaseEvalConfig(FrozenModel):
     eval_type_id: ClassVar[str] = "base"
+    # settings that change where or how fast a result is computed, not what it is
+    RUN_CONTROL_FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {"saes", "force", "output_dir", "dry_run", "device", "batch_size"}
+    )
 
     model: str = Field(
         default="embedded",
@@ -61,6 +65,18 @@ class BaseEvalConfig(FrozenModel):
         default=False,
         description="Report the LLM calls and tokens the run would make, without making them.",
     )
+
+    def result_settings(self) -> dict[str, Any]:
+        """The settings a result depends on: what decides whether a stored result (or a
+        per-latent resume file) may stand in for this run. Run-control fields are left out,
+        and a nested setting with an ``identity()`` (the LLM) counts by that identity, so its
+        transport options (timeouts, concurrency, key variable) do not."""
+        settings = self.model_dump(mode="json", exclude=set(self.RUN_CONTROL_FIELDS))
+        for name in settings:
+            identity = getattr(getattr(self, name), "identity", None)
+            if callable(identity):
+                settings[name] = identity()
+        return settings
 
     @field_validator("dtype")
     @classmethod

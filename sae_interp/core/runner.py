@@ -221,10 +221,6 @@ def build_output(
     )
 
 
-# Settings that change where or how fast a result is computed, not what it is.
-RUN_CONTROL_FIELDS = frozenset({"saes", "force", "output_dir", "dry_run", "device", "batch_size"})
-
-
 def stale_reason(
     stored: BaseEvalOutput[Any, Any, Any], config: BaseEvalConfig, fingerprint: str
 ) -> str | None:
@@ -235,8 +231,8 @@ def stale_reason(
         return "it records no SAE fingerprint"
     if recorded != fingerprint:
         return "the SAE's weights or config changed"
-    old = stored.eval_config.model_dump(mode="json", exclude=set(RUN_CONTROL_FIELDS))
-    new = config.model_dump(mode="json", exclude=set(RUN_CONTROL_FIELDS))
+    old = stored.eval_config.result_settings()
+    new = config.result_settings()
     changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
     if changed:
         return f"settings changed: {', '.join(changed)}"

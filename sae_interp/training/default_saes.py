@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
         seed=SEED,
     )
     check = load_corpus("embedded:validation", model.tokenizer, 4 * CTX_LEN, CTX_LEN)
-    check_acts = activations_at_hook(model, check, HOOK)[:, 1:].reshape(-1, 640)
+    check_acts = activations_at_hook(model, check, HOOK)[:, 1:].reshape(-1, model.cfg.d_model)
     args.assets_dir.mkdir(parents=True, exist_ok=True)
     specs = sae_settings(args.d_sae, args.ks)
     for name, spec in specs.items():

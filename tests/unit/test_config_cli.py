@@ -141,3 +141,22 @@ def test_top_level_cli_dispatches(tmp_path: Path, corpus_file: Path, capsys) -> 
     assert "unknown eval" in capsys.readouterr().err
     assert main(["core", *_argv(tmp_path, corpus_file)]) == 0
     assert "explained_variance" in capsys.readouterr().out
+
+
+def test_result_settings_leave_out_run_control_and_llm_transport() -> None:
+    from sae_interp.evals.autointerp import AutoInterpEvalConfig
+    from sae_interp.llm.settings import LLMSettings
+
+    base = AutoInterpEvalConfig(llm=LLMSettings(model="m", base_url="http://a/v1"))
+    moved = base.model_copy(
+        update={
+            "device": "cuda",
+            "batch_size": 3,
+            "output_dir": Path("elsewhere"),
+            "llm": LLMSettings(model="m", base_url="http://a/v1", concurrency=9, timeout_s=5),
+        }
+    )
+    assert moved.result_settings() == base.result_settings()
+    other_llm = base.model_copy(update={"llm": LLMSettings(model="n", base_url="http://a/v1")})
+    assert other_llm.result_settings()["llm"] != base.result_settings()["llm"]
+    assert base.model_copy(update={"n_latents": 7}).result_settings() != base.result_settings()

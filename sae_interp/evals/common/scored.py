@@ -47,8 +47,6 @@ OutcomeT = TypeVar("OutcomeT")
 MetricsT = TypeVar("MetricsT")
 PooledT = TypeVar("PooledT", bound=BaseModel)
 
-# fields that do not change what a latent's result is (resume key)
-RUN_FIELDS_EXCLUDED = {"output_dir", "force", "device", "batch_size", "saes", "llm", "dry_run"}
 PLACEHOLDER_EXPLANATION = " ".join(["word"] * 12)  # typical explanation length, for estimates
 
 
@@ -175,9 +173,7 @@ def results_path(ctx: EvalContext[Any], fresh: bool, suffix: str = "") -> Path:
     """Per-latent JSONL of a run, keyed by every setting that changes a latent's result
     (removed first when ``fresh``)."""
     cfg = ctx.config
-    run_key = stable_hash(
-        cfg.model_dump(mode="json", exclude=RUN_FIELDS_EXCLUDED) | {"llm": cfg.llm.identity()}
-    )[:12]
+    run_key = stable_hash(cfg.result_settings())[:12]
     path = ctx.work_dir / f"latents_{run_key}{suffix}.jsonl"
     if fresh and path.exists():
         path.unlink()
