@@ -79,3 +79,24 @@ def select_latents(
     if len(alive) <= n_latents:
         return sorted(alive)
     return sorted(int(x) for x in rng.choice(alive, size=n_latents, replace=False))
+
+
+def match_by_frequency(
+    frequencies: Sequence[float], cache: LatentCache, min_count: int = 1
+) -> list[int]:
+    """For each firing frequency, the latent of ``cache`` (among those that fired on at least
+    ``min_count`` tokens, each used once) whose frequency is closest, taken in the order
+    given: how a control SAE's latents are matched to the latents an eval looks at. Fewer
+    latents come back when the cache has fewer eligible ones."""
+    eligible = torch.nonzero(cache.stats.count >= max(1, min_count)).flatten()
+    freq = cache.stats.frequency[eligible].double().numpy()
+    free = np.ones(len(eligible), dtype=bool)
+    chosen: list[int] = []
+    for target in frequencies:
+        if not free.any():
+            break
+        gap = np.where(free, np.abs(freq - target), np.inf)
+        best = int(np.argmin(gap))
+        free[best] = False
+        chosen.append(int(cache.latent_ids[int(eligible[best])]))
+    return chosen

@@ -74,11 +74,17 @@ class BaseEvalOutput(BaseModel, Generic[ConfigT, MetricsT, DetailT]):
         return flatten(self.eval_result_metrics.model_dump())
 
 
+def is_estimate(value: Any) -> bool:
+    """True for a dumped :class:`~sae_interp.stats.Estimate` (a value with its interval)."""
+    return isinstance(value, dict) and {"value", "lo", "hi", "n"} <= value.keys()
+
+
 def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested metrics as {'group.name': value}; a value with its interval stays one entry."""
     flat: dict[str, Any] = {}
     for key, value in data.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict):
+        if isinstance(value, dict) and not is_estimate(value):
             flat.update(flatten(value, prefix=f"{name}."))
         else:
             flat[name] = value

@@ -78,6 +78,9 @@ class EvalDefinition(Generic[ConfigT]):
     resources: Callable[[ConfigT], AbstractContextManager[Any]] | None = None
     # Estimates the LLM calls of a run on one SAE without making them (``--dry-run``).
     plan: Callable[[EvalContext[ConfigT]], LLMPlan] | None = None
+    # One latent's headline metrics from one of its per-latent details (None when that
+    # latent has none); what ``compare`` tests latent by latent.
+    latent_metrics: Callable[[Any], BaseModel | None] | None = None
 
 
 EVALS: Registry[EvalDefinition[Any]] = Registry("eval")
@@ -116,9 +119,16 @@ def run_per_sae(
                 model = load_model(config.model, device=device, dtype=config.dtype)
             sae = _load(spec, saes, model, device, config)
             if path.exists() and not config.force:
-                stored = definition.output_cls.load(path)
-                reason = stale_reason(stored, config, sae_fingerprint(sae))
-                if reason is None:
+                try:
+                    stored = definition.output_cls.load(path)
+                except ValueError as err:  # pydantic's ValidationError is a ValueError
+                    stored, unreadable = None, f"it cannot be read ({type(err).__name__})"
+                reason = (
+                    stale_reason(stored, config, sae_fingerprint(sae))
+                    if stored is not None
+                    else unreadable
+                )
+                if reason is None and stored is not None:
                     logger.info(
                         "%s: result exists for %s, skipping (use --force)",
                         definition.eval_type_id,

@@ -7,10 +7,21 @@ from typing import Any
 
 from tabulate import tabulate
 
-from sae_interp.core.output import BaseEvalOutput
+from sae_interp.core.output import BaseEvalOutput, is_estimate
+
+
+def format_estimate(value: dict[str, Any]) -> str:
+    """'value [lo, hi]' (the value alone when there is no interval, 'n/a' when undefined)."""
+    if value.get("value") is None:
+        return "n/a"
+    if value.get("lo") is None or value.get("hi") is None:
+        return f"{value['value']:.3g}"
+    return f"{value['value']:.3g} [{value['lo']:.3g}, {value['hi']:.3g}]"
 
 
 def _fmt(value: Any) -> Any:
+    if is_estimate(value):
+        return format_estimate(value)
     if isinstance(value, float):
         return f"{value:.4g}"
     return value
@@ -37,4 +48,7 @@ def results_table(
     rows = results_rows(outputs, columns)
     if not rows:
         return "(no results)"
+    # columns no row has a value for (e.g. another mode's metric, a control that is off)
+    empty = {key for key in rows[0] if all(row.get(key) is None for row in rows)}
+    rows = [{k: v for k, v in row.items() if k not in empty} for row in rows]
     return tabulate(rows, headers="keys", tablefmt=tablefmt)

@@ -18,6 +18,7 @@ from sae_interp.embedding import DEFAULT_EMBEDDER
 from sae_interp.llm.types import LLMRequest
 from sae_interp.scorers import metrics
 from sae_interp.scorers.base import ScoreItem
+from sae_interp.stats import pooled
 
 QUERY_TEMPLATE = (
     "Instruct: Retrieve sentences that could be related to the explanation.\nQuery: {explanation}"
@@ -50,9 +51,9 @@ class EmbeddingOutcome(BaseModel):
 
 
 class EmbeddingMetrics(BaseModel):
-    auroc: float = Field(description="Cosine similarity, activating vs non-activating windows.")
-    mean_similarity_activating: float
-    mean_similarity_negatives: float
+    auroc: float = pooled("Cosine similarity, activating vs non-activating windows.")
+    mean_similarity_activating: float = pooled("Mean cosine similarity to activating windows.")
+    mean_similarity_negatives: float = pooled("Mean cosine similarity to non-activating windows.")
     n_examples: int
 
 

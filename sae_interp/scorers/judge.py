@@ -22,6 +22,7 @@ from sae_interp.llm.service import LLMService
 from sae_interp.llm.types import ChatMessage, LLMRequest, LLMResponse
 from sae_interp.scorers import metrics
 from sae_interp.scorers.judgements import label_probabilities, parse_labels
+from sae_interp.stats import pooled
 
 
 class JudgeSettings(FrozenModel):
@@ -65,12 +66,12 @@ class JudgeOutcome(BaseModel):
 class JudgeMetrics(BaseModel):
     n_examples: int
     n_scored: int
-    failed_batch_fraction: float
-    balanced_accuracy: float
-    f1: float
-    precision: float
-    recall: float
-    auroc: float | None = Field(description="From P('1') when log-probs were available.")
+    failed_batch_fraction: float = pooled("Batches whose answer could not be read.")
+    balanced_accuracy: float = pooled("(TPR + TNR) / 2 over the examples answered.")
+    f1: float = pooled("F1 of the 1 answers; undefined (NaN) when there are none.")
+    precision: float = pooled("Precision of the 1 answers; undefined with none.")
+    recall: float = pooled("Recall of the activating examples.")
+    auroc: float | None = pooled("From P('1') when log-probs were available.")
     recall_by_quantile: dict[int, float]
 
 

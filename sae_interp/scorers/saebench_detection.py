@@ -19,6 +19,7 @@ from sae_interp.llm.service import LLMService
 from sae_interp.llm.types import ChatMessage, LLMRequest, LLMResponse
 from sae_interp.scorers import saebench_prompts as prompts
 from sae_interp.scorers.base import ScoreItem
+from sae_interp.stats import pooled
 
 N_TOP, N_IMPORTANCE, N_RANDOM = 2, 2, 10
 
@@ -116,8 +117,8 @@ def read(
 
 
 class SaeBenchMetrics(BaseModel):
-    accuracy: float | None
-    failed_fraction: float  # 1.0 when the answer could not be read (pools to a fraction)
+    accuracy: float | None = pooled("Fraction of the 14 examples classified right.")
+    failed_fraction: float = pooled("1.0 when the answer could not be read (pools to a fraction).")
 
 
 class SaeBenchScorer:

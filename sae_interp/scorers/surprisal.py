@@ -24,6 +24,7 @@ from sae_interp.scorers import metrics
 from sae_interp.scorers import surprisal_prompts as prompts
 from sae_interp.scorers.base import ScoreItem
 from sae_interp.scoring_lm import ScoringLM, TokenLogprobs, char_spans, tokens_in_spans
+from sae_interp.stats import pooled
 
 
 class SurprisalSettings(FrozenModel):
@@ -57,12 +58,12 @@ class SurprisalOutcome(BaseModel):
 
 
 class SurprisalMetrics(BaseModel):
-    auroc: float = Field(description="Loss drop (mean over tokens), activating vs not.")
-    auroc_activating_tokens: float = Field(
-        description="Same, activating windows scored on their activating tokens only."
+    auroc: float = pooled("Loss drop (mean over tokens), activating vs not.")
+    auroc_activating_tokens: float = pooled(
+        "Same, activating windows scored on their activating tokens only."
     )
-    mean_loss_drop_activating: float
-    mean_loss_drop_negatives: float
+    mean_loss_drop_activating: float = pooled("Mean loss drop on activating windows (nats).")
+    mean_loss_drop_negatives: float = pooled("Mean loss drop on non-activating windows (nats).")
     n_examples: int
 
 

@@ -1,3 +1,4 @@
+import itertools
 import json
 import re
 from pathlib import Path
@@ -27,10 +28,15 @@ AGENT_REPLIES = {
 }
 
 
+EXPLAINED = itertools.count()
+
+
 def reply(request):  # type: ignore[no-untyped-def]
     system, last = request.messages[0].content, request.messages[-1].content
     if system == one_shot_prompts.SYSTEM:
-        return "[EXPLANATION]: the token " + (last.split('"')[1] if '"' in last else "the")
+        # numbered, so that no two latents share a text (the control needs a different one)
+        token = last.split('"')[1] if '"' in last else "the"
+        return f"[EXPLANATION]: the token {token} (#{next(EXPLAINED)})"
     if system == common.SYSTEM:
         return next(v for k, v in AGENT_REPLIES.items() if k in last)
     if system == generation_prompts.SYSTEM:

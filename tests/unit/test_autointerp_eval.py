@@ -74,12 +74,17 @@ def test_all_ones_judge_scores_exactly_chance(
     (out,) = run_eval(_config(tmp_path, corpus_file), saes={"tiny": sae})
     m = out.eval_result_metrics
     assert m.n_requested == 4 and m.detection.n_latents == 4
-    assert m.detection.balanced_accuracy == 0.5 and m.detection.recall == 1.0  # TPR 1, TNR 0
-    assert m.detection.precision == 0.5  # 4 activating + 4 negatives
+    d = m.detection
+    assert d.balanced_accuracy.value == 0.5 and d.recall.value == 1.0  # TPR 1, TNR 0
+    assert d.precision.value == 0.5  # 4 activating + 4 negatives
+    # every latent scores exactly 0.5: a zero-width interval
+    assert d.balanced_accuracy.lo == d.balanced_accuracy.hi == 0.5
     assert (
         m.random_explanation_control is not None
-        and m.random_explanation_control.balanced_accuracy == 0.5
+        and m.random_explanation_control.balanced_accuracy.value == 0.5
     )
+    assert m.real_minus_explanation_control.balanced_accuracy.value == 0.0
+    assert m.random_sae_control is None and m.reseed is None
     for latent in out.eval_result_details:
         assert latent.explanation and latent.explanation.startswith("the token")
         assert latent.control_explanation_of not in (None, latent.latent)
@@ -123,7 +128,7 @@ def test_failures_are_recorded_and_counted(tmp_path: Path, corpus_file: Path) ->
         and "EXPLANATION" in (failed[0].explanation_error or "")
     )
     assert m.detection.n_latents == 3
-    assert 0 < m.detection.failed_batch_fraction < 1
+    assert 0 < m.detection.failed_batch_fraction.value < 1
     errors = [e for d in out.eval_result_details if d.outcome for e in d.outcome.batch_errors if e]
     assert errors and all("503" in e for e in errors)
 
@@ -204,7 +209,8 @@ def test_saebench_mode(judge: Judge, tmp_path: Path, corpus_file: Path) -> None:
     (out,) = run_eval(cfg, saes={"tiny": make_tiny_sae(d_sae=32, k=4)})
     m = out.eval_result_metrics
     assert m.detection is None and m.saebench is not None
-    assert m.saebench.accuracy == pytest.approx(4 / 14)  # all 14 called active: 4 right
-    assert m.saebench_random_explanation_control is not None
+    assert m.saebench.accuracy.value == pytest.approx(4 / 14)  # all 14 called active: 4 right
+    assert m.random_explanation_control is not None
+    assert m.random_explanation_control.accuracy.value == pytest.approx(4 / 14)
     detail = next(d for d in out.eval_result_details if d.outcome is not None)
     assert len(detail.outcome.labels) == 14 and sum(detail.outcome.labels) == 4

@@ -117,8 +117,9 @@ def test_all_shares_cache_and_explanations(
     assert len(list((isolated_cache / "latents").iterdir())) == 1  # one activation cache
     dumped = m.model_dump()
     # the keyword judge is right about its own explanations, so detection beats the control
-    real = dumped["autointerp"]["detection"]["balanced_accuracy"]
-    assert real > dumped["autointerp"]["random_explanation_control"]["balanced_accuracy"]
+    real = dumped["autointerp"]["detection"]["balanced_accuracy"]["value"]
+    assert real > dumped["autointerp"]["random_explanation_control"]["balanced_accuracy"]["value"]
+    assert dumped["autointerp"]["real_minus_explanation_control"]["balanced_accuracy"]["value"] > 0
     for name, key in [
         ("fuzzing", "fuzzing"),
         ("surprisal", "surprisal"),

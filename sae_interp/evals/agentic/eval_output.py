@@ -9,6 +9,17 @@ from sae_interp.core.output import BaseEvalOutput
 from sae_interp.evals.agentic.eval_config import AgenticEvalConfig
 from sae_interp.scorers.generation import GenerationResult
 from sae_interp.scorers.prediction import PredictionResult
+from sae_interp.stats import pooled, pooled_model
+
+
+class ExplanationScores(BaseModel):
+    """The numbers one explanation of one latent gets (pooled over latents)."""
+
+    generation_success_rate: float | None = pooled(
+        "Generated texts whose max activation reaches half the exemplars' mean peak."
+    )
+    generation_mean_activation: float | None = pooled("Mean max activation of generated texts.")
+    prediction_pearson: float | None = pooled("Correlation of predicted and true activations.")
 
 
 class ExplanationEvaluation(BaseModel):
@@ -16,17 +27,12 @@ class ExplanationEvaluation(BaseModel):
     generation: GenerationResult
     prediction: PredictionResult
 
-    @property
-    def generation_success_rate(self) -> float | None:
-        return self.generation.success_rate
-
-    @property
-    def generation_mean_activation(self) -> float | None:
-        return self.generation.mean_activation
-
-    @property
-    def prediction_pearson(self) -> float:
-        return self.prediction.pearson
+    def scores(self) -> ExplanationScores:
+        return ExplanationScores(
+            generation_success_rate=self.generation.success_rate,
+            generation_mean_activation=self.generation.mean_activation,
+            prediction_pearson=self.prediction.pearson,
+        )
 
 
 class LatentAgenticResult(BaseModel):
@@ -40,19 +46,19 @@ class LatentAgenticResult(BaseModel):
     llm_usage: dict[str, float | int | bool] = Field(default_factory=dict)
 
 
-class PooledExplanationScores(BaseModel):
-    """Means over latents (nan where no latent has a value)."""
-
-    generation_success_rate: float
-    generation_mean_activation: float
-    prediction_pearson: float
-    n_latents: int
+PooledExplanationScores = pooled_model(ExplanationScores)
 
 
 class AgenticMetrics(BaseModel):
-    agentic: PooledExplanationScores | None
-    one_shot: PooledExplanationScores | None
-    random_explanation_control: PooledExplanationScores | None
+    agentic: PooledExplanationScores | None  # type: ignore[valid-type]
+    one_shot: PooledExplanationScores | None  # type: ignore[valid-type]
+    random_explanation_control: PooledExplanationScores | None  # type: ignore[valid-type]
+    agentic_minus_one_shot: PooledExplanationScores | None = Field(  # type: ignore[valid-type]
+        default=None, description="Per-latent difference agentic - one-shot, pooled."
+    )
+    agentic_minus_control: PooledExplanationScores | None = Field(  # type: ignore[valid-type]
+        default=None, description="Per-latent difference agentic - shuffled control, pooled."
+    )
     n_requested: int
     n_concluded: int = Field(description="The agent chose to conclude.")
     n_forced: int = Field(description="Concluded by a budget (rounds or failures).")

@@ -21,17 +21,17 @@ from sae_interp.evals.agentic.eval_output import (
     AgenticEvalOutput,
     AgenticMetrics,
     ExplanationEvaluation,
+    ExplanationScores,
     LatentAgenticResult,
-    PooledExplanationScores,
 )
-from sae_interp.evals.common import EvalResources, open_resources, pool_means
-from sae_interp.evals.common.scored import prepare, usage_delta
+from sae_interp.evals.common import EvalResources, open_resources
+from sae_interp.evals.common.scored import control_sources, prepare, usage_delta
 from sae_interp.explainers.pipeline import explanations_for
 from sae_interp.llm.errors import LLMError
 from sae_interp.llm.service import LLMService
 from sae_interp.llm.types import ChatMessage, LLMRequest, LLMResponse
 from sae_interp.scorers import generation, prediction
-from sae_interp.scorers.controls import shuffled_explanation_sources
+from sae_interp.stats import IntervalSettings, pool, pool_paired_difference
 
 logger = logging.getLogger(__name__)
 
@@ -116,8 +116,7 @@ def run_agentic(ctx: EvalContext[AgenticEvalConfig]) -> EvalResult:
     one_shot = explanations_for(
         setup.usable, ctx.model.tokenizer, service, cfg.explainer, setup.store
     )
-    explained = [latent for latent, e in one_shot.items() if e.ok]
-    controls = shuffled_explanation_sources(explained, cfg.seed) if cfg.random_control else {}
+    controls = control_sources(one_shot, cfg.random_control, cfg.seed) or {}
     pending = [latent for latent in setup.latents if latent not in setup.results]
     for latent in tqdm(pending, desc="agentic", leave=False):
         record = setup.records[latent]
@@ -151,20 +150,35 @@ def run_agentic(ctx: EvalContext[AgenticEvalConfig]) -> EvalResult:
         setup.results.put(result)
     final = [r for r in (setup.results.get(latent) for latent in setup.latents) if r is not None]
     return EvalResult(
-        metrics=summarise(final, usage_delta(usage_start, resources.usage())), details=final
+        metrics=summarise(final, usage_delta(usage_start, resources.usage()), cfg.intervals),
+        details=final,
     )
 
 
-def summarise(results: Sequence[LatentAgenticResult], usage: dict[str, Any]) -> AgenticMetrics:
+def _scores(evaluation: ExplanationEvaluation | None) -> ExplanationScores | None:
+    return evaluation.scores() if evaluation is not None else None
+
+
+def summarise(
+    results: Sequence[LatentAgenticResult],
+    usage: dict[str, Any],
+    intervals: IntervalSettings | None = None,
+) -> AgenticMetrics:
+    agentic = [_scores(r.agentic) for r in results]
+    one_shot = [_scores(r.one_shot) for r in results]
+    control = [_scores(r.random_explanation_control) for r in results]
     conclusions = [r.transcript.conclusion for r in results if r.transcript is not None]
     tests = [len(r.transcript.tests) for r in results if r.transcript is not None]
     status = [r.status for r in results]
     return AgenticMetrics(
-        agentic=pool_means(PooledExplanationScores, [r.agentic for r in results if r.agentic]),
-        one_shot=pool_means(PooledExplanationScores, [r.one_shot for r in results if r.one_shot]),
-        random_explanation_control=pool_means(
-            PooledExplanationScores,
-            [r.random_explanation_control for r in results if r.random_explanation_control],
+        agentic=pool(ExplanationScores, agentic, intervals),
+        one_shot=pool(ExplanationScores, one_shot, intervals),
+        random_explanation_control=pool(ExplanationScores, control, intervals),
+        agentic_minus_one_shot=pool_paired_difference(
+            ExplanationScores, list(zip(agentic, one_shot, strict=True)), intervals
+        ),
+        agentic_minus_control=pool_paired_difference(
+            ExplanationScores, list(zip(agentic, control, strict=True)), intervals
         ),
         n_requested=len(results),
         n_concluded=sum(c is not None and not c.forced for c in conclusions),
@@ -184,6 +198,7 @@ DEFINITION = EVALS.register(
         config_cls=AgenticEvalConfig,
         output_cls=AgenticEvalOutput,
         run=run_agentic,
+        latent_metrics=lambda result: _scores(result.agentic),
         resources=lambda cfg: open_resources(cfg.llm, cfg.seed),
         table_columns=(
             "agentic.prediction_pearson",

@@ -111,13 +111,14 @@ def plan_all(ctx: EvalContext[AllEvalConfig]) -> LLMPlan:
 
 
 def _columns() -> tuple[str, ...]:
-    """Each default eval's headline score (its first table column) and the same score under
-    the random-explanation control."""
+    """Each default eval's headline score (its first table column), the same score under
+    each control, and the difference real - shuffled-explanation control."""
     columns: list[str] = []
+    arms = ("random_explanation_control", "real_minus_explanation_control", "random_sae_control")
     for name in DEFAULT_EVALS:
         score = scored_eval(name).table_columns[0]
-        control = "random_explanation_control." + score.split(".", 1)[1]
-        columns += [f"{name}.{score}", f"{name}.{control}"]
+        metric = score.split(".", 1)[1]
+        columns += [f"{name}.{score}", *(f"{name}.{arm}.{metric}" for arm in arms)]
     return (*columns, "n_explained", "llm_usage.calls")
 
 

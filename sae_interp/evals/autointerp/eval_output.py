@@ -2,40 +2,25 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from sae_interp.core.output import BaseEvalOutput
 from sae_interp.evals.autointerp.eval_config import AutoInterpEvalConfig
-from sae_interp.evals.common.scored import ExplainedCounts, LatentScore
+from sae_interp.evals.common.scored import LatentScore
+from sae_interp.evals.common.summary import ControlledMetrics
 from sae_interp.scorers.judge import JudgeMetrics, JudgeOutcome
 from sae_interp.scorers.saebench_detection import SaeBenchMetrics, SaeBenchOutcome
+from sae_interp.stats import pooled_model
+
+PooledDetection = pooled_model(JudgeMetrics)
+PooledSaeBench = pooled_model(SaeBenchMetrics)
 
 
-class PooledDetection(BaseModel):
-    """Means over scored latents (nan where no latent has a value)."""
+class AutoInterpMetrics(ControlledMetrics[PooledDetection | PooledSaeBench]):  # type: ignore[valid-type]
+    """Pooled over latents with intervals; the controls hold the mode's own metrics."""
 
-    balanced_accuracy: float
-    f1: float
-    precision: float
-    recall: float
-    auroc: float | None = Field(default=None, description="Over latents with probabilities.")
-    failed_batch_fraction: float
-    n_latents: int
-
-
-class PooledSaeBench(BaseModel):
-    accuracy: float = Field(description="Mean over latents of the fraction of 14 right.")
-    failed_fraction: float = Field(description="Latents whose answer could not be read.")
-    n_latents: int
-
-
-class AutoInterpMetrics(ExplainedCounts):
-    detection: PooledDetection | None = Field(description="Batched mode.")
-    random_explanation_control: PooledDetection | None = Field(
-        description="The same scoring with explanations shuffled across latents."
-    )
-    saebench: PooledSaeBench | None = Field(default=None, description="SAEBench mode.")
-    saebench_random_explanation_control: PooledSaeBench | None = None
+    detection: PooledDetection | None = Field(description="Batched mode.")  # type: ignore[valid-type]
+    saebench: PooledSaeBench | None = Field(default=None, description="SAEBench mode.")  # type: ignore[valid-type]
 
 
 LatentDetectionResult = LatentScore[JudgeOutcome | SaeBenchOutcome, JudgeMetrics | SaeBenchMetrics]

@@ -12,19 +12,18 @@ from sae_interp.evals.autointerp.eval_output import (
     AutoInterpEvalOutput,
     AutoInterpMetrics,
     LatentDetectionResult,
-    PooledDetection,
-    PooledSaeBench,
 )
 from sae_interp.evals.common import (
     EvalResources,
     ScoredEval,
     ScoredRun,
     definition_for,
-    pool_means,
+    pooled_arms,
 )
 from sae_interp.scorers.base import LatentScorer
 from sae_interp.scorers.detection import DetectionScorer
-from sae_interp.scorers.saebench_detection import SaeBenchScorer
+from sae_interp.scorers.judge import JudgeMetrics
+from sae_interp.scorers.saebench_detection import SaeBenchMetrics, SaeBenchScorer
 
 
 def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> LatentScorer:
@@ -37,12 +36,12 @@ def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> Laten
 
 def summarise(run: ScoredRun) -> AutoInterpMetrics:
     bench = run.config.detection.mode == "saebench"
-    real, control = run.metrics, run.control_metrics
+    arms = pooled_arms(run, SaeBenchMetrics if bench else JudgeMetrics)
+    real = arms.pop("real")
     return AutoInterpMetrics(
-        detection=None if bench else pool_means(PooledDetection, real),
-        random_explanation_control=None if bench else pool_means(PooledDetection, control),
-        saebench=pool_means(PooledSaeBench, real) if bench else None,
-        saebench_random_explanation_control=pool_means(PooledSaeBench, control) if bench else None,
+        detection=None if bench else real,
+        saebench=real if bench else None,
+        **arms,
         **run.counts(),
     )
 
@@ -59,7 +58,11 @@ SPEC = ScoredEval(
         "saebench.accuracy",
         "detection.auroc",
         "random_explanation_control.balanced_accuracy",
-        "random_explanation_control.auroc",
+        "random_explanation_control.accuracy",
+        "real_minus_explanation_control.balanced_accuracy",
+        "real_minus_explanation_control.accuracy",
+        "random_sae_control.balanced_accuracy",
+        "random_sae_control.accuracy",
         "n_scored",
         "n_too_rare",
         "n_dead",

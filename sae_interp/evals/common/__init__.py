@@ -1,6 +1,7 @@
 """What the explanation-based evals share: their config fields, their resources (one LLM
-service, opened only when a call is needed, plus shared local models) and the one loop that
-explains latents and scores them against the random-explanation control."""
+service, opened only when a call is needed, plus shared local models), the one loop that
+explains latents and scores them against their controls, and the pooled summary with
+intervals."""
 
 from sae_interp.evals.common.config import ExplainedEvalConfig
 from sae_interp.evals.common.resources import EvalResources, open_resources
@@ -12,21 +13,23 @@ from sae_interp.evals.common.scored import (
     ScoredRun,
     definition_for,
     plan_scored,
-    pool_means,
     run_scored,
 )
+from sae_interp.evals.common.summary import ControlledMetrics, SeedSpread, pooled_arms
 
 __all__ = [
     "SCORED_EVALS",
+    "ControlledMetrics",
     "EvalResources",
     "ExplainedCounts",
     "ExplainedEvalConfig",
     "LatentScore",
     "ScoredEval",
     "ScoredRun",
+    "SeedSpread",
     "definition_for",
     "open_resources",
     "plan_scored",
-    "pool_means",
+    "pooled_arms",
     "run_scored",
 ]

@@ -9,6 +9,7 @@ from sae_interp.activations.sampling import SamplingConfig
 from sae_interp.core.config import BaseEvalConfig
 from sae_interp.explainers.one_shot import OneShotSettings
 from sae_interp.llm.settings import LLMSettings
+from sae_interp.stats import IntervalSettings
 
 
 def default_sampling() -> SamplingConfig:
@@ -33,6 +34,23 @@ class ExplainedEvalConfig(BaseEvalConfig):
     random_control: bool = Field(
         default=True, description="Also score every latent with another latent's explanation."
     )
+    random_sae_control: bool = Field(
+        default=False,
+        description=(
+            "Also run the whole pipeline on a random SAE of the same shape, on latents matched "
+            "by firing frequency (one more collection, and explanations for its latents)."
+        ),
+    )
+    random_sae_seed: int = Field(default=0, description="Seed of the random-SAE control.")
+    seeds: list[int] | None = Field(
+        default=None,
+        description=(
+            "Extra seeds: draw the test windows, negatives, control explanations and judge "
+            "order again with each (activation cache and explanations reused) and report the "
+            "between-seed SD of every pooled score next to the between-latent SD."
+        ),
+    )
+    intervals: IntervalSettings = Field(default_factory=IntervalSettings)
     sampling: SamplingConfig = Field(default_factory=default_sampling)
     explainer: OneShotSettings = Field(default_factory=OneShotSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)

@@ -10,9 +10,8 @@ where it stopped) -> pooled metrics. An eval contributes only its scorer and its
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -45,7 +44,6 @@ logger = logging.getLogger(__name__)
 
 OutcomeT = TypeVar("OutcomeT")
 MetricsT = TypeVar("MetricsT")
-PooledT = TypeVar("PooledT", bound=BaseModel)
 
 PLACEHOLDER_EXPLANATION = " ".join(["word"] * 12)  # typical explanation length, for estimates
 
@@ -62,6 +60,11 @@ class LatentScore(BaseModel, Generic[OutcomeT, MetricsT]):
     outcome: OutcomeT | None = None
     control_explanation_of: int | None = Field(
         default=None, description="Latent whose explanation was used as the control."
+    )
+    control_note: str | None = Field(
+        default=None,
+        description="Why the latent has no control score (e.g. no other latent's "
+        "explanation differs from its own).",
     )
     control_metrics: MetricsT | None = None
     control_outcome: OutcomeT | None = None
@@ -80,11 +83,14 @@ class ExplainedCounts(BaseModel):
 
 @dataclass
 class ScoredRun:
-    """What the loop hands to an eval's summary."""
+    """What the loop hands to an eval's summary: the SAE's per-latent results and, when
+    asked for, the same pipeline's results on a random SAE and under other seeds."""
 
     config: Any
     results: list[LatentScore[Any, Any]]
     llm_usage: dict[str, Any]
+    random_sae_results: list[LatentScore[Any, Any]] = field(default_factory=list)
+    reseed_results: dict[int, list[LatentScore[Any, Any]]] = field(default_factory=dict)
 
     @property
     def metrics(self) -> list[Any]:
@@ -123,27 +129,6 @@ class ScoredEval:
 SCORED_EVALS: Registry[ScoredEval] = Registry("explanation-based eval")
 
 
-def _nanmean(values: Sequence[float | None]) -> float | None:
-    kept = [v for v in values if v is not None and not math.isnan(v)]
-    return sum(kept) / len(kept) if kept else None
-
-
-def pool_means(pooled_cls: type[PooledT], items: Sequence[BaseModel]) -> PooledT | None:
-    """Each numeric field of ``pooled_cls`` as the mean over ``items`` of the same-named
-    attribute (nan/None skipped; nan when no latent has a value, None for optional fields),
-    plus ``n_latents``. None when there are no items."""
-    if not items:
-        return None
-    values: dict[str, Any] = {"n_latents": len(items)}
-    for name, field in pooled_cls.model_fields.items():
-        if name == "n_latents":
-            continue
-        mean = _nanmean([getattr(m, name, None) for m in items])
-        optional = not field.is_required() and field.default is None
-        values[name] = mean if mean is not None or optional else math.nan
-    return pooled_cls(**values)
-
-
 @dataclass
 class Setup:
     latents: list[int]
@@ -180,21 +165,26 @@ def results_path(ctx: EvalContext[Any], fresh: bool, suffix: str = "") -> Path:
     return path
 
 
-def prepare(ctx: EvalContext[Any], result_cls: type[BaseModel], fresh: bool) -> Setup:
+def explanation_store(ctx: EvalContext[Any], sae: BaseSAE, sae_spec: str) -> ExplanationStore:
     cfg: ExplainedEvalConfig = ctx.config
-    _, latents, records = latent_records(ctx, cfg.sampling)
-    store = ExplanationStore(
+    return ExplanationStore(
         explanation_store_path(
             cfg.output_dir,
             cfg.model,
-            ctx.sae_spec,
-            sae_fingerprint(ctx.sae),
+            sae_spec,
+            sae_fingerprint(sae),
             cfg.sampling,
             cfg.explainer,
             cfg.llm.identity(),
             cfg.seed,
         )
     )
+
+
+def prepare(ctx: EvalContext[Any], result_cls: type[BaseModel], fresh: bool) -> Setup:
+    cfg: ExplainedEvalConfig = ctx.config
+    _, latents, records = latent_records(ctx, cfg.sampling)
+    store = explanation_store(ctx, ctx.sae, ctx.sae_spec)
     usable = [r for r in records.values() if r.status == RecordStatus.ok]
     return Setup(latents, records, usable, store, LatentStore(results_path(ctx, fresh), result_cls))
 
@@ -211,10 +201,11 @@ def _shell(
     result_cls: type[LatentScore[Any, Any]],
     record: LatentRecord,
     explanation: Explanation | None,
-    controls: dict[int, int],
+    controls: dict[int, int] | None,
     explanations: dict[int, Explanation],
 ) -> tuple[LatentScore[Any, Any], list[tuple[ScoreItem, bool]]]:
-    """The result of one latent before scoring, and the (item, is_control) pairs to score."""
+    """The result of one latent before scoring, and the (item, is_control) pairs to score.
+    ``controls`` is None when the run has no shuffled-explanation control."""
     result = result_cls(latent=record.latent, status=record.status.value)
     if record.status != RecordStatus.ok or explanation is None:
         return result, []
@@ -223,45 +214,49 @@ def _shell(
         return result, []
     result.explanation = explanation.text
     items = [(ScoreItem(record, explanation.text), False)]
-    if record.latent in controls:
+    if controls is not None and record.latent in controls:
         source = controls[record.latent]
         result.control_explanation_of = source
         items.append((ScoreItem(record, explanations[source].text or ""), True))
+    elif controls is not None:
+        result.control_note = "no other latent has an explanation with a different text"
     return result, items
 
 
-def run_scored(
-    ctx: EvalContext[Any], spec: ScoredEval, resources: EvalResources | None = None
-) -> ScoredRun:
-    """Explain and score the latents of ``ctx``'s SAE; results are stored as they finish."""
-    cfg: ExplainedEvalConfig = ctx.config
-    resources = resources or ctx.resources
-    assert isinstance(resources, EvalResources)
-    usage_before = resources.usage()
-    setup = prepare(ctx, spec.result_cls, fresh=cfg.force)
-    tokenizer = ctx.model.tokenizer
-    missing = [r for r in setup.usable if r.latent not in setup.store]
-    service = resources.service if missing else None
-    explanations = explanations_for(setup.usable, tokenizer, service, cfg.explainer, setup.store)
-    explained = [latent for latent, e in explanations.items() if e.ok]
-    controls = shuffled_explanation_sources(explained, cfg.seed) if cfg.random_control else {}
-    pending = [latent for latent in setup.latents if latent not in setup.results]
-    if len(pending) < len(setup.latents):
+def control_sources(
+    explanations: dict[int, Explanation], enabled: bool, seed: int
+) -> dict[int, int] | None:
+    """Which latent's explanation each latent is controlled with (never one whose text
+    equals its own); None when the control is off."""
+    if not enabled:
+        return None
+    texts = {latent: e.text for latent, e in explanations.items() if e.text is not None}
+    return shuffled_explanation_sources(list(texts), seed, texts)
+
+
+def score_latents(
+    spec: ScoredEval,
+    scorer: LatentScorer,
+    latents: Sequence[int],
+    records: dict[int, LatentRecord],
+    explanations: dict[int, Explanation],
+    controls: dict[int, int] | None,
+    store: LatentStore[Any],
+    group: int,
+    desc: str,
+) -> list[LatentScore[Any, Any]]:
+    """Score the latents not in ``store`` yet (each with its own explanation and, when
+    ``controls`` names one, another latent's), storing each group as it finishes; returns
+    every latent's result in order."""
+    pending = [latent for latent in latents if latent not in store]
+    if len(pending) < len(latents):
         logger.info(
-            "resuming: %d of %d latents already scored",
-            len(setup.latents) - len(pending),
-            len(setup.latents),
+            "resuming: %d of %d latents already scored", len(latents) - len(pending), len(latents)
         )
-    scorer = spec.make_scorer(ctx, resources)
-    group = max(1, cfg.llm.concurrency)  # latents scored together
-    for i in tqdm(range(0, len(pending), group), desc=spec.eval_type_id, leave=False):
+    for i in tqdm(range(0, len(pending), group), desc=desc, leave=False):
         shells = [
             _shell(
-                spec.result_cls,
-                setup.records[latent],
-                explanations.get(latent),
-                controls,
-                explanations,
+                spec.result_cls, records[latent], explanations.get(latent), controls, explanations
             )
             for latent in pending[i : i + group]
         ]
@@ -274,12 +269,48 @@ def run_scored(
             else:
                 result.outcome, result.metrics = outcome, metrics
         for result, _ in shells:
-            setup.results.put(result)
-    final = [setup.results.get(latent) for latent in setup.latents]
+            store.put(result)
+    final = [store.get(latent) for latent in latents]
+    return [r for r in final if r is not None]
+
+
+def run_scored(
+    ctx: EvalContext[Any], spec: ScoredEval, resources: EvalResources | None = None
+) -> ScoredRun:
+    """Explain and score the latents of ``ctx``'s SAE (and, when asked for, of a random SAE
+    and under other seeds); results are stored as they finish."""
+    from sae_interp.evals.common.arms import random_sae_arm, reseed_arms
+
+    cfg: ExplainedEvalConfig = ctx.config
+    resources = resources or ctx.resources
+    assert isinstance(resources, EvalResources)
+    usage_before = resources.usage()
+    setup = prepare(ctx, spec.result_cls, fresh=cfg.force)
+    tokenizer = ctx.model.tokenizer
+    missing = [r for r in setup.usable if r.latent not in setup.store]
+    service = resources.service if missing else None
+    explanations = explanations_for(setup.usable, tokenizer, service, cfg.explainer, setup.store)
+    controls = control_sources(explanations, cfg.random_control, cfg.seed)
+    scorer = spec.make_scorer(ctx, resources)
+    results = score_latents(
+        spec,
+        scorer,
+        setup.latents,
+        setup.records,
+        explanations,
+        controls,
+        setup.results,
+        max(1, cfg.llm.concurrency),
+        spec.eval_type_id,
+    )
+    random_results = random_sae_arm(ctx, spec, resources, setup) if cfg.random_sae_control else []
+    reseeds = reseed_arms(ctx, spec, resources, setup, explanations)
     return ScoredRun(
         config=cfg,
-        results=[r for r in final if r is not None],
+        results=results,
         llm_usage=usage_delta(usage_before, resources.usage()),
+        random_sae_results=random_results,
+        reseed_results=reseeds,
     )
 
 
@@ -293,13 +324,27 @@ def plan_scored(ctx: EvalContext[Any], spec: ScoredEval, explain: bool = True) -
     requests = [build_explain_request(r, tokenizer, cfg.explainer) for r in to_explain]
     scorer = spec.make_scorer(ctx, None)
     copies = 2 if cfg.random_control and len(setup.usable) > 1 else 1
-    for record in setup.usable:
-        if record.latent not in setup.results:
-            requests += scorer.planned_requests(ScoreItem(record, PLACEHOLDER_EXPLANATION)) * copies
+    scoring = [
+        request
+        for record in setup.usable
+        for request in scorer.planned_requests(ScoreItem(record, PLACEHOLDER_EXPLANATION))
+    ]
+    pending = [r for r in setup.usable if r.latent not in setup.results]
+    for record in pending:
+        requests += scorer.planned_requests(ScoreItem(record, PLACEHOLDER_EXPLANATION)) * copies
+    extra_seeds = len({s for s in cfg.seeds or [] if s != cfg.seed})
+    requests += scoring * copies * extra_seeds
     notes = (
         f"{len(setup.usable) - len(to_explain)} stored explanations and "
         f"{len(setup.results)} finished latents reused; cached answers not counted"
     )
+    if extra_seeds:
+        notes += f"; {extra_seeds} extra seeds score every latent again"
+    if cfg.random_sae_control:
+        # the random SAE's latents are matched one to one: as many explanations and scorings
+        requests += [build_explain_request(r, tokenizer, cfg.explainer) for r in setup.usable]
+        requests += scoring
+        notes += "; random-SAE control estimated as one explanation + scoring per latent"
     return plan_from_requests(spec.eval_type_id, ctx.sae_spec, cfg.llm, requests, notes)
 
 
@@ -343,5 +388,6 @@ def definition_for(spec: ScoredEval) -> EvalDefinition[Any]:
             resources=lambda cfg: open_resources(cfg.llm, cfg.seed),
             plan=lambda ctx: plan_scored(ctx, spec),
             table_columns=spec.table_columns,
+            latent_metrics=lambda result: result.metrics,
         ),
     )

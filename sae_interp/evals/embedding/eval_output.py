@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from sae_interp.core.output import BaseEvalOutput
-from sae_interp.evals.common.scored import ExplainedCounts, LatentScore
+from sae_interp.evals.common.scored import LatentScore
+from sae_interp.evals.common.summary import ControlledMetrics
 from sae_interp.evals.embedding.eval_config import EmbeddingEvalConfig
 from sae_interp.scorers.embedding import EmbeddingMetrics, EmbeddingOutcome
+from sae_interp.stats import pooled_model
+
+PooledEmbedding = pooled_model(EmbeddingMetrics)
 
 
-class PooledEmbedding(BaseModel):
-    """Means over scored latents."""
-
-    auroc: float
-    mean_similarity_activating: float
-    mean_similarity_negatives: float
-    n_latents: int
-
-
-class EmbeddingEvalMetrics(ExplainedCounts):
-    embedding: PooledEmbedding | None = Field(description="With each latent's explanation.")
-    random_explanation_control: PooledEmbedding | None = Field(
-        description="The same scoring with explanations shuffled across latents."
-    )
+class EmbeddingEvalMetrics(ControlledMetrics[PooledEmbedding]):  # type: ignore[valid-type]
+    embedding: PooledEmbedding | None = Field(description="With each latent's explanation.")  # type: ignore[valid-type]
 
 
 LatentEmbeddingResult = LatentScore[EmbeddingOutcome, EmbeddingMetrics]

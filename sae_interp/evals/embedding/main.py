@@ -11,16 +11,15 @@ from sae_interp.evals.common import (
     ScoredEval,
     ScoredRun,
     definition_for,
-    pool_means,
+    pooled_arms,
 )
 from sae_interp.evals.embedding.eval_config import EmbeddingEvalConfig
 from sae_interp.evals.embedding.eval_output import (
     EmbeddingEvalMetrics,
     EmbeddingEvalOutput,
     LatentEmbeddingResult,
-    PooledEmbedding,
 )
-from sae_interp.scorers.embedding import EmbeddingScorer
+from sae_interp.scorers.embedding import EmbeddingMetrics, EmbeddingScorer
 
 
 def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> EmbeddingScorer:
@@ -35,9 +34,10 @@ def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> Embed
 
 
 def summarise(run: ScoredRun) -> EmbeddingEvalMetrics:
+    arms = pooled_arms(run, EmbeddingMetrics)
     return EmbeddingEvalMetrics(
-        embedding=pool_means(PooledEmbedding, run.metrics),
-        random_explanation_control=pool_means(PooledEmbedding, run.control_metrics),
+        embedding=arms.pop("real"),
+        **arms,
         **run.counts(),
     )
 
@@ -52,6 +52,8 @@ SPEC = ScoredEval(
     table_columns=(
         "embedding.auroc",
         "random_explanation_control.auroc",
+        "real_minus_explanation_control.auroc",
+        "random_sae_control.auroc",
         "embedding.mean_similarity_activating",
         "embedding.mean_similarity_negatives",
         "n_scored",

@@ -5,17 +5,17 @@ from __future__ import annotations
 from pydantic import Field
 
 from sae_interp.core.output import BaseEvalOutput
-from sae_interp.evals.autointerp.eval_output import PooledDetection
-from sae_interp.evals.common.scored import ExplainedCounts, LatentScore
+from sae_interp.evals.common.scored import LatentScore
+from sae_interp.evals.common.summary import ControlledMetrics
 from sae_interp.evals.fuzzing.eval_config import FuzzingEvalConfig
 from sae_interp.scorers.judge import JudgeMetrics, JudgeOutcome
+from sae_interp.stats import pooled_model
+
+PooledFuzzing = pooled_model(JudgeMetrics)
 
 
-class FuzzingMetrics(ExplainedCounts):
-    fuzzing: PooledDetection | None = Field(description="Means over scored latents.")
-    random_explanation_control: PooledDetection | None = Field(
-        description="The same scoring with explanations shuffled across latents."
-    )
+class FuzzingMetrics(ControlledMetrics[PooledFuzzing]):  # type: ignore[valid-type]
+    fuzzing: PooledFuzzing | None = Field(description="Pooled over scored latents.")  # type: ignore[valid-type]
 
 
 LatentFuzzingResult = LatentScore[JudgeOutcome, JudgeMetrics]

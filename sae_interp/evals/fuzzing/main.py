@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from sae_interp.core.runner import EvalContext, run_per_sae
-from sae_interp.evals.autointerp.eval_output import PooledDetection
 from sae_interp.evals.common import (
     EvalResources,
     ScoredEval,
     ScoredRun,
     definition_for,
-    pool_means,
+    pooled_arms,
 )
 from sae_interp.evals.fuzzing.eval_config import FuzzingEvalConfig
 from sae_interp.evals.fuzzing.eval_output import (
@@ -20,6 +19,7 @@ from sae_interp.evals.fuzzing.eval_output import (
     LatentFuzzingResult,
 )
 from sae_interp.scorers.fuzzing import FuzzingScorer
+from sae_interp.scorers.judge import JudgeMetrics
 
 
 def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> FuzzingScorer:
@@ -29,9 +29,10 @@ def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> Fuzzi
 
 
 def summarise(run: ScoredRun) -> FuzzingMetrics:
+    arms = pooled_arms(run, JudgeMetrics)
     return FuzzingMetrics(
-        fuzzing=pool_means(PooledDetection, run.metrics),
-        random_explanation_control=pool_means(PooledDetection, run.control_metrics),
+        fuzzing=arms.pop("real"),
+        **arms,
         **run.counts(),
     )
 
@@ -47,6 +48,8 @@ SPEC = ScoredEval(
         "fuzzing.balanced_accuracy",
         "fuzzing.auroc",
         "random_explanation_control.balanced_accuracy",
+        "real_minus_explanation_control.balanced_accuracy",
+        "random_sae_control.balanced_accuracy",
         "random_explanation_control.auroc",
         "n_scored",
         "n_too_rare",

@@ -8,6 +8,7 @@ from sae_interp.core.output import BaseEvalOutput
 from sae_interp.evals.intervention.eval_config import InterventionEvalConfig
 from sae_interp.explainers.base import Explanation
 from sae_interp.interventions.strength import StrengthResult
+from sae_interp.stats import Estimate, pooled, pooled_model
 
 
 class Continuations(BaseModel):
@@ -39,21 +40,31 @@ class LatentInterventionResult(BaseModel):
     )
 
 
-class PooledIntervention(BaseModel):
-    score: float = Field(description="Mean latent score (nats).")
-    mean_kl: float = Field(description="Mean KL reached.")
-    converged_fraction: float = Field(description="Latents whose KL hit the target.")
-    mean_delta: float = Field(description="Mean steering strength.")
-    n_latents: int
+class InterventionScores(BaseModel):
+    """One scored latent's numbers (pooled over latents)."""
+
+    score: float = pooled("Latent score (nats): max over its explanations.")
+    kl: float = pooled("KL reached by the chosen strength.")
+    converged: float = pooled("1 when the KL hit the target within tolerance, else 0.")
+    delta: float = pooled("Steering strength.")
+
+
+PooledIntervention = pooled_model(InterventionScores)
 
 
 class InterventionMetrics(BaseModel):
-    intervention: PooledIntervention | None
-    random_explanation_control: float | None = Field(
-        description="Mean score with explanations shuffled across latents (nats)."
+    intervention: PooledIntervention | None  # type: ignore[valid-type]
+    random_explanation_control: Estimate | None = Field(
+        description="Score with explanations shuffled across latents (nats)."
     )
-    random_sae_control: PooledIntervention | None = Field(
+    real_minus_explanation_control: Estimate | None = Field(
+        default=None, description="Per-latent score - shuffled-explanation score, pooled."
+    )
+    random_sae_control: PooledIntervention | None = Field(  # type: ignore[valid-type]
         description="The whole pipeline on a random SAE of the same shape."
+    )
+    real_minus_random_sae: Estimate | None = Field(
+        default=None, description="Difference of mean scores, SAE - random SAE."
     )
     target_kl: float
     n_requested: int

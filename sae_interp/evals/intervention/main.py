@@ -38,8 +38,8 @@ from sae_interp.evals.intervention.eval_output import (
     Continuations,
     InterventionEvalOutput,
     InterventionMetrics,
+    InterventionScores,
     LatentInterventionResult,
-    PooledIntervention,
 )
 from sae_interp.explainers.output_explainer import build_requests, read_explanations
 from sae_interp.interventions.metrics import latent_score
@@ -51,6 +51,13 @@ from sae_interp.saes.random_control import random_like
 from sae_interp.scorers.controls import shuffled_explanation_sources
 from sae_interp.scorers.intervention import score_explanations
 from sae_interp.scoring_lm import ScoringLM, load_scoring_lm
+from sae_interp.stats import (
+    IntervalSettings,
+    bootstrap_mean,
+    difference_of_means,
+    paired_difference,
+    pool,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +158,11 @@ class _SaeRun:
     def shuffled_control(self, results: list[LatentInterventionResult]) -> None:
         """Score each latent's continuations with another latent's explanations."""
         scored = {r.latent: r for r in results if r.score is not None}
-        sources = shuffled_explanation_sources(sorted(scored), self.cfg.seed)
+        texts_of = {
+            latent: "\n".join(sorted(e.text for e in r.explanations if e.text is not None))
+            for latent, r in scored.items()
+        }
+        sources = shuffled_explanation_sources(sorted(scored), self.cfg.seed, texts_of)
         for latent, source in sources.items():
             result = scored[latent]
             if result.control_score is not None:
@@ -168,22 +179,19 @@ def _valid(value: float | None) -> bool:
     return value is not None and not math.isnan(value)
 
 
-def pool(results: Sequence[LatentInterventionResult]) -> PooledIntervention | None:
-    scored = [
-        (r.score, r.strength)
-        for r in results
-        if r.score is not None and not math.isnan(r.score) and r.strength is not None
-    ]
-    if not scored:
+def latent_scores(result: LatentInterventionResult) -> InterventionScores | None:
+    if not _valid(result.score) or result.strength is None:
         return None
-    n = len(scored)
-    return PooledIntervention(
-        score=sum(score for score, _ in scored) / n,
-        mean_kl=sum(strength.kl for _, strength in scored) / n,
-        converged_fraction=sum(strength.converged for _, strength in scored) / n,
-        mean_delta=sum(strength.delta for _, strength in scored) / n,
-        n_latents=n,
+    return InterventionScores(
+        score=result.score,  # type: ignore[arg-type]
+        kl=result.strength.kl,
+        converged=float(result.strength.converged),
+        delta=result.strength.delta,
     )
+
+
+def pool_results(results: Sequence[LatentInterventionResult], settings: IntervalSettings) -> Any:
+    return pool(InterventionScores, [latent_scores(r) for r in results], settings)
 
 
 def _scoring_lm(ctx: EvalContext[InterventionEvalConfig], resources: EvalResources) -> ScoringLM:
@@ -207,14 +215,25 @@ def run_intervention(ctx: EvalContext[InterventionEvalConfig]) -> EvalResult:
     if cfg.random_sae_control:
         control_sae = random_like(ctx.sae, cfg.random_sae_seed)
         random_results = _SaeRun(ctx, control_sae, lm, resources, suffix="_random_sae").run()
-    controls = [r.control_score for r in results if _valid(r.control_score)]
     status = [r.status for r in results]
+    scored = [r for r in results if _valid(r.score)]
+    random_scored = [r.score for r in random_results if _valid(r.score)]
     metrics = InterventionMetrics(
-        intervention=pool(results),
-        random_explanation_control=sum(c for c in controls if c is not None) / len(controls)
-        if controls
+        intervention=pool_results(results, cfg.intervals),
+        random_explanation_control=bootstrap_mean([r.control_score for r in scored], cfg.intervals)
+        if cfg.random_control
         else None,
-        random_sae_control=pool(random_results),
+        real_minus_explanation_control=paired_difference(
+            [r.score for r in scored], [r.control_score for r in scored], cfg.intervals
+        )
+        if cfg.random_control
+        else None,
+        random_sae_control=pool_results(random_results, cfg.intervals),
+        real_minus_random_sae=difference_of_means(
+            [r.score for r in scored], random_scored, cfg.intervals
+        )
+        if cfg.random_sae_control
+        else None,
         target_kl=cfg.steering.target_kl,
         n_requested=len(results),
         n_scored=sum(_valid(r.score) for r in results),
@@ -261,12 +280,15 @@ DEFINITION = EVALS.register(
         run=run_intervention,
         resources=lambda cfg: open_resources(cfg.llm, cfg.seed),
         plan=plan_intervention,
+        latent_metrics=latent_scores,
         table_columns=(
             "intervention.score",
             "random_explanation_control",
+            "real_minus_explanation_control",
             "random_sae_control.score",
-            "intervention.mean_kl",
-            "intervention.converged_fraction",
+            "real_minus_random_sae",
+            "intervention.kl",
+            "intervention.converged",
             "n_scored",
             "n_not_converged",
             "n_failed_explanations",

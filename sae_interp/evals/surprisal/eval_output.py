@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from sae_interp.core.output import BaseEvalOutput
-from sae_interp.evals.common.scored import ExplainedCounts, LatentScore
+from sae_interp.evals.common.scored import LatentScore
+from sae_interp.evals.common.summary import ControlledMetrics
 from sae_interp.evals.surprisal.eval_config import SurprisalEvalConfig
 from sae_interp.scorers.surprisal import SurprisalMetrics, SurprisalOutcome
+from sae_interp.stats import pooled_model
+
+PooledSurprisal = pooled_model(SurprisalMetrics)
 
 
-class PooledSurprisal(BaseModel):
-    """Means over scored latents."""
-
-    auroc: float
-    auroc_activating_tokens: float
-    mean_loss_drop_activating: float
-    mean_loss_drop_negatives: float
-    n_latents: int
-
-
-class SurprisalEvalMetrics(ExplainedCounts):
-    surprisal: PooledSurprisal | None = Field(description="With each latent's explanation.")
-    random_explanation_control: PooledSurprisal | None = Field(
-        description="The same scoring with explanations shuffled across latents."
-    )
+class SurprisalEvalMetrics(ControlledMetrics[PooledSurprisal]):  # type: ignore[valid-type]
+    surprisal: PooledSurprisal | None = Field(description="With each latent's explanation.")  # type: ignore[valid-type]
     scoring_lm: str = Field(description="Identity of the scoring LM.")
 
 

@@ -10,16 +10,15 @@ from sae_interp.evals.common import (
     ScoredEval,
     ScoredRun,
     definition_for,
-    pool_means,
+    pooled_arms,
 )
 from sae_interp.evals.surprisal.eval_config import SurprisalEvalConfig
 from sae_interp.evals.surprisal.eval_output import (
     LatentSurprisalResult,
-    PooledSurprisal,
     SurprisalEvalMetrics,
     SurprisalEvalOutput,
 )
-from sae_interp.scorers.surprisal import SurprisalScorer
+from sae_interp.scorers.surprisal import SurprisalMetrics, SurprisalScorer
 from sae_interp.scoring_lm import load_scoring_lm
 
 
@@ -36,9 +35,10 @@ def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> Surpr
 
 def summarise(run: ScoredRun) -> SurprisalEvalMetrics:
     cfg: SurprisalEvalConfig = run.config
+    arms = pooled_arms(run, SurprisalMetrics)
     return SurprisalEvalMetrics(
-        surprisal=pool_means(PooledSurprisal, run.metrics),
-        random_explanation_control=pool_means(PooledSurprisal, run.control_metrics),
+        surprisal=arms.pop("real"),
+        **arms,
         scoring_lm=f"{cfg.scoring_lm.backend}:{cfg.scoring_lm.model}",
         **run.counts(),
     )
@@ -55,6 +55,8 @@ SPEC = ScoredEval(
         "surprisal.auroc",
         "surprisal.auroc_activating_tokens",
         "random_explanation_control.auroc",
+        "real_minus_explanation_control.auroc",
+        "random_sae_control.auroc",
         "random_explanation_control.auroc_activating_tokens",
         "n_scored",
         "n_too_rare",

@@ -1,0 +1,202 @@
+"""``sae-interp compare RESULT_A RESULT_B``: can this eval tell two SAEs apart?
+
+For every pooled metric of the eval, the difference of means A - B over latents with a
+bootstrap interval (each SAE's latents resampled on their own) and a two-sided permutation
+p-value; then one sentence per metric saying whether the eval separates the two.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from tabulate import tabulate
+
+from sae_interp.core.errors import SaeInterpError
+from sae_interp.core.output import BaseEvalOutput
+from sae_interp.core.table import format_estimate
+from sae_interp.evals import get_eval
+from sae_interp.stats import (
+    Estimate,
+    IntervalSettings,
+    defined,
+    difference_of_means,
+    permutation_p_value,
+    pooled_fields,
+)
+
+
+class MetricComparison(BaseModel):
+    metric: str
+    mean_a: float | None
+    mean_b: float | None
+    difference: Estimate = Field(description="mean(A) - mean(B) with its bootstrap interval.")
+    p_value: float | None = Field(description="Two-sided permutation test over latents.")
+    separates: bool = Field(description="The interval excludes 0 and p < alpha.")
+    verdict: str
+
+
+class Comparison(BaseModel):
+    eval_type_id: str
+    sae_a: str
+    sae_b: str
+    n_latents_a: int
+    n_latents_b: int
+    alpha: float
+    metrics: list[MetricComparison]
+
+
+def load_result(path: Path) -> BaseEvalOutput[Any, Any, Any]:
+    """Any eval's result file, read back with its own output class."""
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError as err:
+        raise SaeInterpError(f"result file {path} does not exist") from err
+    except json.JSONDecodeError as err:
+        raise SaeInterpError(f"{path} is not JSON (line {err.lineno}: {err.msg})") from err
+    if not isinstance(data, dict) or "eval_type_id" not in data:
+        raise SaeInterpError(f"{path} is not an sae_interp result (no eval_type_id)")
+    definition = get_eval(str(data["eval_type_id"]))
+    return definition.output_cls.model_validate(data)
+
+
+def latent_metrics(output: BaseEvalOutput[Any, Any, Any]) -> list[BaseModel]:
+    definition = get_eval(output.eval_type_id)
+    if definition.latent_metrics is None:
+        raise SaeInterpError(f"the {output.eval_type_id} eval has no per-latent scores to compare")
+    values = [definition.latent_metrics(detail) for detail in output.eval_result_details]
+    return [v for v in values if v is not None]
+
+
+def _mean(values: Sequence[Any]) -> float | None:
+    x = defined(values)
+    return float(x.mean()) if len(x) else None
+
+
+def _verdict(metric: str, diff: Estimate, p: float | None, alpha: float, separates: bool) -> str:
+    if diff.value is None:
+        return f"{metric}: not comparable (no latent has a value in one of the results)"
+    if diff.lo is None or p is None:
+        return f"{metric}: too few latents for an interval; cannot tell"
+    if separates:
+        side = "higher" if diff.value > 0 else "lower"
+        return (
+            f"{metric}: A is {side} than B by {format_estimate(diff.model_dump())} "
+            f"(p = {p:.3g}); the eval separates them"
+        )
+    return (
+        f"{metric}: difference {format_estimate(diff.model_dump())} (p = {p:.3g}) includes 0; "
+        "the eval does not separate them at this number of latents"
+    )
+
+
+def compare(
+    a: BaseEvalOutput[Any, Any, Any],
+    b: BaseEvalOutput[Any, Any, Any],
+    settings: IntervalSettings | None = None,
+    n_permutations: int = 10_000,
+    alpha: float = 0.05,
+) -> Comparison:
+    """Each pooled metric of two results of the same eval, A - B, with interval and p."""
+    if a.eval_type_id != b.eval_type_id:
+        raise SaeInterpError(
+            f"cannot compare a {a.eval_type_id} result with a {b.eval_type_id} result"
+        )
+    settings = settings or IntervalSettings()
+    metrics_a, metrics_b = latent_metrics(a), latent_metrics(b)
+    classes = {type(m) for m in metrics_a + metrics_b}
+    if len(classes) != 1:
+        raise SaeInterpError(
+            "the two results have no per-latent metrics in common (different modes?)"
+        )
+    (metrics_cls,) = classes
+    rows = []
+    for name in pooled_fields(metrics_cls):
+        va = [getattr(m, name) for m in metrics_a]
+        vb = [getattr(m, name) for m in metrics_b]
+        diff = difference_of_means(va, vb, settings)
+        p = permutation_p_value(va, vb, n_permutations, settings.seed)
+        separates = diff.excludes(0.0) and p is not None and p < alpha
+        mean_a, mean_b = _mean(va), _mean(vb)
+        rows.append(
+            MetricComparison(
+                metric=name,
+                mean_a=mean_a,
+                mean_b=mean_b,
+                difference=diff,
+                p_value=p,
+                separates=separates,
+                verdict=_verdict(name, diff, p, alpha, separates),
+            )
+        )
+    return Comparison(
+        eval_type_id=a.eval_type_id,
+        sae_a=a.provenance.sae_spec,
+        sae_b=b.provenance.sae_spec,
+        n_latents_a=len(metrics_a),
+        n_latents_b=len(metrics_b),
+        alpha=alpha,
+        metrics=rows,
+    )
+
+
+def comparison_table(comparison: Comparison) -> str:
+    rows = [
+        {
+            "metric": m.metric,
+            "A": f"{m.mean_a:.3g}" if m.mean_a is not None else "n/a",
+            "B": f"{m.mean_b:.3g}" if m.mean_b is not None else "n/a",
+            "A - B [95% CI]": format_estimate(m.difference.model_dump()),
+            "p": f"{m.p_value:.3g}" if m.p_value is not None else "n/a",
+            "separates": "yes" if m.separates else "no",
+        }
+        for m in comparison.metrics
+    ]
+    head = (
+        f"{comparison.eval_type_id}: A = {comparison.sae_a} ({comparison.n_latents_a} latents), "
+        f"B = {comparison.sae_b} ({comparison.n_latents_b} latents)"
+    )
+    return "\n".join(
+        [head, tabulate(rows, headers="keys", tablefmt="github"), ""]
+        + [m.verdict for m in comparison.metrics]
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="sae-interp compare",
+        description="Does an eval separate two SAEs? Difference of each pooled metric with a "
+        "bootstrap interval and a permutation p-value over latents.",
+    )
+    parser.add_argument("result_a", type=Path, help="Result JSON of SAE A.")
+    parser.add_argument("result_b", type=Path, help="Result JSON of SAE B (same eval).")
+    parser.add_argument("--n-resamples", type=int, default=1000, help="Bootstrap resamples.")
+    parser.add_argument("--n-permutations", type=int, default=10_000, help="Permutations.")
+    parser.add_argument("--alpha", type=float, default=0.05, help="Significance level.")
+    parser.add_argument("--seed", type=int, default=0, help="Seed of resampling.")
+    parser.add_argument("--output", type=Path, default=None, help="Also write the JSON here.")
+    args = parser.parse_args(argv)
+    try:
+        comparison = compare(
+            load_result(args.result_a),
+            load_result(args.result_b),
+            IntervalSettings(n_resamples=args.n_resamples, seed=args.seed),
+            args.n_permutations,
+            args.alpha,
+        )
+    except SaeInterpError as err:
+        sys.stderr.write(f"{err}\n")
+        return 2
+    sys.stdout.write(comparison_table(comparison) + "\n")
+    if args.output is not None:
+        args.output.write_text(comparison.model_dump_json(indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""What every explanation-based eval reports: its score pooled over latents with intervals,
+next to each control it should beat and the difference real - control with its interval,
+and (with ``--seeds``) how much the pooled score moves between seeds compared with how much
+latents differ."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from sae_interp.evals.common.scored import ExplainedCounts, LatentScore, ScoredRun
+from sae_interp.stats import (
+    defined,
+    pool,
+    pool_difference,
+    pool_paired_difference,
+    pooled_fields,
+)
+
+P = TypeVar("P", bound=BaseModel)
+
+
+class SeedSpread(BaseModel):
+    """One pooled metric under several seeds."""
+
+    seeds: list[int]
+    means: list[float | None] = Field(description="The pooled mean under each seed.")
+    between_seed_sd: float | None = Field(description="SD of the pooled mean across seeds.")
+    between_latent_sd: float | None = Field(
+        description="SD of the per-latent values across latents (first seed)."
+    )
+
+
+class ControlledMetrics(ExplainedCounts, Generic[P]):
+    """Counts, controls and reseed spread shared by every explanation-based eval; each eval
+    adds its headline pooled score."""
+
+    random_explanation_control: P | None = Field(
+        default=None, description="The same scoring with another latent's explanation."
+    )
+    real_minus_explanation_control: P | None = Field(
+        default=None,
+        description="Per-latent difference real - shuffled-explanation control, pooled.",
+    )
+    random_sae_control: P | None = Field(
+        default=None,
+        description="The whole pipeline on a random SAE of the same shape (latents matched "
+        "by firing frequency); None unless --random-sae-control.",
+    )
+    real_minus_random_sae: P | None = Field(
+        default=None, description="Difference of means real - random SAE (independent latents)."
+    )
+    n_without_control: int = Field(
+        default=0, description="Scored latents with no distinct control explanation."
+    )
+    reseed: dict[str, SeedSpread] | None = Field(
+        default=None, description="Per pooled metric, its spread across --seeds."
+    )
+
+
+def _metrics(results: list[LatentScore[Any, Any]], control: bool = False) -> list[Any]:
+    return [r.control_metrics if control else r.metrics for r in results]
+
+
+def _sd(values: np.ndarray) -> float | None:
+    return float(np.std(values, ddof=1)) if len(values) > 1 else None
+
+
+def reseed_spread(run: ScoredRun, metrics_cls: type[BaseModel]) -> dict[str, SeedSpread] | None:
+    if not run.reseed_results:
+        return None
+    runs = {run.config.seed: run.results, **run.reseed_results}
+    spread = {}
+    for name in pooled_fields(metrics_cls):
+        means = []
+        for results in runs.values():
+            x = defined([getattr(m, name) for m in _metrics(results) if m is not None])
+            means.append(float(x.mean()) if len(x) else None)
+        base = defined([getattr(m, name) for m in _metrics(run.results) if m is not None])
+        spread[name] = SeedSpread(
+            seeds=list(runs),
+            means=means,
+            between_seed_sd=_sd(defined(means)),
+            between_latent_sd=_sd(base),
+        )
+    return spread
+
+
+def pooled_arms(run: ScoredRun, metrics_cls: type[BaseModel]) -> dict[str, Any]:
+    """The headline score (``real``) and every field of :class:`ControlledMetrics`, pooled
+    from ``run`` with the config's interval settings."""
+    settings = run.config.intervals
+    real, control = _metrics(run.results), _metrics(run.results, control=True)
+    random_sae = _metrics(run.random_sae_results)
+    return {
+        "real": pool(metrics_cls, real, settings),
+        "random_explanation_control": pool(metrics_cls, control, settings),
+        "real_minus_explanation_control": pool_paired_difference(
+            metrics_cls, list(zip(real, control, strict=True)), settings
+        ),
+        "random_sae_control": pool(metrics_cls, random_sae, settings) if random_sae else None,
+        "real_minus_random_sae": pool_difference(metrics_cls, real, random_sae, settings)
+        if random_sae
+        else None,
+        "n_without_control": sum(r.control_note is not None for r in run.results),
+        "reseed": reseed_spread(run, metrics_cls),
+    }

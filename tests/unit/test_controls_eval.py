@@ -1,0 +1,108 @@
+"""The random-SAE control, reseeds and ``compare`` through a whole eval (tiny model,
+scripted judge)."""
+
+from pathlib import Path
+
+import pytest
+from test_autointerp_eval import Judge, _config
+
+from sae_interp.activations.records import LatentRecord, RecordStatus, Window
+from sae_interp.cli import main as cli_main
+from sae_interp.compare import compare, load_result
+from sae_interp.evals.autointerp import run_eval
+from sae_interp.evals.common.arms import with_train_of
+from sae_interp.llm.settings import LLM_BACKENDS
+from sae_interp.saes.random_control import random_like
+from sae_interp.testing import make_tiny_sae
+
+
+@pytest.fixture
+def judge() -> Judge:
+    judge = Judge()
+    LLM_BACKENDS.register("test-judge", lambda settings, stack: judge.backend, overwrite=True)
+    return judge
+
+
+def test_random_sae_arm_and_reseeds_in_one_run(
+    judge: Judge, tmp_path: Path, corpus_file: Path
+) -> None:
+    sae = make_tiny_sae(d_sae=32, k=4)
+    cfg = _config(tmp_path, corpus_file, random_sae_control=True, seeds=[42, 7])
+    (out,) = run_eval(cfg, saes={"tiny": sae})
+    m = out.eval_result_metrics
+    # the all-ones judge scores exactly chance whatever the SAE: every arm is 0.5
+    assert m.detection.balanced_accuracy.value == 0.5
+    assert m.random_sae_control is not None and m.random_sae_control.n_latents == 4
+    assert m.random_sae_control.balanced_accuracy.value == 0.5
+    assert m.real_minus_random_sae.balanced_accuracy.value == pytest.approx(0.0)
+    assert m.real_minus_explanation_control.balanced_accuracy.lo == pytest.approx(0.0)
+    # seed 42 is the run's own seed; 7 is the one extra
+    assert m.reseed is not None and m.reseed["balanced_accuracy"].seeds == [42, 7]
+    assert m.reseed["balanced_accuracy"].between_seed_sd == pytest.approx(0.0)
+    # the random SAE's latents are its own, with their own explanations and results
+    random_jsonl = next((tmp_path / "out" / "autointerp").rglob("latents_*_random_sae.jsonl"))
+    assert len(random_jsonl.read_text().splitlines()) == 4
+    reseed_jsonl = next((tmp_path / "out" / "autointerp").rglob("latents_*_reseed.jsonl"))
+    assert len(reseed_jsonl.read_text().splitlines()) == 4
+    stores = list((tmp_path / "out" / "explanations").rglob("*.jsonl"))
+    assert len(stores) == 2  # the SAE's and the random SAE's
+    # 4 + 4 explanations; detection: (real + control) x 2 batches x 4 latents, for the run and
+    # the reseed; the random SAE: 2 batches x 4 latents, no shuffled control
+    assert m.llm_usage["calls"] == 8 + 2 * (4 * 2 * 2) + 4 * 2
+
+
+def _window(seq: int, start: int) -> Window:
+    return Window(seq=seq, start=start, end=start + 2, tokens=[1, 2], activations=[1.0, 0.0])
+
+
+def test_reseeded_test_sets_never_contain_train_windows() -> None:
+    base = LatentRecord(
+        latent=3,
+        status=RecordStatus.ok,
+        n_activating_windows=6,
+        max_activation=1.0,
+        firing_frequency=0.1,
+        train=[_window(0, 0), _window(1, 4)],
+        test=[_window(2, 0)],
+    )
+    reseeded = base.model_copy(
+        update={"train": [_window(2, 0)], "test": [_window(1, 4), _window(3, 2), _window(0, 2)]}
+    )
+    record = with_train_of(reseeded, base)
+    assert record.train == base.train
+    assert [(w.seq, w.start) for w in record.test] == [(3, 2), (0, 2)]
+
+
+def test_compare_says_whether_two_saes_separate(
+    judge: Judge, tmp_path: Path, corpus_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sae = make_tiny_sae(d_sae=32, k=4)
+    cfg = _config(tmp_path, corpus_file, saes=["tiny", "tiny-random"])
+    a, b = run_eval(cfg, saes={"tiny": sae, "tiny-random": random_like(sae, 0)})
+    comparison = compare(a, b)
+    rows = {m.metric: m for m in comparison.metrics}
+    # an all-ones judge gives 0.5 to every latent of both SAEs: no separation, p = 1
+    assert rows["balanced_accuracy"].difference.value == pytest.approx(0.0)
+    assert not rows["balanced_accuracy"].separates and rows["balanced_accuracy"].p_value == 1.0
+    assert "does not separate" in rows["balanced_accuracy"].verdict
+    paths = sorted((tmp_path / "out" / "autointerp").glob("*.json"))
+    assert load_result(paths[0]).eval_type_id == "autointerp"
+    assert cli_main(["compare", str(paths[0]), str(paths[1]), "--n-permutations", "200"]) == 0
+    printed = capsys.readouterr().out
+    assert "balanced_accuracy" in printed and "A - B [95% CI]" in printed
+    missing = tmp_path / "nope.json"
+    assert cli_main(["compare", str(missing), str(paths[1])]) == 2
+    assert f"result file {missing} does not exist" in capsys.readouterr().err
+
+
+def test_an_unreadable_stored_result_is_recomputed(
+    judge: Judge, tmp_path: Path, corpus_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sae = make_tiny_sae(d_sae=32, k=4)
+    cfg = _config(tmp_path, corpus_file)
+    run_eval(cfg, saes={"tiny": sae})
+    (path,) = (tmp_path / "out" / "autointerp").glob("*.json")
+    path.write_text('{"eval_type_id": "autointerp", "old": "schema"}')
+    (out,) = run_eval(cfg, saes={"tiny": sae})
+    assert "cannot be read" in caplog.text
+    assert load_result(path).eval_result_metrics.n_scored == out.eval_result_metrics.n_scored == 4
