@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sae_interp.stats import IntervalSettings
 from sae_interp.utils.torch_utils import str_to_dtype
 
 
@@ -64,6 +65,10 @@ class BaseEvalConfig(FrozenModel):
     dry_run: bool = Field(
         default=False,
         description="Report the LLM calls and tokens the run would make, without making them.",
+    )
+    intervals: IntervalSettings = Field(
+        default_factory=IntervalSettings,
+        description="Bootstrap intervals of every pooled number.",
     )
 
     def result_settings(self) -> dict[str, Any]:

@@ -8,7 +8,7 @@ same inputs give the same interval.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -151,3 +151,35 @@ def permutation_p_value(
     # the observed labelling counts as one of the permutations (never p = 0)
     extreme = int(np.sum(diffs >= observed - 1e-12))
     return (extreme + 1) / (n_permutations + 1)
+
+
+def bootstrap_statistic(
+    units: dict[str, np.ndarray],
+    statistic: Callable[[dict[str, np.ndarray]], np.ndarray],
+    settings: IntervalSettings | None = None,
+) -> Estimate:
+    """A statistic of sums over units (e.g. sequences), with an interval from resampling the
+    units. ``units`` maps a name to per-unit values (shape [n_units, ...]); ``statistic``
+    takes the same names mapped to sums with a leading resample axis ([B, ...]) and returns
+    one value per resample. Ratios of sums (explained variance, CE loss recovered, L0 per
+    token) are bootstrapped this way, resampling whole sequences."""
+    settings = settings or IntervalSettings()
+    n_units = len(next(iter(units.values())))
+    totals = {name: values.sum(axis=0, keepdims=True) for name, values in units.items()}
+    value = float(statistic(totals)[0])
+    if not math.isfinite(value):
+        return Estimate(value=None, n=n_units, n_undefined=n_units)
+    if n_units < 2 or settings.n_resamples == 0:
+        return Estimate(value=value, n=n_units)
+    index = _rng(settings, 5).integers(0, n_units, size=(settings.n_resamples, n_units))
+    counts = np.zeros((settings.n_resamples, n_units))
+    np.add.at(counts, (np.arange(settings.n_resamples)[:, None], index), 1.0)
+    resampled = {
+        name: np.tensordot(counts, values, axes=([1], [0])) for name, values in units.items()
+    }
+    samples = statistic(resampled)
+    samples = samples[np.isfinite(samples)]
+    if len(samples) == 0:
+        return Estimate(value=value, n=n_units)
+    lo, hi = _percentiles(samples, settings.confidence)
+    return Estimate(value=value, lo=min(lo, value), hi=max(hi, value), n=n_units)

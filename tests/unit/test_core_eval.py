@@ -91,6 +91,14 @@ def test_topk_l0_and_passed_objects(tmp_path: Path, corpus_file: Path, tiny_mode
     assert 0 < m.sparsity.dead_fraction < 1
     assert out.eval_result_details == []
     assert out.provenance.sae_cfg["k"] == 3
+    # intervals from resampling sequences: the point value is the pooled metric itself
+    ev, l0, ce = (m.intervals[k] for k in ("explained_variance", "l0", "ce_loss_recovered"))
+    assert ev.value == pytest.approx(m.reconstruction.explained_variance, rel=1e-9)
+    assert l0.value == pytest.approx(m.sparsity.l0, rel=1e-9)
+    assert ce.value == pytest.approx(m.model_behaviour.ce_loss_recovered, rel=1e-9)
+    for e in (ev, l0, ce):
+        assert e.lo <= e.value <= e.hi and e.n > 1
+    assert ev.hi - ev.lo > 0  # sequences differ
 
 
 def test_ce_can_be_skipped(tmp_path: Path, corpus_file: Path) -> None:

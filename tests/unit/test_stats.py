@@ -9,6 +9,7 @@ from sae_interp.stats import (
     Estimate,
     IntervalSettings,
     bootstrap_mean,
+    bootstrap_statistic,
     difference_of_means,
     paired_difference,
     permutation_p_value,
@@ -129,3 +130,17 @@ def test_estimate_formatting() -> None:
     assert format_estimate(e.model_dump()) == "0.512 [0.4, 0.6]" == str(e)
     assert format_estimate(Estimate(value=None, n=0).model_dump()) == "n/a"
     assert format_estimate(Estimate(value=0.5, n=1).model_dump()) == "0.5"
+
+
+def test_bootstrap_of_a_ratio_of_sums_resamples_units() -> None:
+    ratio = lambda t: t["num"] / t["den"]  # noqa: E731
+    same = {"num": np.array([2.0, 4.0, 6.0]), "den": np.array([1.0, 2.0, 3.0])}
+    e = bootstrap_statistic(same, ratio)
+    assert e.value == pytest.approx(2.0) and e.lo == pytest.approx(2.0) and e.n == 3
+    # the point value is the ratio of the totals, not the mean of the ratios
+    mixed = {"num": np.array([1.0, 9.0]), "den": np.array([1.0, 3.0])}
+    m = bootstrap_statistic(mixed, ratio)
+    assert m.value == pytest.approx(10 / 4) and m.lo == pytest.approx(1.0)
+    assert m.hi == pytest.approx(3.0)
+    undefined = bootstrap_statistic({"num": np.array([1.0]), "den": np.array([0.0])}, ratio)
+    assert undefined.value is None

@@ -9,7 +9,6 @@ from sae_interp.activations.sampling import SamplingConfig
 from sae_interp.core.config import BaseEvalConfig
 from sae_interp.explainers.one_shot import OneShotSettings
 from sae_interp.llm.settings import LLMSettings
-from sae_interp.stats import IntervalSettings
 
 
 def default_sampling() -> SamplingConfig:
@@ -50,7 +49,6 @@ class ExplainedEvalConfig(BaseEvalConfig):
             "between-seed SD of every pooled score next to the between-latent SD."
         ),
     )
-    intervals: IntervalSettings = Field(default_factory=IntervalSettings)
     sampling: SamplingConfig = Field(default_factory=default_sampling)
     explainer: OneShotSettings = Field(default_factory=OneShotSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from sae_interp.core.output import BaseEvalOutput
 from sae_interp.evals.core.eval_config import CoreEvalConfig
+from sae_interp.stats import Estimate
 
 
 class SparsityMetrics(BaseModel):
@@ -40,6 +41,11 @@ class CoreMetrics(BaseModel):
     reconstruction: ReconstructionMetrics
     model_behaviour: ModelBehaviourMetrics | None = None
     n_tokens: int = Field(description="Tokens the sparsity and reconstruction metrics cover.")
+    intervals: dict[str, Estimate] = Field(
+        default_factory=dict,
+        description="l0, explained_variance, ce_loss_recovered and kl_div_with_sae with "
+        "bootstrap intervals over sequences (n = sequences).",
+    )
 
 
 class LatentCoreStats(BaseModel):

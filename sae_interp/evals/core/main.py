@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
@@ -20,8 +21,17 @@ from sae_interp.evals.core.eval_output import (
     ReconstructionMetrics,
     SparsityMetrics,
 )
-from sae_interp.evals.core.metrics import ReconstructionAccumulator, ce_loss_recovered
+from sae_interp.evals.core.metrics import (
+    ReconstructionAccumulator,
+    SequenceTotals,
+    ce_loss_recovered,
+    ce_recovered_of_sums,
+    explained_variance_of_sums,
+    kl_of_sums,
+    l0_of_sums,
+)
 from sae_interp.models.hooks import hooks_attached
+from sae_interp.stats import Estimate, bootstrap_statistic
 
 logger = logging.getLogger(__name__)
 
@@ -29,27 +39,27 @@ logger = logging.getLogger(__name__)
 @torch.inference_mode()
 def _reconstruction(
     ctx: EvalContext[CoreEvalConfig], tokens: torch.Tensor
-) -> ReconstructionAccumulator:
+) -> tuple[ReconstructionAccumulator, SequenceTotals]:
     acc = ReconstructionAccumulator(ctx.sae.cfg.d_sae)
+    per_seq = SequenceTotals()
     for batch in iter_latent_batches(
         ctx.model, ctx.sae, tokens, batch_size=ctx.config.batch_size, desc="core: reconstruction"
     ):
         valid = batch.mask_BL
-        x = batch.acts_BLD[valid]
-        f = batch.latents_BLF[valid]
-        acc.update(x, ctx.sae.decode(f), f)
-    return acc
+        x_hat_BLD = ctx.sae.decode(batch.latents_BLF)
+        acc.update(batch.acts_BLD[valid], x_hat_BLD[valid], batch.latents_BLF[valid])
+        per_seq.update(batch.acts_BLD, x_hat_BLD, batch.latents_BLF, valid)
+    return acc, per_seq
 
 
 @torch.inference_mode()
 def _model_behaviour(
     ctx: EvalContext[CoreEvalConfig], tokens: torch.Tensor
-) -> ModelBehaviourMetrics:
+) -> tuple[ModelBehaviourMetrics, dict[str, Estimate]]:
     model, sae = ctx.model, ctx.sae
     hook = sae.cfg.hook_name
     special = special_token_ids(model.tokenizer)
-    totals = {"clean": 0.0, "sae": 0.0, "zero": 0.0, "kl": 0.0}
-    n_targets = 0
+    per_seq: dict[str, list[float]] = {"clean": [], "sae": [], "zero": [], "kl": [], "n": []}
     for start in tqdm(
         range(0, tokens.shape[0], ctx.config.batch_size), desc="core: CE loss", leave=False
     ):
@@ -83,13 +93,17 @@ def _model_behaviour(
             }
             targets = batch[row, 1:, None]
             for name, logp in logps.items():
-                totals[name] += float(-logp.gather(-1, targets).squeeze(-1)[ok].sum())
+                per_seq[name].append(float(-logp.gather(-1, targets).squeeze(-1)[ok].sum()))
             kl = (logps["clean"].exp() * (logps["clean"] - logps["sae"])).sum(-1)
-            totals["kl"] += float(kl[ok].sum())
+            per_seq["kl"].append(float(kl[ok].sum()))
+            per_seq["n"].append(float(ok.sum()))
         del logits_clean, logits_sae, logits_zero
-        n_targets += int(target_ok.sum())
-    mean = {k: v / max(n_targets, 1) for k, v in totals.items()}
-    return ModelBehaviourMetrics(
+    n_targets = int(sum(per_seq["n"]))
+    mean = {k: sum(v) / max(n_targets, 1) for k, v in per_seq.items() if k != "n"}
+    units = {k: np.asarray(v) for k, v in per_seq.items()}
+    units = {k: v[units["n"] > 0] for k, v in units.items()}
+    settings = ctx.config.intervals
+    behaviour = ModelBehaviourMetrics(
         ce_loss_clean=mean["clean"],
         ce_loss_with_sae=mean["sae"],
         ce_loss_zero_ablation=mean["zero"],
@@ -97,18 +111,31 @@ def _model_behaviour(
         kl_div_with_sae=mean["kl"],
         n_tokens=n_targets,
     )
+    intervals = {
+        "ce_loss_recovered": bootstrap_statistic(units, ce_recovered_of_sums, settings),
+        "kl_div_with_sae": bootstrap_statistic(units, kl_of_sums, settings),
+    }
+    return behaviour, intervals
 
 
 def run_core(ctx: EvalContext[CoreEvalConfig]) -> EvalResult:
     cfg = ctx.config
     tokens = load_corpus(cfg.corpus, ctx.model.tokenizer, cfg.n_tokens, cfg.ctx_len)
-    acc = _reconstruction(ctx, tokens)
+    acc, per_seq = _reconstruction(ctx, tokens)
+    units = per_seq.units()
+    intervals = {
+        "l0": bootstrap_statistic(units, l0_of_sums, cfg.intervals),
+        "explained_variance": bootstrap_statistic(units, explained_variance_of_sums, cfg.intervals),
+    }
     freq = acc.frequency()
     n_dead = int((acc.count == 0).sum())
     n_dense = int((freq > cfg.dense_threshold).sum())
     behaviour = None
     if cfg.n_ce_tokens > 0:
-        behaviour = _model_behaviour(ctx, tokens[: -(-cfg.n_ce_tokens // cfg.ctx_len)])
+        behaviour, ce_intervals = _model_behaviour(
+            ctx, tokens[: -(-cfg.n_ce_tokens // cfg.ctx_len)]
+        )
+        intervals.update(ce_intervals)
     metrics = CoreMetrics(
         sparsity=SparsityMetrics(
             l0=acc.l0_sum / acc.n,
@@ -126,6 +153,7 @@ def run_core(ctx: EvalContext[CoreEvalConfig]) -> EvalResult:
         ),
         model_behaviour=behaviour,
         n_tokens=acc.n,
+        intervals=intervals,
     )
     details = []
     if cfg.save_latent_stats:
@@ -156,7 +184,9 @@ DEFINITION = EVALS.register(
             "reconstruction.explained_variance",
             "reconstruction.mse",
             "reconstruction.cosine_similarity",
+            "intervals.explained_variance",
             "model_behaviour.ce_loss_recovered",
+            "intervals.ce_loss_recovered",
             "model_behaviour.ce_loss_with_sae",
             "model_behaviour.ce_loss_clean",
         ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 
@@ -65,3 +66,61 @@ class ReconstructionAccumulator:
 
     def frequency(self) -> torch.Tensor:
         return self.count.double() / max(self.n, 1)
+
+
+@dataclass
+class SequenceTotals:
+    """Per-sequence sums behind the pooled core metrics, so that their intervals come from
+    resampling whole sequences (tokens within a sequence are not independent)."""
+
+    n: list[float] = field(default_factory=list)
+    sse: list[float] = field(default_factory=list)
+    sum_sq: list[float] = field(default_factory=list)
+    sum_x: list[torch.Tensor] = field(default_factory=list)
+    l0: list[float] = field(default_factory=list)
+
+    def update(
+        self,
+        x_BLD: torch.Tensor,
+        x_hat_BLD: torch.Tensor,
+        f_BLF: torch.Tensor,
+        mask_BL: torch.Tensor,
+    ) -> None:
+        m = mask_BL.double().unsqueeze(-1)
+        x, x_hat = x_BLD.double() * m, x_hat_BLD.double() * m
+        self.n += mask_BL.sum(1).double().tolist()
+        self.sse += ((x - x_hat) ** 2).sum((1, 2)).tolist()
+        self.sum_sq += (x**2).sum((1, 2)).tolist()
+        self.sum_x += list(x.sum(1).cpu())
+        self.l0 += ((f_BLF != 0).double() * m).sum((1, 2)).tolist()
+
+    def units(self) -> dict[str, np.ndarray]:
+        keep = np.asarray(self.n) > 0
+        return {
+            "n": np.asarray(self.n)[keep],
+            "sse": np.asarray(self.sse)[keep],
+            "sum_sq": np.asarray(self.sum_sq)[keep],
+            "sum_x": torch.stack(self.sum_x).numpy()[keep],
+            "l0": np.asarray(self.l0)[keep],
+        }
+
+
+def explained_variance_of_sums(t: dict[str, np.ndarray]) -> np.ndarray:
+    """1 - SSE / SST from (resampled) sums; SST from the sums of x and x²."""
+    sst = t["sum_sq"] - (t["sum_x"] ** 2).sum(-1) / t["n"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(1.0 - t["sse"] / sst)
+
+
+def l0_of_sums(t: dict[str, np.ndarray]) -> np.ndarray:
+    return np.asarray(t["l0"] / t["n"])
+
+
+def ce_recovered_of_sums(t: dict[str, np.ndarray]) -> np.ndarray:
+    """(CE_zero - CE_sae) / (CE_zero - CE_clean) from per-sequence loss sums."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray((t["zero"] - t["sae"]) / (t["zero"] - t["clean"]))
+
+
+def kl_of_sums(t: dict[str, np.ndarray]) -> np.ndarray:
+    return np.asarray(t["kl"] / t["n"])

@@ -12,7 +12,6 @@ from sae_interp.explainers.output_explainer import OutputExplainerSettings
 from sae_interp.interventions.pipeline import SteeringSettings
 from sae_interp.llm.settings import LLMSettings
 from sae_interp.scoring_lm import ScoringLMSettings
-from sae_interp.stats import IntervalSettings
 
 
 def _default_sampling() -> SamplingConfig:
@@ -47,4 +46,3 @@ class InterventionEvalConfig(BaseEvalConfig):
         default=True, description="Also run everything on a random SAE of the same shape."
     )
     random_sae_seed: int = Field(default=0, description="Seed of the random-SAE control.")
-    intervals: IntervalSettings = Field(default_factory=IntervalSettings)
