@@ -99,9 +99,7 @@ def _encode(sae: BaseSAE, acts: torch.Tensor, batch_size: int = 256) -> np.ndarr
     return torch.cat(parts).numpy()
 
 
-def _record(
-    job: ProbeJob, scores: Any, k: int | None = None, rank: int | None = None
-) -> ProbeRecord:
+def _record(job: ProbeJob, scores: Any, k: int | None = None) -> ProbeRecord:
     latents = None
     if job.latents is not None and k is not None and k <= MAX_STORED_LATENTS:
         latents = [int(i) for i in job.latents[:k]]
@@ -220,8 +218,13 @@ def _dataset_jobs(
         "max_seq_len": opts.max_seq_len,
         "batch_size": opts.batch_size,
     }
+    reason = None
     if len(np.unique(data.labels)) < 2:
-        run.skips.append(SkipRecord(dataset=name, setting=opts.setting, reason="only one class"))
+        reason = "only one class"
+    elif opts.setting == "ood" and data.ood_prompts is None:
+        reason = "the sae-probes wheel ships no OOD test set for it"
+    if reason is not None:  # before any model pass
+        run.skips.append(SkipRecord(dataset=name, setting=opts.setting, reason=reason))
         return []
     t0 = time.perf_counter()
     try:

@@ -135,3 +135,28 @@ def test_cli_lists_datasets_and_names_the_closest_to_a_typo(
 def test_bad_baseline_name_is_refused_before_anything_loads() -> None:
     with pytest.raises(ValueError, match="unknown probing baseline 'svm'"):
         SparseProbingEvalConfig(baselines=["svm"], datasets=["87_glue_cola"])
+
+
+def test_ood_setting_tests_on_the_ood_prompts_and_skips_datasets_without(
+    tmp_path: Path, toy_datasets: None
+) -> None:
+    big, ood = _last_word_task(1100, seed=1), _last_word_task(120, seed=2)
+    big.name, big.ood_prompts, big.ood_labels = "toy_with_ood", ood.prompts, ood.labels
+    register_dataset(big)
+    try:
+        cfg = _config(
+            tmp_path,
+            [f"identity:{HOOK}"],
+            setting="ood",
+            datasets=["toy_with_ood", "toy_last_word"],
+            ks=[16],
+        )
+        (out,) = run_eval(cfg)
+    finally:
+        unregister_dataset("toy_with_ood")
+    records = out.eval_result_details
+    assert {r.dataset for r in records} == {"toy_with_ood"}
+    assert all(r.n_train == 1024 and r.n_test == 120 for r in records)
+    assert out.eval_result_metrics.baselines["logreg"].test_auc.mean > 0.8  # type: ignore[operator]
+    (skip,) = (out.eval_result_unstructured or {})["skipped"]
+    assert skip["dataset"] == "toy_last_word" and "no OOD test set" in skip["reason"]
