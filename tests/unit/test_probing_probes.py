@@ -40,8 +40,8 @@ def test_probe_on_a_separable_problem_has_auc_one_and_on_noise_about_half() -> N
     yn = rng.integers(0, 2, 2000)
     chance = fit_logreg(noise[:1000], yn[:1000], noise[1000:], yn[1000:], penalty="l1", seed=0)
     assert abs(chance.test_auc - 0.5) < 0.06
-    knn = fit_baseline("knn", x[:200], y[:200], x[200:], y[200:], seed=0)
-    assert knn.test_auc == 1.0
+    pca = fit_baseline("pca", x[:200], y[:200], x[200:], y[200:], seed=0)
+    assert pca.test_auc > 0.99  # PCA + logistic regression, through the baseline registry
 
 
 def test_bootstrap_mean_by_hand() -> None:
