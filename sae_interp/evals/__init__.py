@@ -17,6 +17,7 @@ EVAL_MODULES: dict[str, str] = {
     "embedding": "sae_interp.evals.embedding.main",
     "intervention": "sae_interp.evals.intervention.main",
     "agentic": "sae_interp.evals.agentic.main",
+    "sparse_probing": "sae_interp.evals.sparse_probing.main",
     "all": "sae_interp.evals.all.main",
 }
 

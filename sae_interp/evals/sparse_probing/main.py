@@ -1,0 +1,95 @@
+"""The sparse probing eval: k-sparse probes on SAE latents against probes on the raw
+activations, on the sae-probes binary classification tasks."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sae_interp.core.runner import EVALS, EvalContext, EvalDefinition, EvalResult, run_per_sae
+from sae_interp.evals.sparse_probing.eval_config import SparseProbingEvalConfig
+from sae_interp.evals.sparse_probing.eval_output import (
+    SparseProbingEvalOutput,
+    SparseProbingMetrics,
+)
+from sae_interp.probing.run import ProbingOptions, run_probing
+from sae_interp.probing.splits import default_variants
+from sae_interp.probing.summary import summarise
+
+logger = logging.getLogger(__name__)
+
+
+def probing_options(cfg: SparseProbingEvalConfig) -> ProbingOptions:
+    variants = cfg.variants if cfg.variants is not None else default_variants(cfg.setting)
+    return ProbingOptions(
+        setting=cfg.setting,
+        variants=tuple(variants),
+        seeds=tuple(cfg.seed_list()),
+        ks=tuple(cfg.ks),
+        penalty=cfg.penalty,
+        baselines=tuple(cfg.baselines),
+        binarize=cfg.binarize,
+        normalize_ranking=cfg.normalize_ranking,
+        pooling=cfg.pooling,
+        max_seq_len=cfg.max_seq_len,
+        max_examples=cfg.max_examples,
+        batch_size=cfg.batch_size,
+        workers=cfg.workers,
+    )
+
+
+def run_sparse_probing(ctx: EvalContext[SparseProbingEvalConfig]) -> EvalResult:
+    cfg = ctx.config
+    names = cfg.dataset_names()
+    run = run_probing(ctx.model, cfg.model, ctx.sae, names, probing_options(cfg))
+    sae, baselines, variants = summarise(run.records, cfg.tolerance, seed=cfg.seed)
+    assert run.timing is not None
+    n_datasets = len({r.dataset for r in run.records if r.probe == "sae"})
+    for skip in run.skips:
+        logger.info("sparse_probing: skipped %s (%s): %s", skip.dataset, skip.setting, skip.reason)
+    metrics = SparseProbingMetrics(
+        setting=cfg.setting,
+        sae=sae,
+        baselines=baselines,
+        variants=variants,
+        tolerance=cfg.tolerance,
+        seeds=cfg.seed_list(),
+        n_datasets=n_datasets,
+        n_datasets_requested=len(names),
+        n_skipped=len(run.skips),
+        timing=run.timing,
+    )
+    return EvalResult(
+        metrics=metrics,
+        details=run.records,
+        unstructured={"skipped": [s.model_dump() for s in run.skips]},
+    )
+
+
+DEFINITION = EVALS.register(
+    "sparse_probing",
+    EvalDefinition(
+        eval_type_id="sparse_probing",
+        config_cls=SparseProbingEvalConfig,
+        output_cls=SparseProbingEvalOutput,
+        run=run_sparse_probing,
+        table_columns=(
+            "sae.k1.test_auc.mean",
+            "sae.k16.test_auc.mean",
+            "sae.k128.test_auc.mean",
+            "baselines.best_baseline.test_auc.mean",
+            "sae.k16.minus_best_baseline_auc.mean",
+            "sae.k16.n_match",
+            "n_datasets",
+            "n_skipped",
+        ),
+    ),
+)
+
+
+def run_eval(
+    config: SparseProbingEvalConfig | None = None, **kwargs: Any
+) -> list[SparseProbingEvalOutput]:
+    """Run the sparse probing eval on every SAE of ``config`` (``kwargs``: ``model=``,
+    ``saes=`` objects to use instead of loading specs)."""
+    return run_per_sae(DEFINITION, config or SparseProbingEvalConfig(), **kwargs)  # type: ignore[return-value]

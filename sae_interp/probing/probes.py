@@ -1,0 +1,151 @@
+"""Probes: sae-probes' own training functions, behind one registry.
+
+Baselines on raw activations are the methods of sae-probes' ``run_baselines`` (logistic
+regression with its C chosen on a validation split, PCA + logistic regression, kNN, XGBoost,
+MLP); SAE probes are its ``find_best_reg`` on the k selected latents, with an L1 or L2
+penalty, exactly as its ``run_sae_eval`` fits them. Latents are ranked by the class-mean
+difference of (by default) mean-normalised latents with its ``get_sorted_indices``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from sae_interp.core.registry import Registry
+
+BASELINES: Registry[str] = Registry("probing baseline")
+for _name in ("logreg", "pca", "knn", "xgboost", "mlp"):
+    BASELINES.register(_name, _name)
+
+
+@dataclass(frozen=True)
+class ProbeScores:
+    """sae-probes' metrics of one probe (F1 is its class-weighted F1)."""
+
+    test_auc: float
+    test_acc: float
+    test_f1: float
+    val_auc: float
+
+
+def _method(name: str) -> Callable[..., Any]:
+    from sae_probes.run_baselines import METHODS
+
+    return METHODS[BASELINES.get(name)]
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """sae-probes caps iterations; its convergence warnings would flood the log."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=ConvergenceWarning)
+        # sae-probes passes penalty="l1", which newer scikit-learn flags as deprecated
+        warnings.filterwarnings("ignore", message="Inconsistent values: penalty")
+        warnings.filterwarnings("ignore", message=".*'penalty' was deprecated")
+        yield
+
+
+def _t(x: np.ndarray) -> torch.Tensor:
+    """Features as the torch tensors sae-probes hands to scikit-learn: its solvers do not
+    round a tensor's conversion exactly as a float32 numpy array, so the exact numbers
+    depend on it."""
+    return torch.from_numpy(np.ascontiguousarray(x))
+
+
+def fit_baseline(
+    method: str,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    seed: int,
+) -> ProbeScores:
+    """A baseline probe on raw activations (``method`` from :data:`BASELINES`)."""
+    with _quiet():
+        result = _method(method)(_t(x_train), y_train, _t(x_test), y_test, seed=seed)
+    m = result.metrics
+    return ProbeScores(m.test_auc, m.test_acc, m.test_f1, m.val_auc)
+
+
+def fit_logreg(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    penalty: str,
+    seed: int,
+) -> ProbeScores:
+    """sae-probes' ``find_best_reg``: C from 10 values on a log grid, chosen by validation
+    AUC (leave-2-out, 6-fold or one held-out slice, by training size)."""
+    from sae_probes.utils_training import find_best_reg
+
+    with _quiet():
+        result = find_best_reg(
+            _t(x_train),
+            torch.as_tensor(y_train),
+            _t(x_test),
+            torch.as_tensor(y_test),
+            n_jobs=1,
+            parallel=False,
+            penalty=penalty,
+            seed=seed,
+        )
+    m = result.metrics
+    return ProbeScores(m.test_auc, m.test_acc, m.test_f1, m.val_auc)
+
+
+def rank_latents(
+    latents_train: np.ndarray, y_train: np.ndarray, normalize: bool = True
+) -> np.ndarray:
+    """Latents ordered by |mean over positives - mean over negatives| of the training rows
+    (after sae-probes' mean-activation normalisation unless ``normalize`` is false)."""
+    from sae_probes.run_sae_evals import get_sorted_indices, mean_act_normalization
+
+    order = get_sorted_indices(
+        torch.from_numpy(np.ascontiguousarray(latents_train)),
+        torch.from_numpy(np.asarray(y_train)),
+        mean_act_normalization if normalize else None,
+    )
+    return order.numpy()
+
+
+def effective_ks(ks: Sequence[int], n_latents: int) -> list[int]:
+    """The k values run for an SAE with ``n_latents`` latents: k above the width becomes
+    the width ("all latents"), duplicates dropped, order kept."""
+    out: list[int] = []
+    for k in ks:
+        k = min(int(k), n_latents)
+        if k not in out:
+            out.append(k)
+    return out
+
+
+def fit_sparse_probes(
+    x_train_sel: np.ndarray,
+    y_train: np.ndarray,
+    x_test_sel: np.ndarray,
+    y_test: np.ndarray,
+    ks: Sequence[int],
+    *,
+    penalty: str,
+    seed: int,
+    binarize: bool = False,
+) -> list[ProbeScores]:
+    """One probe per k on the first k columns (latents already in ranked order)."""
+    scores = []
+    for k in ks:
+        tr, te = x_train_sel[:, :k], x_test_sel[:, :k]
+        if binarize:
+            tr, te = tr != 0, te != 0
+        scores.append(fit_logreg(tr, y_train, te, y_test, penalty=penalty, seed=seed))
+    return scores

@@ -1,0 +1,162 @@
+"""The sparse probing eval end to end on the tiny model and registered toy datasets."""
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sae_interp.evals.sparse_probing import SparseProbingEvalConfig, run_eval
+from sae_interp.evals.sparse_probing.cli import main
+from sae_interp.probing.datasets import ProbingDataset, register_dataset, unregister_dataset
+from sae_interp.testing import TINY_MODEL_SPEC, TINY_WORDS, make_tiny_sae
+
+HOOK = "blocks.1.hook_resid_post"
+
+
+def _last_word_task(n: int = 400, seed: int = 0) -> ProbingDataset:
+    """Label 1 when the prompt ends in 'cat' or 'bird', 0 when it ends in 'dog' or 'tree'."""
+    rng = random.Random(seed)
+    prompts, labels = [], []
+    for i in range(n):
+        words = [rng.choice(TINY_WORDS[:20]) for _ in range(rng.randint(2, 8))]
+        label = i % 2
+        words.append(rng.choice(["cat", "bird"] if label else ["dog", "tree"]))
+        prompts.append(" ".join(words))
+        labels.append(label)
+    return ProbingDataset("toy_last_word", prompts, np.array(labels), category="toy")
+
+
+@pytest.fixture
+def toy_datasets() -> Iterator[None]:
+    register_dataset(_last_word_task())
+    register_dataset(ProbingDataset("toy_one_class", ["the cat"] * 200, np.ones(200), "toy"))
+    yield
+    unregister_dataset("toy_last_word")
+    unregister_dataset("toy_one_class")
+
+
+def _config(tmp_path: Path, saes: list[str], **kw) -> SparseProbingEvalConfig:  # type: ignore[no-untyped-def]
+    values = {
+        "model": TINY_MODEL_SPEC,
+        "saes": saes,
+        "datasets": ["toy_last_word"],
+        "ks": [1, 4, 16],
+        "ctx_len": 32,
+        "max_seq_len": 64,
+        "device": "cpu",
+        "output_dir": tmp_path / "out",
+    }
+    return SparseProbingEvalConfig(**(values | kw))
+
+
+def test_identity_probe_on_all_latents_equals_the_logreg_baseline(
+    tmp_path: Path, toy_datasets: None
+) -> None:
+    (out,) = run_eval(_config(tmp_path, [f"identity:{HOOK}"]))
+    records = {(r.probe, r.k): r for r in out.eval_result_details}
+    full, base = records[("sae", 16)], records[("logreg", None)]  # d_model = 16: k 16 = all
+    assert base.test_auc > 0.9  # the task is learnable from the last-token activation
+    assert full.test_auc == pytest.approx(base.test_auc, abs=2e-3)
+    assert full.val_auc == pytest.approx(base.val_auc, abs=2e-3)
+    assert full.latents is not None and sorted(full.latents) == list(range(16))
+    m = out.eval_result_metrics
+    assert m.n_datasets == 1 and set(m.sae) == {"k1", "k4", "k16"}
+    assert m.sae["k16"].n_match == 1
+    assert m.baselines["best_baseline"].test_auc.mean == base.test_auc
+
+
+def test_activations_and_baselines_are_computed_once_per_hook(
+    tmp_path: Path, toy_datasets: None
+) -> None:
+    saes = {"a": make_tiny_sae(hook_name=HOOK, seed=0), "b": make_tiny_sae(hook_name=HOOK, seed=1)}
+    first, second = run_eval(_config(tmp_path, ["a", "b"]), saes=saes)
+    t1, t2 = first.eval_result_metrics.timing, second.eval_result_metrics.timing
+    assert (t1.n_activation_files_computed, t1.n_activation_files_cached) == (1, 0)
+    assert (t2.n_activation_files_computed, t2.n_activation_files_cached) == (0, 1)
+    assert (t1.n_baselines_cached, t2.n_baselines_cached) == (0, 1)
+    base = [r for out in (first, second) for r in out.eval_result_details if r.probe == "logreg"]
+    assert base[0].test_auc == base[1].test_auc
+    sae_a = [r.test_auc for r in first.eval_result_details if r.probe == "sae"]
+    sae_b = [r.test_auc for r in second.eval_result_details if r.probe == "sae"]
+    assert sae_a != sae_b  # different SAEs, different latents
+
+
+def test_skips_are_recorded_and_seeds_give_a_spread(tmp_path: Path, toy_datasets: None) -> None:
+    cfg = _config(
+        tmp_path,
+        [f"identity:{HOOK}"],
+        datasets=["toy_last_word", "toy_one_class"],
+        seeds=[1, 2, 3],
+        ks=[2],
+    )
+    (out,) = run_eval(cfg)
+    m = out.eval_result_metrics
+    assert m.n_datasets == 1 and m.n_datasets_requested == 2 and m.n_skipped == 1
+    skipped = (out.eval_result_unstructured or {})["skipped"]
+    assert skipped == [
+        {
+            "dataset": "toy_one_class",
+            "setting": "normal",
+            "variant": None,
+            "seed": None,
+            "probe": None,
+            "reason": "only one class",
+        }
+    ]
+    assert sorted({r.seed for r in out.eval_result_details}) == [1, 2, 3]
+    assert m.sae["k2"].seed_spread_auc is not None and m.sae["k2"].seed_spread_auc > 0
+
+
+def test_scarcity_reports_each_training_size(tmp_path: Path, toy_datasets: None) -> None:
+    cfg = _config(
+        tmp_path, [f"identity:{HOOK}"], setting="scarcity", variants=[4, 40, 350], ks=[16]
+    )
+    (out,) = run_eval(cfg)
+    variants = out.eval_result_metrics.variants
+    assert [v.variant for v in variants] == [4, 40]
+    assert all(v.sae_auc["k16"] is not None for v in variants)
+    n_train = {r.variant: r.n_train for r in out.eval_result_details}
+    assert n_train == {4.0: 4, 40.0: 40}
+    assert "350 training rows leave < 100 test rows" in str(out.eval_result_unstructured)
+
+
+def test_cli_lists_datasets_and_names_the_closest_to_a_typo(
+    capsys: pytest.CaptureFixture[str], toy_datasets: None
+) -> None:
+    assert main(["--list-datasets", "--categories", "toy"]) == 0
+    listed = capsys.readouterr().out
+    assert "toy_last_word" in listed and "toy_one_class" in listed and "2 datasets" in listed
+    assert main(["--list-datasets", "--datasets", "toy_last_wrd"]) == 2
+    assert "closest: toy_last_word" in capsys.readouterr().err
+
+
+def test_bad_baseline_name_is_refused_before_anything_loads() -> None:
+    with pytest.raises(ValueError, match="unknown probing baseline 'svm'"):
+        SparseProbingEvalConfig(baselines=["svm"], datasets=["87_glue_cola"])
+
+
+def test_ood_setting_tests_on_the_ood_prompts_and_skips_datasets_without(
+    tmp_path: Path, toy_datasets: None
+) -> None:
+    big, ood = _last_word_task(1100, seed=1), _last_word_task(120, seed=2)
+    big.name, big.ood_prompts, big.ood_labels = "toy_with_ood", ood.prompts, ood.labels
+    register_dataset(big)
+    try:
+        cfg = _config(
+            tmp_path,
+            [f"identity:{HOOK}"],
+            setting="ood",
+            datasets=["toy_with_ood", "toy_last_word"],
+            ks=[16],
+        )
+        (out,) = run_eval(cfg)
+    finally:
+        unregister_dataset("toy_with_ood")
+    records = out.eval_result_details
+    assert {r.dataset for r in records} == {"toy_with_ood"}
+    assert all(r.n_train == 1024 and r.n_test == 120 for r in records)
+    assert out.eval_result_metrics.baselines["logreg"].test_auc.mean > 0.8  # type: ignore[operator]
+    (skip,) = (out.eval_result_unstructured or {})["skipped"]
+    assert skip["dataset"] == "toy_last_word" and "no OOD test set" in skip["reason"]
