@@ -33,6 +33,7 @@ from sae_interp.evals.common.resources import EvalResources, open_resources
 from sae_interp.explainers.base import Explanation, ExplanationStore
 from sae_interp.explainers.one_shot import build_request as build_explain_request
 from sae_interp.explainers.pipeline import explanation_store_path, explanations_for
+from sae_interp.llm.pipeline import run_overlapped
 from sae_interp.llm.pricing import cost_usd, price_of
 from sae_interp.llm.service import UsageReport, estimate_usage
 from sae_interp.llm.settings import LLMSettings
@@ -207,6 +208,18 @@ def usage_delta(before: UsageReport, after: UsageReport) -> dict[str, Any]:
     }
 
 
+def with_per_latent(usage: dict[str, Any], n_latents: int) -> dict[str, Any]:
+    """``usage`` plus prompt tokens per latent scored in this run (explanations included)
+    and the fraction of prompt tokens the backend's prefix cache served (0 where it reports
+    none)."""
+    prompt = usage.get("prompt_tokens", 0)
+    cached = usage.get("cached_prompt_tokens", 0)
+    return usage | {
+        "prompt_tokens_per_latent": prompt / n_latents if n_latents else 0.0,
+        "cached_prompt_fraction": cached / prompt if prompt else 0.0,
+    }
+
+
 def _shell(
     result_cls: type[LatentScore[Any, Any]],
     record: LatentRecord,
@@ -253,8 +266,11 @@ def run_scored(
             len(setup.latents),
         )
     scorer = spec.make_scorer(ctx, resources)
-    group = max(1, cfg.llm.concurrency)  # latents scored together
-    for i in tqdm(range(0, len(pending), group), desc=spec.eval_type_id, leave=False):
+    group = max(1, cfg.llm.effective_concurrency())  # latents scored together
+    groups = [pending[i : i + group] for i in range(0, len(pending), group)]
+    bar = tqdm(total=len(pending), desc=spec.eval_type_id, leave=False)
+
+    def score_group(latents: list[int]) -> list[LatentScore[Any, Any]]:
         shells = [
             _shell(
                 spec.result_cls,
@@ -263,7 +279,7 @@ def run_scored(
                 controls,
                 explanations,
             )
-            for latent in pending[i : i + group]
+            for latent in latents
         ]
         pairs = [(result, item, control) for result, items in shells for item, control in items]
         outcomes = scorer.score([item for _, item, _ in pairs]) if pairs else []
@@ -273,13 +289,25 @@ def run_scored(
                 result.control_outcome, result.control_metrics = outcome, metrics
             else:
                 result.outcome, result.metrics = outcome, metrics
-        for result, _ in shells:
+        return [result for result, _ in shells]
+
+    def store(latents: list[int], results: list[LatentScore[Any, Any]]) -> None:
+        for result in results:
             setup.results.put(result)
+        bar.update(len(latents))
+
+    # LLM scorers work on the next group while one finishes (one queue, no idle boundary)
+    probe = [ScoreItem(r, PLACEHOLDER_EXPLANATION) for r in setup.usable[:1]]
+    uses_llm = bool(probe) and bool(scorer.planned_requests(probe[0]))
+    try:
+        run_overlapped(groups, score_group, store, overlap=2 if uses_llm else 1)
+    finally:
+        bar.close()
     final = [setup.results.get(latent) for latent in setup.latents]
     return ScoredRun(
         config=cfg,
         results=[r for r in final if r is not None],
-        llm_usage=usage_delta(usage_before, resources.usage()),
+        llm_usage=with_per_latent(usage_delta(usage_before, resources.usage()), len(pending)),
     )
 
 
