@@ -320,7 +320,7 @@ def _per_request(
     validate: Validator | Sequence[Validator | None] | None, n: int
 ) -> list[Validator | None]:
     if validate is None or callable(validate):
-        return [validate] * n  # type: ignore[list-item]
+        return [validate] * n
     validators = list(validate)
     if len(validators) != n:
         raise ValueError(f"{len(validators)} validators for {n} requests")
