@@ -124,7 +124,9 @@ def main() -> None:
         sequential = run_once(
             server.base_url, records[: args.sequential_latents], tokenizer, 1, overlap=1
         )
+        server.forget_prefixes()
         groups = run_once(server.base_url, records, tokenizer, args.concurrency, overlap=1)
+        server.forget_prefixes()
         queue = run_once(server.base_url, records, tokenizer, args.concurrency, overlap=2)
     rate = sequential["latents_per_minute"]
     print(

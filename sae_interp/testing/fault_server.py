@@ -101,6 +101,11 @@ class FaultServer:
         self._prefixes.add(prefix)
         return sum(len(m["content"]) for m in messages[:-1]) // 4 if hit else 0
 
+    def forget_prefixes(self) -> None:
+        """Empty the simulated prefix cache (a fresh server)."""
+        with self._lock:
+            self._prefixes.clear()
+
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_port}/v1"
