@@ -36,6 +36,10 @@ T = TypeVar("T")
 Validator = Callable[[LLMResponse], str | None]
 """Returns why an answer is unusable (it is then asked again and never cached), or None."""
 
+CHECK_SETTINGS = (
+    "Check the endpoint, the model name and the API key "
+    "(--llm-base-url, --llm-model, --llm-api-key-env)."
+)
 ABORT_AFTER = 3  # permanent failures in a row (or exhausted calls before any success)
 
 
@@ -222,8 +226,7 @@ class LLMService:
         if self.abort_after is not None and count >= self.abort_after:
             self._abort(
                 f"{count} LLM calls failed permanently ({error.kind.value}), the last with: "
-                f"{error}. Check the endpoint, the model name and the API key "
-                "(--llm-base-url, --llm-model, --llm-api-key-env)."
+                f"{error}. {CHECK_SETTINGS}"
             )
 
     def _exhausted(self, error: LLMError) -> None:
@@ -239,7 +242,7 @@ class LLMService:
     def _abort(self, message: str) -> None:
         if self._aborted is None:
             self._aborted = LLMRunAborted(message)
-            logger.error("stopping the run: %s", self._aborted)
+            logger.debug("stopping the run: %s", self._aborted)  # the caller reports it
 
     def _check_aborted(self) -> None:
         if self._aborted is not None:
@@ -288,9 +291,10 @@ class LLMService:
         classified = [a for a in failed if a.kind is not FailureKind.other]
         never_answered = not (self.report.calls or self.report.cached)
         if answers and never_answered and len(classified) == len(answers):
+            kinds = sorted({a.kind.value for a in classified})
             self._abort(
-                f"every LLM call failed ({len(answers)} of {len(answers)}); the first with "
-                f"{classified[0]}"
+                f"every LLM call failed ({len(answers)} of {len(answers)}: "
+                f"{', '.join(kinds)}); the first with {classified[0]}. {CHECK_SETTINGS}"
             )
             self._check_aborted()
 

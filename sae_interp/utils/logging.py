@@ -10,7 +10,17 @@ from __future__ import annotations
 import logging
 
 # libraries that log every request (or similar chatter) at INFO
-NOISY_LOGGERS = ("httpx", "httpcore", "openai", "urllib3", "filelock", "datasets", "transformers")
+NOISY_LOGGERS = (
+    "httpx",
+    "httpx2",
+    "httpcore",
+    "httpcore2",
+    "openai",
+    "urllib3",
+    "filelock",
+    "datasets",
+    "transformers",
+)
 
 
 class RedactingFilter(logging.Filter):

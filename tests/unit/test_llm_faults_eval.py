@@ -109,3 +109,26 @@ def test_no_file_or_log_line_contains_the_key(
     stored = "".join(p.read_text(errors="ignore") for p in written)
     assert "from key ***" in stored  # the error text is kept, with the key masked
     assert not [r for r in caplog.records if KEY in r.getMessage()]
+
+
+def test_a_bad_key_exits_non_zero_with_one_message(
+    tmp_path: Path,
+    corpus_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from sae_interp.cli import main
+
+    monkeypatch.setenv("LOOPBACK_KEY", KEY)
+    with FaultServer(mode="auth") as server:
+        argv = ["autointerp", "--model", TINY_MODEL_SPEC, "--saes"]
+        argv += ["identity:blocks.0.hook_resid_post", "--corpus", str(corpus_file)]
+        argv += ["--n-tokens", "1024", "--ctx-len", "33", "--device", "cpu", "--n-latents", "2"]
+        argv += ["--output-dir", str(tmp_path / "o"), "--sampling-window-len", "8"]
+        argv += ["--sampling-min-activating", "2", "--llm-base-url", server.base_url]
+        argv += ["--llm-model", "judge", "--llm-api-key-env", "LOOPBACK_KEY"]
+        assert main(argv) != 0
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "auth" in errors[0] and "--llm-api-key-env" in errors[0]
+    assert not [r for r in caplog.records if "HTTP Request" in r.getMessage()]  # quiet
+    assert not any(KEY in r.getMessage() for r in caplog.records)
