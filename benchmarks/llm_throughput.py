@@ -1,9 +1,17 @@
-"""Throughput of the LLM pipeline (explain + detection + control) at a given concurrency,
-against a loopback OpenAI-compatible server that answers after a fixed latency. This
-measures our client, batching and concurrency, not any model: the speed-up over sequential
-calls (concurrency 1) is measured in the same run.
+"""Throughput of the LLM pipeline (explain + detection + control) against a loopback
+OpenAI-compatible server that answers after a fixed latency. This measures our client,
+queueing and concurrency, not any model. Three ways are timed in one run, through the same
+code the explanation evals use (one-shot explainer, then latents scored in groups of
+``concurrency`` latents, each group's results stored as it finishes):
 
-    python benchmarks/llm_throughput.py --latents 24 --latency-ms 200 --concurrency 8
+- sequential: concurrency 1 (on the first ``--sequential-latents`` latents: a rate);
+- groups: concurrency N, one group at a time (the loop before the work queue);
+- queue: concurrency N, the next group submitted while one finishes (what evals do now).
+
+For each: latents per minute, and the mean number of requests in flight over the whole
+run as a fraction of the limit (from the service's flight meter).
+
+    python benchmarks/llm_throughput.py --latents 64 --latency-ms 200 --concurrency 16
 """
 
 from __future__ import annotations
@@ -11,64 +19,19 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from sae_interp.activations.records import LatentRecord, RecordStatus, Window, WindowKind
-from sae_interp.explainers import one_shot_prompts
 from sae_interp.explainers.one_shot import OneShotSettings, explain
 from sae_interp.llm import LLMService, OpenAICompatibleBackend
+from sae_interp.llm.flight import mean_in_flight
+from sae_interp.llm.pipeline import run_overlapped
 from sae_interp.scorers.controls import shuffled_explanation_sources
-from sae_interp.scorers.detection import DetectionSettings, plan_latent, run_plans
+from sae_interp.scorers.detection import DetectionSettings, plan_latent
+from sae_interp.scorers.judge import run_plans
 from sae_interp.testing import TINY_WORDS, make_tiny_tokenizer
-
-
-def make_server(latency_s: float) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            time.sleep(latency_s)
-            messages = body["messages"]
-            last = messages[-1]["content"]
-            if messages[0]["content"] == one_shot_prompts.SYSTEM:
-                text = "Looks like a pattern.\n[EXPLANATION]: a benchmark pattern"
-            else:
-                n = sum(line.startswith("Excerpt") for line in last.splitlines())
-                text = "[" + ", ".join("0" for _ in range(n)) + "]"
-            prompt_tokens = sum(len(m["content"]) for m in messages) // 4
-            payload = {
-                "id": "b",
-                "object": "chat.completion",
-                "created": 0,
-                "model": body["model"],
-                "choices": [
-                    {
-                        "index": 0,
-                        "finish_reason": "stop",
-                        "message": {"role": "assistant", "content": text},
-                    }
-                ],
-                "usage": {
-                    "prompt_tokens": prompt_tokens,
-                    "completion_tokens": len(text) // 4,
-                    "total_tokens": 0,
-                },
-            }
-            data = json.dumps(payload).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    return server
+from sae_interp.testing.fault_server import FaultServer
 
 
 def synthetic_records(n: int, tokenizer: Any, seed: int = 0) -> list[LatentRecord]:
@@ -106,38 +69,43 @@ def synthetic_records(n: int, tokenizer: Any, seed: int = 0) -> list[LatentRecor
 
 
 def run_once(
-    base_url: str, records: list[LatentRecord], tokenizer: Any, concurrency: int
+    base_url: str, records: list[LatentRecord], tokenizer: Any, concurrency: int, overlap: int
 ) -> dict[str, float]:
     service = LLMService(
-        OpenAICompatibleBackend("bench", base_url=base_url), concurrency=concurrency
+        OpenAICompatibleBackend("bench", base_url=base_url, api_key_env="NO_KEY_FOR_BENCH"),
+        concurrency=concurrency,
     )
     settings = DetectionSettings()
     start = time.perf_counter()
+    meter_start = service.flight.reading()
     explanations = {
         e.latent: e.text or ""
         for e in explain(records, tokenizer, service, OneShotSettings(), progress=False)
     }
     controls = shuffled_explanation_sources(list(explanations), seed=0)
-    group = max(1, concurrency)
-    for i in range(0, len(records), group):
+    groups = [records[i : i + concurrency] for i in range(0, len(records), concurrency)]
+
+    def score(group: list[LatentRecord]) -> int:
         plans = []
-        for record in records[i : i + group]:
-            plans.append(
-                plan_latent(record, explanations[record.latent], tokenizer, settings, seed=0)
-            )
-            plans.append(
-                plan_latent(
-                    record, explanations[controls[record.latent]], tokenizer, settings, seed=0
-                )
-            )
-        run_plans(plans, service)
+        for record in group:
+            for source in (record.latent, controls[record.latent]):
+                plans.append(plan_latent(record, explanations[source], tokenizer, settings, 0))
+        return len(run_plans(plans, service))
+
+    run_overlapped(groups, score, lambda group, n: None, overlap=overlap)
     elapsed = time.perf_counter() - start
+    in_flight = mean_in_flight(meter_start, service.flight.reading())
+    service.close()
     usage = service.report.usage
     return {
-        "seconds": elapsed,
-        "latents_per_minute": 60 * len(records) / elapsed,
+        "latents": len(records),
+        "seconds": round(elapsed, 2),
+        "latents_per_minute": round(60 * len(records) / elapsed, 1),
         "calls": service.report.calls,
-        "tokens_per_latent": (usage.prompt_tokens + usage.completion_tokens) / len(records),
+        "mean_in_flight": round(in_flight, 2),
+        "mean_in_flight_fraction_of_limit": round(in_flight / concurrency, 3),
+        "prompt_tokens_per_latent": round(usage.prompt_tokens / len(records), 1),
+        "cached_prompt_fraction": round(usage.cached_tokens / max(1, usage.prompt_tokens), 3),
     }
 
 
@@ -145,29 +113,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--latents", type=int, default=24)
+    parser.add_argument("--latents", type=int, default=64)
+    parser.add_argument("--sequential-latents", type=int, default=8)
     parser.add_argument("--latency-ms", type=float, default=200.0)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
     tokenizer = make_tiny_tokenizer()
     records = synthetic_records(args.latents, tokenizer)
-    server = make_server(args.latency_ms / 1000)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base_url = f"http://127.0.0.1:{server.server_port}/v1"
-    try:
-        sequential = run_once(base_url, records, tokenizer, concurrency=1)
-        concurrent = run_once(base_url, records, tokenizer, concurrency=args.concurrency)
-    finally:
-        server.shutdown()
+    with FaultServer(latency_s=args.latency_ms / 1000) as server:
+        sequential = run_once(
+            server.base_url, records[: args.sequential_latents], tokenizer, 1, overlap=1
+        )
+        server.forget_prefixes()
+        groups = run_once(server.base_url, records, tokenizer, args.concurrency, overlap=1)
+        server.forget_prefixes()
+        queue = run_once(server.base_url, records, tokenizer, args.concurrency, overlap=2)
+    rate = sequential["latents_per_minute"]
     print(
         json.dumps(
             {
                 "latency_ms": args.latency_ms,
-                "latents": args.latents,
+                "concurrency": args.concurrency,
                 "sequential": sequential,
-                f"concurrency_{args.concurrency}": concurrent,
-                "speedup": sequential["seconds"] / concurrent["seconds"],
+                "groups": groups,
+                "queue": queue,
+                "speedup_groups": round(groups["latents_per_minute"] / rate, 2),
+                "speedup_queue": round(queue["latents_per_minute"] / rate, 2),
             },
             indent=2,
         )

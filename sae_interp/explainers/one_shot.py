@@ -29,6 +29,8 @@ from sae_interp.llm.errors import LLMError
 from sae_interp.llm.service import LLMService
 from sae_interp.llm.types import ChatMessage, LLMRequest
 
+NO_LINE = "no '[EXPLANATION]:' line in the answer"
+
 
 class OneShotSettings(FrozenModel):
     max_examples: int = Field(default=40, gt=0, description="Train windows shown per latent.")
@@ -80,6 +82,7 @@ def explain(
         [build_request(r, tokenizer, settings) for r in usable],
         progress=progress,
         desc="explaining",
+        validate=lambda answer: None if parse_explanation(answer.text) is not None else NO_LINE,
     )
     by_latent: dict[int, Explanation] = {}
     for record, response in zip(usable, responses, strict=True):
@@ -89,7 +92,7 @@ def explain(
             )
             continue
         text = parse_explanation(response.text)
-        error = None if text is not None else "no '[EXPLANATION]:' line in the answer"
+        error = None if text is not None else NO_LINE
         by_latent[record.latent] = Explanation(
             latent=record.latent, text=text, raw=response.text, error=error
         )

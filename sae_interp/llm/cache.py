@@ -1,7 +1,8 @@
 """On-disk response cache keyed by the full request and the backend's identity.
 
 SQLite, one row per request: re-running or resuming an eval pays nothing for calls it has
-already made. Failed calls are never cached.
+already made. Failed calls are never cached, and neither are answers the caller rejected
+(a validator on the call, or :meth:`ResponseCache.evict` afterwards): a rerun asks again.
 """
 
 from __future__ import annotations
@@ -13,9 +14,14 @@ from pathlib import Path
 
 from sae_interp.llm.types import LLMRequest, LLMResponse
 
+# fields added after the first release: left out of the key while at their default, so the
+# keys of existing caches stay valid
+_LATER_FIELDS = {"prompt": None, "echo_logprobs": False}
+
 
 def request_key(backend_identity: str, request: LLMRequest) -> str:
-    payload = backend_identity + "\n" + request.model_dump_json()
+    unset = {name for name, default in _LATER_FIELDS.items() if getattr(request, name) == default}
+    payload = backend_identity + "\n" + request.model_dump_json(exclude=unset)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -40,6 +46,13 @@ class ResponseCache:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO responses VALUES (?, ?)", (key, body))
             self._db.commit()
+
+    def evict(self, key: str) -> bool:
+        """Forget one answer (e.g. one the caller could not parse); True if it was there."""
+        with self._lock:
+            cursor = self._db.execute("DELETE FROM responses WHERE key = ?", (key,))
+            self._db.commit()
+        return cursor.rowcount > 0
 
     def __len__(self) -> int:
         with self._lock:

@@ -9,8 +9,15 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from sae_interp.llm.errors import LLMError, RetryableLLMError
-from sae_interp.llm.types import LLMRequest, LLMResponse, TokenLogprob, Usage
+from sae_interp.llm.errors import (
+    FailureKind,
+    LLMError,
+    RetryableLLMError,
+    kind_of_status,
+    redact,
+    register_secret_env,
+)
+from sae_interp.llm.types import LLMRequest, LLMResponse, PromptToken, TokenLogprob, Usage
 
 
 class OpenAICompatibleBackend:
@@ -27,6 +34,7 @@ class OpenAICompatibleBackend:
         self.model = model
         self.base_url = base_url
         self._identity = identity
+        register_secret_env(api_key_env)
         key = os.environ.get(api_key_env)
         if key is None and base_url is None:
             raise LLMError(
@@ -42,8 +50,8 @@ class OpenAICompatibleBackend:
         return self._identity or endpoint_identity(self.base_url, self.model)
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
-        import openai
-
+        if request.prompt is not None:
+            return await self._call(self._completion_kwargs(request), chat=False)
         kwargs: dict[str, Any] = {
             "model": self.model,
             "messages": [m.model_dump() for m in request.messages],
@@ -57,17 +65,50 @@ class OpenAICompatibleBackend:
         if request.top_logprobs:
             kwargs["logprobs"] = True
             kwargs["top_logprobs"] = request.top_logprobs
+        return await self._call(kwargs, chat=True)
+
+    def _completion_kwargs(self, request: LLMRequest) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "prompt": request.prompt,
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+        }
+        if request.echo_logprobs:
+            kwargs["echo"] = True
+            kwargs["logprobs"] = max(request.top_logprobs, 0)
+        if request.stop:
+            kwargs["stop"] = list(request.stop)
+        if request.seed is not None:
+            kwargs["seed"] = request.seed
+        return kwargs
+
+    async def _call(self, kwargs: dict[str, Any], chat: bool) -> LLMResponse:
+        import openai
+
         try:
-            completion = await self._client.chat.completions.create(**kwargs)
-        except (openai.RateLimitError, openai.InternalServerError) as err:
-            raise RetryableLLMError(_describe(err), _retry_after(err)) from None
-        except (openai.APITimeoutError, openai.APIConnectionError) as err:
-            raise RetryableLLMError(_describe(err)) from None
+            if chat:
+                completion = await self._client.chat.completions.create(**kwargs)
+                return _to_response(completion)
+            completion = await self._client.completions.create(**kwargs)
+            return _completion_to_response(completion)
+        except openai.APITimeoutError as err:
+            raise RetryableLLMError(_describe(err), kind=FailureKind.timeout) from None
+        except openai.APIConnectionError as err:
+            raise RetryableLLMError(_describe(err), kind=FailureKind.connection) from None
         except openai.APIStatusError as err:
-            if err.status_code in (408, 409, 425, 429) or err.status_code >= 500:
-                raise RetryableLLMError(_describe(err), _retry_after(err)) from None
-            raise LLMError(_describe(err)) from None
-        return _to_response(completion)
+            kind = kind_of_status(err.status_code)
+            if kind.retryable:
+                raise RetryableLLMError(_describe(err), _retry_after(err), kind) from None
+            raise LLMError(_describe(err), kind) from None
+        except LLMError:
+            raise
+        except (openai.APIResponseValidationError, ValueError, TypeError, AttributeError) as err:
+            # a body that is not JSON (json.JSONDecodeError is a ValueError) or not a
+            # completion: the server or a proxy answered garbage; worth asking again
+            raise RetryableLLMError(
+                f"malformed response body: {_describe(err)}", kind=FailureKind.malformed_response
+            ) from None
 
 
 def endpoint_identity(base_url: str | None, model: str) -> str:
@@ -76,7 +117,8 @@ def endpoint_identity(base_url: str | None, model: str) -> str:
 
 def _describe(err: Exception) -> str:
     status = getattr(err, "status_code", None)
-    return f"{type(err).__name__}{f' ({status})' if status else ''}: {str(err)[:300]}"
+    text = redact(str(err))[:300]  # redact first: a cut key would no longer be recognised
+    return f"{type(err).__name__}{f' ({status})' if status else ''}: {text}"
 
 
 def _retry_after(err: Exception) -> float | None:
@@ -88,9 +130,38 @@ def _retry_after(err: Exception) -> float | None:
         return None
 
 
+def _usage(usage: Any) -> Usage:
+    details = getattr(usage, "prompt_tokens_details", None)
+    return Usage(
+        prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+        completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+        cached_tokens=getattr(details, "cached_tokens", 0) or 0,
+    )
+
+
+def _completion_to_response(completion: Any) -> LLMResponse:
+    if isinstance(completion, str) or not getattr(completion, "choices", None):
+        raise RetryableLLMError("endpoint returned no choices", kind=FailureKind.malformed_response)
+    choice = completion.choices[0]
+    prompt = None
+    lp = choice.logprobs
+    if lp is not None and lp.text_offset is not None and lp.token_logprobs is not None:
+        prompt = [
+            PromptToken(offset=int(offset), logprob=None if value is None else float(value))
+            for offset, value in zip(lp.text_offset, lp.token_logprobs, strict=False)
+        ]
+    return LLMResponse(
+        text=choice.text or "",
+        usage=_usage(completion.usage),
+        model=completion.model or "",
+        finish_reason=choice.finish_reason,
+        prompt_logprobs=prompt,
+    )
+
+
 def _to_response(completion: Any) -> LLMResponse:
-    if not completion.choices:
-        raise RetryableLLMError("endpoint returned no choices")
+    if isinstance(completion, str) or not getattr(completion, "choices", None):
+        raise RetryableLLMError("endpoint returned no choices", kind=FailureKind.malformed_response)
     choice = completion.choices[0]
     logprobs = None
     if choice.logprobs is not None and choice.logprobs.content is not None:
@@ -106,10 +177,7 @@ def _to_response(completion: Any) -> LLMResponse:
     return LLMResponse(
         text=choice.message.content or "",
         logprobs=logprobs,
-        usage=Usage(
-            prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-            completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
-        ),
+        usage=_usage(usage),
         model=completion.model or "",
         finish_reason=choice.finish_reason,
     )

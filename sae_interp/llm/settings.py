@@ -20,6 +20,9 @@ from sae_interp.llm.backend import LLMBackend
 from sae_interp.llm.cache import ResponseCache
 from sae_interp.llm.service import LLMService
 
+REMOTE_CONCURRENCY = 16  # what hosted endpoints and vLLM serve comfortably
+LOCAL_CONCURRENCY = 4  # the local llama.cpp server decodes one request at a time anyway
+
 
 class LLMSettings(FrozenModel):
     backend: str = Field(
@@ -32,10 +35,30 @@ class LLMSettings(FrozenModel):
     api_key_env: str = Field(
         default="OPENAI_API_KEY", description="Environment variable that holds the API key."
     )
-    concurrency: int = Field(default=4, gt=0, description="Requests in flight at once.")
-    max_retries: int = Field(default=5, ge=0, description="Retries on 429/5xx/timeouts.")
+    concurrency: int | None = Field(
+        default=None,
+        gt=0,
+        description="Requests in flight at once (default: "
+        f"{REMOTE_CONCURRENCY} for a remote endpoint, {LOCAL_CONCURRENCY} for the local server).",
+    )
+    max_retries: int = Field(
+        default=5,
+        ge=0,
+        description="Retries on 429, 5xx, timeouts, dropped connections and malformed bodies.",
+    )
+    invalid_retries: int = Field(
+        default=2,
+        ge=0,
+        description="Times an answer the eval cannot read is asked again (it is never cached).",
+    )
     timeout_s: float = Field(default=300.0, gt=0, description="Per-request timeout (seconds).")
     cache: bool = Field(default=True, description="Reuse answers to identical requests.")
+
+    def effective_concurrency(self) -> int:
+        """``concurrency``, or the default for this kind of endpoint."""
+        if self.concurrency is not None:
+            return self.concurrency
+        return LOCAL_CONCURRENCY if self.resolved_backend() == "local" else REMOTE_CONCURRENCY
 
     def resolved_backend(self) -> str:
         if self.backend != "auto":
@@ -108,8 +131,9 @@ def open_service(settings: LLMSettings, seed: int = 0) -> Iterator[LLMService]:
             stack.callback(cache.close)
         service = LLMService(
             backend,
-            concurrency=settings.concurrency,
+            concurrency=settings.effective_concurrency(),
             max_retries=settings.max_retries,
+            max_invalid_retries=settings.invalid_retries,
             timeout_s=settings.timeout_s,
             cache=cache,
             seed=seed,

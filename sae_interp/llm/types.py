@@ -28,6 +28,13 @@ class LLMRequest(BaseModel):
     )
     stop: tuple[str, ...] = ()
     seed: int | None = None
+    prompt: str | None = Field(
+        default=None,
+        description="A plain completions prompt (no chat template); messages are then empty.",
+    )
+    echo_logprobs: bool = Field(
+        default=False, description="Completions only: return the prompt's own token log-probs."
+    )
 
     @classmethod
     def chat(cls, system: str | None, user: str, **kwargs: object) -> LLMRequest:
@@ -42,14 +49,25 @@ class TokenLogprob(BaseModel):
     top: dict[str, float] = Field(default_factory=dict, description="Alternatives -> log-prob.")
 
 
+class PromptToken(BaseModel):
+    """One token of an echoed completions prompt."""
+
+    offset: int = Field(description="Character offset of the token in the prompt.")
+    logprob: float | None = Field(description="None for the prompt's first token.")
+
+
 class Usage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = Field(
+        default=0, description="Prompt tokens the backend served from its prefix cache."
+    )
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
+            cached_tokens=self.cached_tokens + other.cached_tokens,
         )
 
 
@@ -60,3 +78,6 @@ class LLMResponse(BaseModel):
     model: str = ""
     finish_reason: str | None = None
     cached: bool = False
+    prompt_logprobs: list[PromptToken] | None = Field(
+        default=None, description="Echoed prompt tokens (completions with echo_logprobs)."
+    )

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from sae_interp.activations.records import Window
 from sae_interp.core.config import FrozenModel
 from sae_interp.llm.errors import LLMError
-from sae_interp.llm.service import LLMService
+from sae_interp.llm.service import LLMService, Validator
 from sae_interp.llm.types import ChatMessage, LLMRequest, LLMResponse
 from sae_interp.scorers import metrics
 from sae_interp.scorers.judgements import label_probabilities, parse_labels
@@ -156,12 +156,27 @@ def read_outcome(plan: JudgePlan, answers: Sequence[LLMResponse | LLMError]) -> 
 
 def run_plans(plans: Sequence[JudgePlan], service: LLMService) -> list[JudgeOutcome]:
     """All plans' requests in one pass through the LLM layer (up to its concurrency)."""
-    answers = service.complete_all([request for plan in plans for request in plan.requests])
+    requests = [request for plan in plans for request in plan.requests]
+    sizes = [len(batch) for plan in plans for batch in plan.batches]
+    answers = service.complete_all(requests, validate=[labels_validator(n) for n in sizes])
     outcomes, start = [], 0
     for plan in plans:
         outcomes.append(read_outcome(plan, answers[start : start + len(plan.requests)]))
         start += len(plan.requests)
     return outcomes
+
+
+def labels_validator(n: int) -> Validator:
+    """Rejects an answer without a list of ``n`` labels (asked again, never cached)."""
+
+    def check(answer: LLMResponse) -> str | None:
+        return None if parse_labels(answer.text, n) is not None else _no_labels(n)
+
+    return check
+
+
+def _no_labels(n: int) -> str:
+    return f"no list of {n} 0/1 labels in the answer"
 
 
 def _read(
@@ -171,7 +186,7 @@ def _read(
         return [None] * n, [None] * n, str(answer)
     labels = parse_labels(answer.text, n)
     if labels is None:
-        return [None] * n, [None] * n, f"no list of {n} 0/1 labels in the answer"
+        return [None] * n, [None] * n, _no_labels(n)
     probs = label_probabilities(answer, n)
     return list(labels), list(probs) if probs is not None else [None] * n, None
 

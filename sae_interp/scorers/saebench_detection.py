@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sae_interp.activations.records import LatentRecord, Window
 from sae_interp.explainers.formatting import plain_text
 from sae_interp.llm.errors import LLMError
-from sae_interp.llm.service import LLMService
+from sae_interp.llm.service import LLMService, Validator
 from sae_interp.llm.types import ChatMessage, LLMRequest, LLMResponse
 from sae_interp.scorers import saebench_prompts as prompts
 from sae_interp.scorers.base import ScoreItem
@@ -100,7 +100,7 @@ def read(
     if isinstance(answer, LLMError):
         error = str(answer)
     elif indices is None:
-        error = "answer is not 'None' or a list of example numbers"
+        error = NOT_INDICES
     else:
         predicted = [1 if i + 1 in indices else 0 for i in range(len(examples))]
         accuracy = sum(p == y for p, y in zip(predicted, labels, strict=True)) / len(labels)
@@ -114,6 +114,18 @@ def read(
         error=error,
         accuracy=accuracy,
     )
+
+
+def indices_validator(n: int) -> Validator:
+    """Rejects an answer that is neither 'None' nor a list of example numbers."""
+
+    def check(answer: LLMResponse) -> str | None:
+        return None if parse_indices(answer.text, n) is not None else NOT_INDICES
+
+    return check
+
+
+NOT_INDICES = "answer is not 'None' or a list of example numbers"
 
 
 class SaeBenchMetrics(BaseModel):
@@ -131,7 +143,10 @@ class SaeBenchScorer:
         if self.service is None:
             raise RuntimeError("this scorer was built for planning only (no LLM service)")
         planned = [plan(i.record, i.explanation, self.tokenizer, self.seed) for i in items]
-        answers = self.service.complete_all([request for _, request in planned])
+        answers = self.service.complete_all(
+            [request for _, request in planned],
+            validate=[indices_validator(len(examples)) for examples, _ in planned],
+        )
         return [
             read(item.record, item.explanation, examples, answer)
             for item, (examples, _), answer in zip(items, planned, answers, strict=True)

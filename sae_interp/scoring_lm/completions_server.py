@@ -1,17 +1,27 @@
 """Scoring through an OpenAI-compatible *completions* server that echoes prompt log-probs
 (vLLM, llama.cpp server, legacy OpenAI completions): the prompt is prefix + continuation,
 ``echo=True, logprobs=0``; tokens starting at or after the end of the prefix are the
-continuation's. The API key comes from a named environment variable and is never logged."""
+continuation's.
+
+Requests go through the same :class:`~sae_interp.llm.service.LLMService` as every chat call:
+response cache, token accounting, retries of retryable failures, classified errors and
+redacted error text. The API key comes from a named environment variable."""
 
 from __future__ import annotations
 
-import os
+import contextlib
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
-from sae_interp.llm.errors import LLMError
+from sae_interp.llm.cache import ResponseCache
+from sae_interp.llm.errors import FailureKind, LLMError
+from sae_interp.llm.openai_backend import OpenAICompatibleBackend
+from sae_interp.llm.report import UsageReport
+from sae_interp.llm.service import LLMService
+from sae_interp.llm.settings import response_cache_path
+from sae_interp.llm.types import LLMRequest, LLMResponse
 from sae_interp.scoring_lm.base import TokenLogprobs
+
+NO_ECHO = "the server returned no prompt log-probs (echo + logprobs needed)"
 
 
 class CompletionsScoringLM:
@@ -22,47 +32,69 @@ class CompletionsScoringLM:
         api_key_env: str = "OPENAI_API_KEY",
         concurrency: int = 8,
         timeout_s: float = 120.0,
+        cache: bool = True,
+        service: LLMService | None = None,
     ) -> None:
-        from openai import OpenAI
-
-        key = os.environ.get(api_key_env)
-        if key is None and base_url is None:
-            raise LLMError(f"no API key: set the environment variable {api_key_env}")
         self.model, self.base_url, self.concurrency = model, base_url, concurrency
-        self._client = OpenAI(
-            api_key=key or "not-needed", base_url=base_url, timeout=timeout_s, max_retries=3
-        )
+        if service is None:
+            backend = OpenAICompatibleBackend(
+                model, base_url, api_key_env, timeout_s, identity=self.identity()
+            )
+            store = ResponseCache(response_cache_path(backend)) if cache else None
+            service = LLMService(backend, concurrency=concurrency, timeout_s=timeout_s, cache=store)
+        self.service = service
 
     def identity(self) -> str:
         return f"completions:{self.base_url or 'openai'}:{self.model}"
 
-    def _one(self, prefix: str, continuation: str) -> TokenLogprobs:
-        try:
-            response: Any = self._client.completions.create(
-                model=self.model,
-                prompt=prefix + continuation,
-                max_tokens=1,
-                echo=True,
-                logprobs=0,
-                temperature=0.0,
-            )
-        except Exception as err:  # the SDK's errors carry no key; keep only the message
-            raise LLMError(f"scoring request failed: {type(err).__name__}: {err}") from None
-        lp = response.choices[0].logprobs
-        if lp is None or lp.text_offset is None or lp.token_logprobs is None:
-            raise LLMError("the server returned no prompt log-probs (echo + logprobs needed)")
-        end = len(prefix + continuation)
-        values, offsets = [], []
-        for offset, value in zip(lp.text_offset, lp.token_logprobs, strict=False):
-            if len(prefix) <= offset < end:
-                if value is None:
-                    raise LLMError("the server gave no log-prob for a continuation token")
-                values.append(float(value))
-                offsets.append(int(offset) - len(prefix))
-        return TokenLogprobs(values, offsets)
+    def usage(self) -> UsageReport:
+        """Calls, cache hits, failures by kind and tokens of this scoring LM so far."""
+        return self.service.report
 
     def continuation_logprobs(
         self, prefix: str, continuations: Sequence[str]
     ) -> list[TokenLogprobs]:
-        with ThreadPoolExecutor(self.concurrency) as pool:
-            return list(pool.map(lambda text: self._one(prefix, text), continuations))
+        requests = [
+            LLMRequest(
+                messages=(),
+                prompt=prefix + text,
+                max_tokens=1,
+                temperature=0.0,
+                echo_logprobs=True,
+            )
+            for text in continuations
+        ]
+        answers = self.service.complete_all(requests, validate=_has_prompt_logprobs)
+        return [
+            _continuation(prefix, text, answer)
+            for text, answer in zip(continuations, answers, strict=True)
+        ]
+
+    def close(self) -> None:
+        self.service.close()
+        if self.service.cache is not None:
+            with contextlib.suppress(Exception):
+                self.service.cache.close()
+
+
+def _has_prompt_logprobs(answer: LLMResponse) -> str | None:
+    return None if answer.prompt_logprobs else NO_ECHO
+
+
+def _continuation(prefix: str, text: str, answer: LLMResponse | LLMError) -> TokenLogprobs:
+    if isinstance(answer, LLMError):
+        raise LLMError(f"scoring request failed: {answer}", answer.kind)
+    if not answer.prompt_logprobs:
+        raise LLMError(NO_ECHO, FailureKind.invalid_answer)
+    end = len(prefix + text)
+    values, offsets = [], []
+    for token in answer.prompt_logprobs:
+        if len(prefix) <= token.offset < end:
+            if token.logprob is None:
+                raise LLMError(
+                    "the server gave no log-prob for a continuation token",
+                    FailureKind.invalid_answer,
+                )
+            values.append(token.logprob)
+            offsets.append(token.offset - len(prefix))
+    return TokenLogprobs(values, offsets)

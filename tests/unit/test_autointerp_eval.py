@@ -118,7 +118,10 @@ def test_resume_pays_only_for_unfinished_latents(
 def test_failures_are_recorded_and_counted(tmp_path: Path, corpus_file: Path) -> None:
     judge = Judge(broken_explanations=1, garbage_every=3)
     LLM_BACKENDS.register("test-judge", lambda settings, stack: judge.backend, overwrite=True)
-    (out,) = run_eval(_config(tmp_path, corpus_file), saes={"tiny": make_tiny_sae(d_sae=32, k=4)})
+    llm = {"backend": "test-judge", "cache": False, "invalid_retries": 0}  # unreadable: kept
+    (out,) = run_eval(
+        _config(tmp_path, corpus_file, llm=llm), saes={"tiny": make_tiny_sae(d_sae=32, k=4)}
+    )
     m = out.eval_result_metrics
     assert m.n_failed_explanations == 1
     failed = [d for d in out.eval_result_details if d.status == "explanation_failed"]

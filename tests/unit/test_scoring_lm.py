@@ -52,11 +52,21 @@ def test_token_span_overlap() -> None:
 class _Completions(BaseHTTPRequestHandler):
     prompts: ClassVar[list[str]] = []
     broken = False
+    fail_next = 0  # answer this many requests with a 500 first
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         prompt = body["prompt"]
         _Completions.prompts.append(prompt)
+        if _Completions.fail_next:
+            _Completions.fail_next -= 1
+            data = b'{"error": {"message": "overloaded"}}'
+            self.send_response(500)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
         words, offsets, at = [], [], 0
         for word in prompt.split(" "):  # one "token" per space-separated word
             words.append(word)
@@ -99,7 +109,7 @@ class _Completions(BaseHTTPRequestHandler):
 def completions_url():  # type: ignore[no-untyped-def]
     server = HTTPServer(("127.0.0.1", 0), _Completions)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    _Completions.prompts, _Completions.broken = [], False
+    _Completions.prompts, _Completions.broken, _Completions.fail_next = [], False, 0
     try:
         yield f"http://127.0.0.1:{server.server_port}/v1"
     finally:
@@ -116,6 +126,17 @@ def test_completions_server_echo_logprobs(completions_url: str) -> None:
         "Description: x\nab cde",
         "Description: x\nf",
     ]
+
+
+def test_completions_server_goes_through_the_llm_service(completions_url: str) -> None:
+    _Completions.fail_next = 1
+    lm = CompletionsScoringLM("base-model", completions_url, api_key_env="NO_KEY_HERE")
+    (first,) = lm.continuation_logprobs("Description: x\n", ["ab cde"])
+    (again,) = lm.continuation_logprobs("Description: x\n", ["ab cde"])
+    assert first == again and first.logprobs == [-3.0]
+    report = lm.usage()
+    assert report.retries_by_kind["server_error"] == 1 and report.calls == 1
+    assert report.cached == 1 and len(_Completions.prompts) == 2  # the 500, then one answer
 
 
 def test_completions_server_without_logprobs_is_a_clear_error(completions_url: str) -> None:

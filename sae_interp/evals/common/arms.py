@@ -74,7 +74,7 @@ def random_sae_arm(
         explanations,
         None,
         LatentStore(results_path(ctx, cfg.force, suffix="_random_sae"), spec.result_cls),
-        max(1, cfg.llm.concurrency),
+        max(1, cfg.llm.effective_concurrency()),
         f"{spec.eval_type_id} (random SAE)",
     )
 
@@ -122,7 +122,7 @@ def reseed_arms(
             explanations,
             control_sources(explanations, cfg.random_control, seed),
             LatentStore(results_path(seeded_ctx, cfg.force, suffix="_reseed"), spec.result_cls),
-            max(1, cfg.llm.concurrency),
+            max(1, cfg.llm.effective_concurrency()),
             f"{spec.eval_type_id} (seed {seed})",
         )
     return runs

@@ -32,6 +32,7 @@ from sae_interp.evals.common.resources import EvalResources, open_resources
 from sae_interp.explainers.base import Explanation, ExplanationStore
 from sae_interp.explainers.one_shot import build_request as build_explain_request
 from sae_interp.explainers.pipeline import explanation_store_path, explanations_for
+from sae_interp.llm.pipeline import run_overlapped
 from sae_interp.llm.pricing import cost_usd, price_of
 from sae_interp.llm.service import UsageReport, estimate_usage
 from sae_interp.llm.settings import LLMSettings
@@ -197,6 +198,18 @@ def usage_delta(before: UsageReport, after: UsageReport) -> dict[str, Any]:
     }
 
 
+def with_per_latent(usage: dict[str, Any], n_latents: int) -> dict[str, Any]:
+    """``usage`` plus prompt tokens per latent scored in this run (explanations included)
+    and the fraction of prompt tokens the backend's prefix cache served (0 where it reports
+    none)."""
+    prompt = usage.get("prompt_tokens", 0)
+    cached = usage.get("cached_prompt_tokens", 0)
+    return usage | {
+        "prompt_tokens_per_latent": prompt / n_latents if n_latents else 0.0,
+        "cached_prompt_fraction": cached / prompt if prompt else 0.0,
+    }
+
+
 def _shell(
     result_cls: type[LatentScore[Any, Any]],
     record: LatentRecord,
@@ -253,12 +266,15 @@ def score_latents(
         logger.info(
             "resuming: %d of %d latents already scored", len(latents) - len(pending), len(latents)
         )
-    for i in tqdm(range(0, len(pending), group), desc=desc, leave=False):
+    groups = [pending[i : i + group] for i in range(0, len(pending), group)]
+    bar = tqdm(total=len(pending), desc=desc, leave=False)
+
+    def score_group(group_latents: list[int]) -> list[LatentScore[Any, Any]]:
         shells = [
             _shell(
                 spec.result_cls, records[latent], explanations.get(latent), controls, explanations
             )
-            for latent in pending[i : i + group]
+            for latent in group_latents
         ]
         pairs = [(result, item, control) for result, items in shells for item, control in items]
         outcomes = scorer.score([item for _, item, _ in pairs]) if pairs else []
@@ -268,8 +284,21 @@ def score_latents(
                 result.control_outcome, result.control_metrics = outcome, metrics
             else:
                 result.outcome, result.metrics = outcome, metrics
-        for result, _ in shells:
+        return [result for result, _ in shells]
+
+    def keep(group_latents: list[int], results: list[LatentScore[Any, Any]]) -> None:
+        for result in results:
             store.put(result)
+        bar.update(len(group_latents))
+
+    # LLM scorers work on the next group while one finishes (one queue, no idle boundary)
+    usable = [records[latent] for latent in pending if records[latent].status == RecordStatus.ok]
+    probe = [ScoreItem(r, PLACEHOLDER_EXPLANATION) for r in usable[:1]]
+    uses_llm = bool(probe) and bool(scorer.planned_requests(probe[0]))
+    try:
+        run_overlapped(groups, score_group, keep, overlap=2 if uses_llm else 1)
+    finally:
+        bar.close()
     final = [store.get(latent) for latent in latents]
     return [r for r in final if r is not None]
 
@@ -291,16 +320,16 @@ def run_scored(
     service = resources.service if missing else None
     explanations = explanations_for(setup.usable, tokenizer, service, cfg.explainer, setup.store)
     controls = control_sources(explanations, cfg.random_control, cfg.seed)
-    scorer = spec.make_scorer(ctx, resources)
+    n_pending = sum(latent not in setup.results for latent in setup.latents)
     results = score_latents(
         spec,
-        scorer,
+        spec.make_scorer(ctx, resources),
         setup.latents,
         setup.records,
         explanations,
         controls,
         setup.results,
-        max(1, cfg.llm.concurrency),
+        max(1, cfg.llm.effective_concurrency()),
         spec.eval_type_id,
     )
     random_results = random_sae_arm(ctx, spec, resources, setup) if cfg.random_sae_control else []
@@ -308,7 +337,7 @@ def run_scored(
     return ScoredRun(
         config=cfg,
         results=results,
-        llm_usage=usage_delta(usage_before, resources.usage()),
+        llm_usage=with_per_latent(usage_delta(usage_before, resources.usage()), n_pending),
         random_sae_results=random_results,
         reseed_results=reseeds,
     )

@@ -139,7 +139,7 @@ class _SaeRun:
 
     def run(self) -> list[LatentInterventionResult]:
         pending = [latent for latent in self.latents if latent not in self.store]
-        group = max(1, self.cfg.llm.concurrency)
+        group = max(1, self.cfg.llm.effective_concurrency())
         for i in tqdm(range(0, len(pending), group), desc="intervention", leave=False):
             steered = [self._steer(self.records[latent]) for latent in pending[i : i + group]]
             requests = [r for _, reqs in steered for r in reqs]

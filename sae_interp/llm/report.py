@@ -1,0 +1,70 @@
+"""What the LLM layer reports about a run: calls, cache hits, failures and retries by kind,
+tokens (with the part the backend served from its prefix cache) and cost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sae_interp.llm.errors import RETRYABLE, FailureKind
+from sae_interp.llm.types import Usage
+
+
+def _kinds() -> dict[str, int]:
+    return {kind.value: 0 for kind in FailureKind}
+
+
+@dataclass
+class UsageReport:
+    calls: int = 0  # answered by the backend
+    cached: int = 0  # answered from the cache
+    failed: int = 0  # calls left without a usable answer, by kind in failed_by_kind
+    retries: int = 0
+    usage: Usage = field(default_factory=Usage)  # tokens actually paid for
+    cost_usd: float = 0.0
+    priced: bool = True
+    # replaced, never mutated, on each update: a dataclasses.replace() copy stays a snapshot
+    failed_by_kind: dict[str, int] = field(default_factory=_kinds)
+    retries_by_kind: dict[str, int] = field(default_factory=_kinds)
+
+    def count_failure(self, kind: FailureKind) -> None:
+        self.failed += 1
+        self.failed_by_kind = {
+            **self.failed_by_kind,
+            kind.value: self.failed_by_kind[kind.value] + 1,
+        }
+
+    def count_retry(self, kind: FailureKind) -> None:
+        self.retries += 1
+        self.retries_by_kind = {
+            **self.retries_by_kind,
+            kind.value: self.retries_by_kind[kind.value] + 1,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        """Flat, with the same keys every time (so two reports can be subtracted)."""
+        out: dict[str, Any] = {
+            "calls": self.calls,
+            "cached": self.cached,
+            "failed": self.failed,
+            "retries": self.retries,
+            "prompt_tokens": self.usage.prompt_tokens,
+            "completion_tokens": self.usage.completion_tokens,
+            "cached_prompt_tokens": self.usage.cached_tokens,
+            "cost_usd": round(self.cost_usd, 6),
+            "priced": self.priced,
+        }
+        out |= {f"failed_{kind.value}": self.failed_by_kind[kind.value] for kind in FailureKind}
+        retryable = [kind for kind in FailureKind if kind in RETRYABLE]
+        out |= {f"retries_{kind.value}": self.retries_by_kind[kind.value] for kind in retryable}
+        return out
+
+
+def failure_counts(usage: dict[str, Any]) -> dict[str, int]:
+    """The non-zero ``failed_<kind>`` counts of an :meth:`UsageReport.as_dict` (or a
+    difference of two), keyed by kind."""
+    return {
+        kind.value: int(usage.get(f"failed_{kind.value}", 0))
+        for kind in FailureKind
+        if usage.get(f"failed_{kind.value}", 0)
+    }
