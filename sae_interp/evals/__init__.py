@@ -17,6 +17,7 @@ EVAL_MODULES: dict[str, str] = {
     "embedding": "sae_interp.evals.embedding.main",
     "intervention": "sae_interp.evals.intervention.main",
     "agentic": "sae_interp.evals.agentic.main",
+    "simulation": "sae_interp.evals.simulation.main",
     "all": "sae_interp.evals.all.main",
 }
 

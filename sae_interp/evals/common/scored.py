@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from sae_interp.activations.cache import LatentCache
 from sae_interp.activations.records import LatentRecord, RecordStatus
-from sae_interp.activations.sampling import SamplingConfig, sample_records
+from sae_interp.activations.sampling import NegativeSources, SamplingConfig, sample_records
 from sae_interp.activations.store import latent_cache_for, sae_fingerprint, select_latents
 from sae_interp.core.latent_store import LatentStore
 from sae_interp.core.output import BaseEvalOutput
@@ -165,7 +165,11 @@ def latent_records(
     latents = select_latents(
         cache, cfg.latents, cfg.n_latents, cfg.seed, min_count=sampling.min_activating
     )
-    records = {r.latent: r for r in sample_records(cache, latents, sampling, cfg.seed)}
+    sources = NegativeSources(
+        ctx.model.tokenizer, (sae or ctx.sae).W_dec, embedder=sampling.similar_embedder
+    )
+    sampled = sample_records(cache, latents, sampling, cfg.seed, sources=sources)
+    records = {r.latent: r for r in sampled}
     return cache, latents, records
 
 
