@@ -72,6 +72,14 @@ class SamplingConfig(FrozenModel):
         ),
     )
 
+    @field_validator("negative_strategy")
+    @classmethod
+    def _known_negative_strategy(cls, value: str) -> str:
+        if value not in NEGATIVE_SAMPLERS:
+            known = ", ".join(NEGATIVE_SAMPLERS.names())
+            raise ValueError(f"unknown negative strategy {value!r}; known: {known}")
+        return value
+
 
 @dataclass
 class WindowGrid:

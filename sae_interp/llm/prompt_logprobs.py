@@ -3,7 +3,8 @@ server, vLLM): the prompt is sent with ``echo=True`` and ``logprobs=k``, ``max_t
 and the answer gives, for every prompt token, its text offset and the k most likely
 alternatives. The simulator's all-at-once mode reads a whole window's predictions from one
 such call. Errors are retried by the SDK, then returned in their slot as :class:`LLMError`
-(never as an answer). The API key comes from a named environment variable, never logged."""
+(never as an answer, never cached). Answers are cached in the chat service's response
+cache when one is given. The API key comes from a named environment variable, never logged."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
+from sae_interp.llm.cache import ResponseCache, request_key
 from sae_interp.llm.errors import LLMError
+from sae_interp.llm.types import LLMRequest, LLMResponse
 
 
 class PromptLogprobs(BaseModel):
@@ -44,6 +47,7 @@ class CompletionsPromptLogprobs:
         concurrency: int = 4,
         timeout_s: float = 300.0,
         max_retries: int = 3,
+        cache: ResponseCache | None = None,
     ) -> None:
         from openai import OpenAI
 
@@ -51,7 +55,8 @@ class CompletionsPromptLogprobs:
         if key is None and base_url is None:
             raise LLMError(f"no API key: set the environment variable {api_key_env}")
         self.model, self.base_url, self.concurrency = model, base_url, concurrency
-        self.calls = 0
+        self.calls = 0  # answered by the server (not from the cache)
+        self.cache = cache
         self._client = OpenAI(
             api_key=key or "not-needed",
             base_url=base_url,
@@ -63,6 +68,18 @@ class CompletionsPromptLogprobs:
         return f"completions:{self.base_url or 'openai'}:{self.model}"
 
     def _one(self, prompt: str, top: int) -> PromptLogprobs | LLMError:
+        # cached like chat answers: as a response whose text is the JSON of the log-probs
+        key = request_key(
+            self.identity(), LLMRequest.chat(None, prompt, max_tokens=1, top_logprobs=top)
+        )
+        if self.cache is not None and (hit := self.cache.get(key)) is not None:
+            return PromptLogprobs.model_validate_json(hit.text)
+        answer = self._call(prompt, top)
+        if self.cache is not None and isinstance(answer, PromptLogprobs):
+            self.cache.put(key, LLMResponse(text=answer.model_dump_json()))
+        return answer
+
+    def _call(self, prompt: str, top: int) -> PromptLogprobs | LLMError:
         try:
             response: Any = self._client.completions.create(
                 model=self.model,

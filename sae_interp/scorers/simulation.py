@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field
 from sae_interp.activations.records import LatentRecord, Window
 from sae_interp.core.config import FrozenModel
 from sae_interp.core.registry import Registry
+from sae_interp.explainers.rules import rule_wise_max
 from sae_interp.llm.errors import LLMError
 from sae_interp.llm.prompt_logprobs import PromptLogprobs, PromptLogprobsClient
 from sae_interp.llm.service import LLMService
@@ -38,6 +39,7 @@ from sae_interp.scorers.prediction import build_request as chat_request
 from sae_interp.scorers.simulation_prompts import all_at_once_prompt
 
 logger = logging.getLogger(__name__)
+
 
 class SimulatorSettings(FrozenModel):
     mode: str = Field(
@@ -64,8 +66,9 @@ class SimulatedWindow(BaseModel):
     predicted: list[float] | None = None
     mode: str | None = None
     alignment: str | None = Field(
-        default=None, description="all_at_once: whether alternatives were read at the "
-        "placeholder ('current') or at the token before it ('next')."
+        default=None,
+        description="all_at_once: whether alternatives were read at the "
+        "placeholder ('current') or at the token before it ('next').",
     )
     raw: str | None = None
     error: str | None = None
@@ -253,18 +256,49 @@ class SimulationScorer:
         return record.test_with_negatives
 
     def score(self, items: Sequence[ScoreItem]) -> list[SimulationOutcome]:
-        pairs = [(item.explanation, w) for item in items for w in self.windows(item.record)]
-        simulated = iter(self.simulator.simulate(pairs))
-        return [
-            SimulationOutcome(
-                max_activation=item.record.max_activation,
-                windows=[next(simulated) for _ in self.windows(item.record)],
-            )
-            for item in items
+        """Every test window of every item; a structured explanation is simulated rule by
+        rule and combined per token with :func:`rule_wise_max` (a window fails if any of its
+        rules does)."""
+        texts = [[r.activates_on for r in item.rules] or [item.explanation] for item in items]
+        pairs = [
+            (text, w)
+            for item, item_texts in zip(items, texts, strict=True)
+            for w in self.windows(item.record)
+            for text in item_texts
         ]
+        simulated = iter(self.simulator.simulate(pairs))
+        out = []
+        for item, item_texts in zip(items, texts, strict=True):
+            windows = []
+            for _ in self.windows(item.record):
+                parts = [next(simulated) for _ in item_texts]
+                windows.append(combine_rules(parts, item.rules) if item.rules else parts[0])
+            out.append(
+                SimulationOutcome(max_activation=item.record.max_activation, windows=windows)
+            )
+        return out
 
     def metrics(self, outcome: SimulationOutcome) -> SimulationMetrics:
         return simulation_metrics(outcome)
 
     def planned_requests(self, item: ScoreItem) -> list[LLMRequest]:
-        return self.simulator.planned_requests(item.explanation, self.windows(item.record))
+        texts = [r.activates_on for r in item.rules] or [item.explanation]
+        return [
+            req
+            for t in texts
+            for req in self.simulator.planned_requests(t, self.windows(item.record))
+        ]
+
+
+def combine_rules(parts: Sequence[SimulatedWindow], rules: Sequence[Any]) -> SimulatedWindow:
+    """One window's rule-wise simulation: max over rules of (rule fires) x strength."""
+    first = parts[0]
+    errors = [p.error for p in parts if p.predicted is None]
+    if errors:
+        return first.model_copy(
+            update={"predicted": None, "error": "; ".join(e or "" for e in errors)}
+        )
+    predicted = rule_wise_max([p.predicted or [] for p in parts], [r.strength for r in rules])
+    return first.model_copy(
+        update={"predicted": predicted, "prompt_tokens": sum(p.prompt_tokens for p in parts)}
+    )

@@ -65,15 +65,15 @@ def cache(tmp_path: Path) -> LatentCache:
 
 
 def config(strategy: str, **kw: object) -> SamplingConfig:
-    return SamplingConfig(
-        window_len=16,
-        n_train=10,
-        n_test=10,
-        n_negatives=6,
-        min_activating=5,
-        negative_strategy=strategy,
-        **kw,  # type: ignore[arg-type]
-    )
+    values: dict[str, object] = {
+        "window_len": 16,
+        "n_train": 10,
+        "n_test": 10,
+        "n_negatives": 6,
+        "min_activating": 5,
+        "negative_strategy": strategy,
+    }
+    return SamplingConfig.model_validate({**values, **kw})
 
 
 def window_id(seq: int, start: int) -> int:
@@ -127,7 +127,9 @@ def test_neighbour_windows_follow_decoder_cosine(cache: LatentCache) -> None:
     # skipping windows 30-39 where latent 0 fires; latent 3 is strongest in 40, 41, ...
     # and latent 1 in 79, 78, ...
     assert got == [40, 79, 41, 78, 42, 77]
-    assert all(w.max_activation == 0 and w.kind == WindowKind.neighbour_negative for w in record.negatives)
+    assert all(
+        w.max_activation == 0 and w.kind == WindowKind.neighbour_negative for w in record.negatives
+    )
     assert sources().neighbours(0, [0, 1, 2, 3]) == [3, 1, 2]
 
 

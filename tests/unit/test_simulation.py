@@ -74,7 +74,7 @@ def test_all_at_once_prompt_golden() -> None:
     )
     assert prompt == expected
     assert [prompt[o] for o in offsets] == ["?", "?"]
-    assert prompt[offsets[1] - 5 : offsets[1]] == " cat↵\t"
+    assert prompt[offsets[1] - 6 : offsets[1]] == " cat↵\t"
 
 
 def char_logprobs(prompt: str, level_of_line: dict[str, float], shift: int) -> PromptLogprobs:

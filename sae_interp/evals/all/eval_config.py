@@ -11,7 +11,6 @@ from sae_interp.evals.common.config import ExplainedEvalConfig
 from sae_interp.scorers.detection import DetectionSettings
 from sae_interp.scorers.embedding import EmbeddingSettings
 from sae_interp.scorers.fuzzing import FuzzingSettings
-from sae_interp.scorers.simulation import SimulatorSettings
 from sae_interp.scorers.surprisal import SurprisalSettings
 from sae_interp.scoring_lm import ScoringLMSettings
 
@@ -44,7 +43,6 @@ class AllEvalConfig(ExplainedEvalConfig):
     scoring_lm: ScoringLMSettings = Field(default_factory=ScoringLMSettings)
     surprisal: SurprisalSettings = Field(default_factory=SurprisalSettings)
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
-    simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
 
     @field_validator("evals")
     @classmethod

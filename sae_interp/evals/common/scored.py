@@ -31,8 +31,11 @@ from sae_interp.core.runner import EVALS, EvalContext, EvalDefinition, EvalResul
 from sae_interp.evals.common.config import ExplainedEvalConfig
 from sae_interp.evals.common.resources import EvalResources, open_resources
 from sae_interp.explainers.base import Explanation, ExplanationStore
-from sae_interp.explainers.one_shot import build_request as build_explain_request
-from sae_interp.explainers.pipeline import explanation_store_path, explanations_for
+from sae_interp.explainers.kinds import (
+    explain_records,
+    planned_explain_requests,
+    store_path_for,
+)
 from sae_interp.llm.pricing import cost_usd, price_of
 from sae_interp.llm.service import UsageReport, estimate_usage
 from sae_interp.llm.settings import LLMSettings
@@ -187,18 +190,7 @@ def results_path(ctx: EvalContext[Any], fresh: bool, suffix: str = "") -> Path:
 def prepare(ctx: EvalContext[Any], result_cls: type[BaseModel], fresh: bool) -> Setup:
     cfg: ExplainedEvalConfig = ctx.config
     _, latents, records = latent_records(ctx, cfg.sampling)
-    store = ExplanationStore(
-        explanation_store_path(
-            cfg.output_dir,
-            cfg.model,
-            ctx.sae_spec,
-            sae_fingerprint(ctx.sae),
-            cfg.sampling,
-            cfg.explainer,
-            cfg.llm.identity(),
-            cfg.seed,
-        )
-    )
+    store = ExplanationStore(store_path_for(cfg, ctx.sae_spec, sae_fingerprint(ctx.sae)))
     usable = [r for r in records.values() if r.status == RecordStatus.ok]
     return Setup(latents, records, usable, store, LatentStore(results_path(ctx, fresh), result_cls))
 
@@ -226,11 +218,11 @@ def _shell(
         result.status, result.explanation_error = "explanation_failed", explanation.error
         return result, []
     result.explanation = explanation.text
-    items = [(ScoreItem(record, explanation.text), False)]
+    items = [(ScoreItem(record, explanation.text, tuple(explanation.rules or ())), False)]
     if record.latent in controls:
-        source = controls[record.latent]
-        result.control_explanation_of = source
-        items.append((ScoreItem(record, explanations[source].text or ""), True))
+        source = explanations[controls[record.latent]]
+        result.control_explanation_of = source.latent
+        items.append((ScoreItem(record, source.text or "", tuple(source.rules or ())), True))
     return result, items
 
 
@@ -244,9 +236,7 @@ def run_scored(
     usage_before = resources.usage()
     setup = prepare(ctx, spec.result_cls, fresh=cfg.force)
     tokenizer = ctx.model.tokenizer
-    missing = [r for r in setup.usable if r.latent not in setup.store]
-    service = resources.service if missing else None
-    explanations = explanations_for(setup.usable, tokenizer, service, cfg.explainer, setup.store)
+    explanations = explain_records(cfg, setup.usable, tokenizer, resources, setup.store)
     explained = [latent for latent, e in explanations.items() if e.ok]
     controls = shuffled_explanation_sources(explained, cfg.seed) if cfg.random_control else {}
     pending = [latent for latent in setup.latents if latent not in setup.results]
@@ -294,7 +284,7 @@ def plan_scored(ctx: EvalContext[Any], spec: ScoredEval, explain: bool = True) -
     tokenizer = ctx.model.tokenizer
     setup = prepare(ctx, spec.result_cls, fresh=False)
     to_explain = [r for r in setup.usable if explain and r.latent not in setup.store]
-    requests = [build_explain_request(r, tokenizer, cfg.explainer) for r in to_explain]
+    requests = [q for r in to_explain for q in planned_explain_requests(cfg, r, tokenizer)]
     scorer = spec.make_scorer(ctx, None)
     copies = 2 if cfg.random_control and len(setup.usable) > 1 else 1
     for record in setup.usable:

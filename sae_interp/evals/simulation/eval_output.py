@@ -27,6 +27,21 @@ class Interval(BaseModel):
     n: int = Field(description="Latents with a defined value.")
 
 
+class SimulationSummary(BaseModel):
+    """One compared run: its pooled scores next to its own shuffled-explanation control."""
+
+    simulation: PooledSimulation | None
+    random_explanation_control: PooledSimulation | None
+    correlation_ci: Interval
+    control_correlation_ci: Interval
+    correlation_minus_control: Interval
+    n_scored: int
+    n_undefined: int
+    n_failed_explanations: int
+    llm_usage: dict[str, float | int | bool] = Field(default_factory=dict)
+    all_at_once_prompt_tokens: int = 0
+
+
 class SimulationEvalMetrics(ExplainedCounts):
     simulation: PooledSimulation | None
     random_explanation_control: PooledSimulation | None = Field(
@@ -42,6 +57,11 @@ class SimulationEvalMetrics(ExplainedCounts):
     simulation_modes: dict[str, int] = Field(description="Windows simulated in each mode.")
     all_at_once_prompt_tokens: int = Field(
         description="Prompt tokens of the all_at_once calls (not in llm_usage)."
+    )
+    comparison: dict[str, SimulationSummary] = Field(
+        default_factory=dict,
+        description="The same latents scored with one setting changed (--compare-explainers, "
+        "--compare-negatives), each with its own control.",
     )
 
 

@@ -5,16 +5,19 @@ per-latent JSONL, resume and dry runs)."""
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from collections import Counter
 from typing import Any
 
-from sae_interp.core.runner import EvalContext, run_per_sae
+from sae_interp.core.runner import EVALS, EvalContext, EvalResult, run_per_sae
 from sae_interp.evals.common import (
     EvalResources,
     ScoredEval,
     ScoredRun,
     definition_for,
     pool_means,
+    run_scored,
 )
 from sae_interp.evals.simulation.eval_config import SimulationEvalConfig
 from sae_interp.evals.simulation.eval_output import (
@@ -23,43 +26,14 @@ from sae_interp.evals.simulation.eval_output import (
     PooledSimulation,
     SimulationEvalMetrics,
     SimulationEvalOutput,
+    SimulationSummary,
 )
-from sae_interp.llm.prompt_logprobs import CompletionsPromptLogprobs
-from sae_interp.llm.settings import LLMSettings
 from sae_interp.scorers.base import LatentScorer
-from sae_interp.scorers.simulation import (
-    SimulationScorer,
-    Simulator,
-    SimulatorSettings,
-)
+from sae_interp.scorers.simulation import SimulationScorer
 from sae_interp.scorers.simulation_metrics import bootstrap_interval
+from sae_interp.scorers.simulator_setup import simulator_for
 
-
-def simulator_for(
-    settings: SimulatorSettings, llm: LLMSettings, tokenizer: Any, resources: EvalResources | None
-) -> Simulator:
-    """The simulator of an eval. Planning (no resources) assumes all_at_once for the local
-    LLM (its llama.cpp server returns prompt log-probs) and chat elsewhere under ``auto``."""
-    if resources is None:
-        if settings.mode == "auto":
-            local = llm.resolved_backend() == "local"
-            settings = settings.model_copy(update={"mode": "all_at_once" if local else "chat"})
-        return Simulator(settings, tokenizer)
-    service = resources.service
-    client = None
-    base_url = getattr(service.backend, "base_url", None)
-    if settings.mode != "chat" and (base_url is not None or llm.model):
-        client = resources.shared(
-            "simulation:prompt_logprobs",
-            lambda: CompletionsPromptLogprobs(
-                service.backend.model,
-                base_url,
-                llm.api_key_env,
-                llm.concurrency,
-                llm.timeout_s,
-            ),
-        )
-    return Simulator(settings, tokenizer, service, client)
+logger = logging.getLogger(__name__)
 
 
 def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> LatentScorer:
@@ -119,7 +93,26 @@ SPEC = ScoredEval(
         "failed_window_fraction",
     ),
 )
-DEFINITION = definition_for(SPEC)
+
+
+def run(ctx: EvalContext[Any]) -> EvalResult:
+    """The configured run, then every compared variant on the same latents (own per-latent
+    files, shared explanation stores and caches); per-latent details are the main run's."""
+    scored = run_scored(ctx, SPEC)
+    metrics = summarise(scored)
+    for name, config in ctx.config.variants().items():
+        logger.info("simulation: compared run %s", name)
+        variant = run_scored(dataclasses.replace(ctx, config=config), SPEC)
+        full = summarise(variant)
+        metrics.comparison[name] = SimulationSummary(
+            **{k: getattr(full, k) for k in SimulationSummary.model_fields}
+        )
+    return EvalResult(metrics=metrics, details=scored.results)
+
+
+DEFINITION = EVALS.register(
+    SPEC.eval_type_id, dataclasses.replace(definition_for(SPEC), run=run), overwrite=True
+)
 
 
 def run_eval(
