@@ -27,7 +27,9 @@ EmbedFn = Callable[[Sequence[str]], np.ndarray]
 
 
 class Grid(Protocol):
-    n_windows: int
+    @property
+    def n_windows(self) -> int: ...
+
     window_len: int
     first: int
 

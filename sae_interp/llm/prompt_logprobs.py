@@ -9,7 +9,7 @@ cache when one is given. The API key comes from a named environment variable, ne
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
@@ -36,6 +36,25 @@ class PromptLogprobsClient(Protocol):
     def prompt_logprobs(self, prompts: Sequence[str], top: int) -> list[PromptLogprobs | LLMError]:
         """One result per prompt, in order; failures in their slot."""
         ...
+
+
+def cached(
+    cache: ResponseCache | None,
+    identity: str,
+    prompt: str,
+    top: int,
+    compute: Callable[[str, int], PromptLogprobs | LLMError],
+) -> PromptLogprobs | LLMError:
+    """``compute(prompt, top)`` through the response cache (stored as a response whose text
+    is the JSON of the log-probs; failures are not cached)."""
+    request = LLMRequest.chat(None, prompt, max_tokens=1, top_logprobs=min(top, 20))
+    key = request_key(identity, request)
+    if cache is not None and (hit := cache.get(key)) is not None:
+        return PromptLogprobs.model_validate_json(hit.text)
+    answer = compute(prompt, top)
+    if cache is not None and isinstance(answer, PromptLogprobs):
+        cache.put(key, LLMResponse(text=answer.model_dump_json()))
+    return answer
 
 
 class CompletionsPromptLogprobs:

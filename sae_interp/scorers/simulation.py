@@ -80,14 +80,15 @@ def read_all_at_once(
 ) -> tuple[list[float] | None, str | None, str | None]:
     """(predictions, alignment, error) from the echoed prompt of one window."""
     position = {offset: i for i, offset in enumerate(answer.offsets)}
-    index = [position.get(o) for o in placeholders]
-    if any(i is None for i in index):
+    found = [position.get(o) for o in placeholders]
+    index = [i for i in found if i is not None]
+    if len(index) != len(found):
         return None, None, "a placeholder is not a token of its own in the echoed prompt"
     best: tuple[float, str, list[tuple[float, float] | None]] | None = None
     for alignment, shift in (("current", 0), ("next", -1)):
         levels = [
             sm.expected_level(answer.top[i + shift] or {}) if i + shift >= 0 else None
-            for i in index  # type: ignore[operator]
+            for i in index
         ]
         mass = sum(level[1] for level in levels if level is not None)
         if best is None or mass > best[0]:

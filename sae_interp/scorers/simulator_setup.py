@@ -1,12 +1,15 @@
 """The simulator an eval (or the tree explainer) uses, built from its settings and shared
 resources: the chat service, and a prompt log-probs client on the same endpoint (shared by
-every eval of a run, and cached with the service's response cache)."""
+every eval of a run, and cached with the service's response cache). For the offline LLM the
+prompt log-probs are computed in-process from the same GGUF file (its server's echo is too
+slow to use: see :mod:`sae_interp.llm.local_prompt_logprobs`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sae_interp.llm.prompt_logprobs import CompletionsPromptLogprobs
+from sae_interp.llm.local_prompt_logprobs import LocalPromptLogprobs
+from sae_interp.llm.prompt_logprobs import CompletionsPromptLogprobs, PromptLogprobsClient
 from sae_interp.llm.settings import LLMSettings
 from sae_interp.scorers.simulation import Simulator, SimulatorSettings
 
@@ -23,9 +26,13 @@ def simulator_for(
             settings = settings.model_copy(update={"mode": "all_at_once" if local else "chat"})
         return Simulator(settings, tokenizer)
     service = resources.service
-    client = None
+    client: PromptLogprobsClient | None = None
     base_url = getattr(service.backend, "base_url", None)
-    if settings.mode != "chat" and (base_url is not None or llm.model):
+    if settings.mode != "chat" and llm.resolved_backend() == "local":
+        client = resources.shared(
+            "simulation:local_prompt_logprobs", lambda: LocalPromptLogprobs(cache=service.cache)
+        )
+    elif settings.mode != "chat" and (base_url is not None or llm.model):
         client = resources.shared(
             "simulation:prompt_logprobs",
             lambda: CompletionsPromptLogprobs(
