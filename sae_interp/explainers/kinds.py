@@ -173,16 +173,25 @@ EXPLAINERS.register(
 )
 
 
+NEGATIVE_FIELDS = ("n_negatives", "negative_strategy", "similar_embedder", "n_neighbour_latents")
+
+
 def store_path_for(cfg: Any, sae_spec: str, sae_fingerprint: str) -> Path:
-    """Where ``cfg``'s explainer keeps its explanations (one_shot: the shared one-shot store)."""
+    """Where ``cfg``'s explainer keeps its explanations (one_shot: the shared one-shot store).
+    Negatives are drawn after the train windows and never shown to an explainer, so their
+    settings are left out of the key: runs that differ only in negatives share explanations."""
     kind = cfg.explainer_kind
+    defaults = type(cfg.sampling)()
+    sampling = cfg.sampling.model_copy(
+        update={name: getattr(defaults, name) for name in NEGATIVE_FIELDS}
+    )
     if kind == "one_shot":
         return explanation_store_path(
             cfg.output_dir,
             cfg.model,
             sae_spec,
             sae_fingerprint,
-            cfg.sampling,
+            sampling,
             cfg.explainer,
             cfg.llm.identity(),
             cfg.seed,
@@ -190,7 +199,7 @@ def store_path_for(cfg: Any, sae_spec: str, sae_fingerprint: str) -> Path:
     key = stable_hash(
         [
             sae_fingerprint,
-            cfg.sampling.model_dump(),
+            sampling.model_dump(),
             EXPLAINERS.get(kind).settings(cfg),
             cfg.llm.identity(),
             cfg.seed,

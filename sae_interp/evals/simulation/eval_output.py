@@ -53,8 +53,12 @@ class SimulationEvalMetrics(ExplainedCounts):
         description="Paired difference real - control over latents where both are defined."
     )
     n_undefined: int = Field(description="Scored latents whose correlation is undefined.")
-    failed_window_fraction: float | None = Field(description="Windows that could not be read.")
-    simulation_modes: dict[str, int] = Field(description="Windows simulated in each mode.")
+    failed_window_fraction: float | None = Field(
+        description="Windows (real explanations) that could not be simulated."
+    )
+    simulation_modes: dict[str, int] = Field(
+        description="Windows simulated in each mode (real and control explanations)."
+    )
     all_at_once_prompt_tokens: int = Field(
         description="Prompt tokens of the all_at_once calls (not in llm_usage)."
     )

@@ -58,6 +58,9 @@ def summarise(run: ScoredRun) -> SimulationEvalMetrics:
         and r.control_metrics.correlation is not None
     ]
     windows = [w for r in run.results if r.outcome is not None for w in r.outcome.windows]
+    every = windows + [
+        w for r in run.results if r.control_outcome is not None for w in r.control_outcome.windows
+    ]
     return SimulationEvalMetrics(
         simulation=pool_means(PooledSimulation, real),
         random_explanation_control=pool_means(PooledSimulation, control),
@@ -68,8 +71,8 @@ def summarise(run: ScoredRun) -> SimulationEvalMetrics:
         failed_window_fraction=(
             sum(w.predicted is None for w in windows) / len(windows) if windows else None
         ),
-        simulation_modes=dict(Counter(w.mode or "none" for w in windows)),
-        all_at_once_prompt_tokens=sum(w.prompt_tokens for w in windows),
+        simulation_modes=dict(Counter(w.mode or "none" for w in every)),
+        all_at_once_prompt_tokens=sum(w.prompt_tokens for w in every),
         **run.counts(),
     )
 
