@@ -5,7 +5,8 @@ The llama.cpp server answers ``echo`` + ``logprobs`` too, but llama-cpp-python b
 position's alternatives by sorting the whole vocabulary in Python (measured: ~80 s for a
 160-token prompt on 2 cores). Here one forward pass keeps the logits of every position and
 only the integer answers "0".."10" that are single tokens are read out (a log-softmax over
-the vocabulary in numpy), which is all a simulator needs. Position i lists the alternatives
+the vocabulary in numpy), which is all a simulator needs; the key/value cache of the prefix
+shared with the previous prompt (header and demo) is reused. Position i lists the alternatives
 for the token *after* token i (the simulator's reader detects this, see ``alignment``).
 """
 
@@ -60,8 +61,15 @@ class LocalPromptLogprobs:
         if len(tokens) > self.n_ctx:
             return LLMError(f"prompt of {len(tokens)} tokens exceeds the context ({self.n_ctx})")
         with self._lock:
-            llm.reset()
-            llm.eval(tokens)
+            # keep the key/value cache of the prefix shared with the previous prompt (the
+            # header and demo): only the rest is evaluated
+            common = 0
+            for before, now in zip(llm.input_ids[: llm.n_tokens].tolist(), tokens, strict=False):
+                if before != now:
+                    break
+                common += 1
+            llm.n_tokens = min(common, len(tokens) - 1)
+            llm.eval(tokens[llm.n_tokens :])
             scores = np.array(llm.scores[: len(tokens)], dtype=np.float32)
         self.calls += 1
         peak = scores.max(axis=1, keepdims=True)
