@@ -11,7 +11,9 @@ from pydantic import BaseModel, Field
 
 class WindowKind(str, Enum):
     activating = "activating"
+    random = "random"  # any window; may contain activations
     random_negative = "random_negative"
+    similar = "similar"  # near activating windows in embedding space; may contain activations
     similar_negative = "similar_negative"
     neighbour_negative = "neighbour_negative"
 

@@ -15,10 +15,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from pydantic import Field
+from pydantic import Field, field_validator
 from tqdm.auto import tqdm
 
 from sae_interp.activations.cache import LatentCache, SparseEntries
+from sae_interp.activations.negatives import NEGATIVE_SAMPLERS, NegativeSources, SamplingContext
 from sae_interp.activations.records import LatentRecord, RecordStatus, Window, WindowKind
 from sae_interp.core.config import FrozenModel
 from sae_interp.core.registry import Registry
@@ -44,7 +45,20 @@ class SamplingConfig(FrozenModel):
     n_test: int = Field(default=50, ge=0, description="Activating windows shown to scorers.")
     test_strategy: str = Field(default="quantiles", description="Sampler for test windows.")
     n_negatives: int = Field(default=50, ge=0, description="Non-activating windows for scorers.")
-    negative_strategy: str = Field(default="random", description="Sampler for negatives.")
+    negative_strategy: str = Field(
+        default="random_negative",
+        description="Where negatives come from: random (any window) | random_negative (windows "
+        "where the latent is zero) | similar | similar_negative (nearest to the activating "
+        "windows in sentence-embedding space; _negative: only where the latent is zero) | "
+        "neighbour (top windows of the latents with the closest decoder directions).",
+    )
+    similar_embedder: str = Field(
+        default="all-MiniLM-L6-v2",
+        description="Sentence embedder of the window index used by similar negatives.",
+    )
+    n_neighbour_latents: int = Field(
+        default=10, gt=0, description="Closest latents whose top windows neighbour negatives use."
+    )
     n_quantiles: int = Field(default=10, gt=0, description="Bins for quantile sampling.")
     importance_skip_top: int = Field(
         default=10, ge=0, description="importance_weighted ignores this many top windows."
@@ -57,6 +71,14 @@ class SamplingConfig(FrozenModel):
             "tokens are not sampled."
         ),
     )
+
+    @field_validator("negative_strategy")
+    @classmethod
+    def _known_negative_strategy(cls, value: str) -> str:
+        if value not in NEGATIVE_SAMPLERS:
+            known = ", ".join(NEGATIVE_SAMPLERS.names())
+            raise ValueError(f"unknown negative strategy {value!r}; known: {known}")
+        return value
 
 
 @dataclass
@@ -145,28 +167,6 @@ def _importance(
     return np.sort(rng.choice(pool, size=take, replace=False, p=probs))
 
 
-# A negative sampler gets the window grid, the activating mask and the latent, and returns
-# window ids of non-activating windows.
-NegativeSampler = Callable[[np.random.Generator, torch.Tensor, int, "SamplingContext"], np.ndarray]
-NEGATIVE_SAMPLERS: Registry[NegativeSampler] = Registry("negative sampler")
-
-
-@dataclass
-class SamplingContext:
-    cache: LatentCache
-    grid: WindowGrid
-    latent: int
-
-
-@NEGATIVE_SAMPLERS.decorator("random")
-def _random_negatives(
-    rng: np.random.Generator, touched: torch.Tensor, k: int, ctx: SamplingContext
-) -> np.ndarray:
-    """Uniform over windows where the latent is never non-zero."""
-    free = np.flatnonzero(~touched.numpy())
-    return np.sort(rng.choice(free, size=min(k, len(free)), replace=False))
-
-
 def quantile_bins(n: int, n_bins: int) -> np.ndarray:
     """Bin of each rank in a best-first list of n items, equal-count bins (0 = top)."""
     return (np.arange(n) * n_bins) // max(n, 1)
@@ -183,8 +183,15 @@ def _split_sizes(n_pool: int, cfg: SamplingConfig) -> tuple[int, int]:
 class RecordSampler:
     """Builds :class:`LatentRecord` objects from a cache for a given config and seed."""
 
-    def __init__(self, cache: LatentCache, cfg: SamplingConfig, seed: int = 0) -> None:
+    def __init__(
+        self,
+        cache: LatentCache,
+        cfg: SamplingConfig,
+        seed: int = 0,
+        sources: NegativeSources | None = None,
+    ) -> None:
         self.cache = cache
+        self.sources = sources
         self.cfg = cfg
         self.seed = seed
         first = 1 if cache.meta.get("bos_prepended", True) else 0
@@ -226,9 +233,9 @@ class RecordSampler:
         train_pos = self._act[0](rng, bins, ranked_max, n_train, cfg)
         rest = np.setdiff1d(np.arange(len(ranked)), train_pos)
         test_pos = rest[self._act[1](rng, bins[rest], ranked_max[rest], n_test, cfg)]
-        negatives = self._neg(
-            rng, touched, cfg.n_negatives, SamplingContext(self.cache, grid, latent)
-        )
+        sampled = np.concatenate([ranked[train_pos], ranked[test_pos]]).astype(np.int64)
+        context = SamplingContext(self.cache, grid, latent, cfg, sampled, self.sources)
+        negatives = self._neg.sample(rng, touched, cfg.n_negatives, context)
         dense = self._dense_rows(
             entries, np.concatenate([ranked[train_pos], ranked[test_pos], negatives])
         )
@@ -241,7 +248,7 @@ class RecordSampler:
             test=[
                 make(int(ranked[p]), dense, WindowKind.activating, int(bins[p])) for p in test_pos
             ],
-            negatives=[make(int(w), dense, WindowKind.random_negative, None) for w in negatives],
+            negatives=[make(int(w), dense, self._neg.kind, None) for w in negatives],
             **base,
         )
 
@@ -282,8 +289,9 @@ def sample_records(
     cfg: SamplingConfig,
     seed: int = 0,
     progress: bool = True,
+    sources: NegativeSources | None = None,
 ) -> list[LatentRecord]:
-    sampler = RecordSampler(cache, cfg, seed)
+    sampler = RecordSampler(cache, cfg, seed, sources)
     records = [
         sampler.record(int(latent))
         for latent in tqdm(latents, desc="sampling", disable=not progress, leave=False)
@@ -297,6 +305,7 @@ def sample_records(
 __all__ = [
     "ACTIVATING_SAMPLERS",
     "NEGATIVE_SAMPLERS",
+    "NegativeSources",
     "RecordSampler",
     "SamplingConfig",
     "WindowGrid",

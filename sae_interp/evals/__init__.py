@@ -18,6 +18,7 @@ EVAL_MODULES: dict[str, str] = {
     "intervention": "sae_interp.evals.intervention.main",
     "agentic": "sae_interp.evals.agentic.main",
     "sparse_probing": "sae_interp.evals.sparse_probing.main",
+    "simulation": "sae_interp.evals.simulation.main",
     "all": "sae_interp.evals.all.main",
 }
 

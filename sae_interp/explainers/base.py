@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from sae_interp.core.latent_store import LatentStore
+from sae_interp.explainers.rules import Rule
+from sae_interp.explainers.tree_state import TreeNode
 
 
 class Explanation(BaseModel):
@@ -17,6 +19,12 @@ class Explanation(BaseModel):
     text: str | None
     raw: str | None = None
     error: str | None = None
+    rules: list[Rule] | None = Field(
+        default=None, description="Structured explanations: the rules (text renders them)."
+    )
+    tree: list[TreeNode] | None = Field(
+        default=None, description="Tree explanations: every node of the search."
+    )
 
     @property
     def ok(self) -> bool:

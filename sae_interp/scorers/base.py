@@ -22,6 +22,7 @@ from sae_interp.scorers.judge import JudgePlan, judge_metrics, run_plans
 class ScoreItem(NamedTuple):
     record: LatentRecord
     explanation: str
+    rules: tuple[Any, ...] = ()  # structured explanations: the rules (``explanation`` renders them)
 
 
 class LatentScorer(Protocol):

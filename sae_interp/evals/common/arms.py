@@ -31,7 +31,7 @@ from sae_interp.evals.common.scored import (
     score_latents,
 )
 from sae_interp.explainers.base import Explanation
-from sae_interp.explainers.pipeline import explanations_for
+from sae_interp.explainers.kinds import explain_records
 from sae_interp.saes.random_control import random_like
 
 logger = logging.getLogger(__name__)
@@ -57,14 +57,7 @@ def random_sae_arm(
     records = {r.latent: r for r in sample_records(cache, latents, cfg.sampling, cfg.seed)}
     usable = [r for r in records.values() if r.status == RecordStatus.ok]
     store = explanation_store(ctx, control_sae, control_spec)
-    missing = [r for r in usable if r.latent not in store]
-    explanations = explanations_for(
-        usable,
-        ctx.model.tokenizer,
-        resources.service if missing else None,
-        cfg.explainer,
-        store,
-    )
+    explanations = explain_records(cfg, usable, ctx.model.tokenizer, resources, store)
     control_ctx = dataclasses.replace(ctx, sae=control_sae, sae_spec=control_spec)
     return score_latents(
         spec,

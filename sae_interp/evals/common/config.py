@@ -3,12 +3,16 @@ how they are sampled and explained, and the LLM)."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from sae_interp.activations.sampling import SamplingConfig
 from sae_interp.core.config import BaseEvalConfig
+from sae_interp.explainers.kinds import EXPLAINERS
 from sae_interp.explainers.one_shot import OneShotSettings
+from sae_interp.explainers.structured import StructuredSettings
+from sae_interp.explainers.tree import TreeSettings
 from sae_interp.llm.settings import LLMSettings
+from sae_interp.scorers.simulation import SimulatorSettings
 
 
 def default_sampling() -> SamplingConfig:
@@ -51,7 +55,21 @@ class ExplainedEvalConfig(BaseEvalConfig):
     )
     sampling: SamplingConfig = Field(default_factory=default_sampling)
     explainer: OneShotSettings = Field(default_factory=OneShotSettings)
+    explainer_kind: str = Field(
+        default="one_shot",
+        description="one_shot | structured (rules with strengths) | tree (one-shot roots "
+        "revised with simulation feedback; uses --simulator-*).",
+    )
+    structured: StructuredSettings = Field(default_factory=StructuredSettings)
+    tree: TreeSettings = Field(default_factory=TreeSettings)
+    simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+
+    @field_validator("explainer_kind")
+    @classmethod
+    def _known_explainer(cls, value: str) -> str:
+        EXPLAINERS.get(value)  # raises with the list of known explainers
+        return value
 
 
 SHARED_FIELDS = frozenset(ExplainedEvalConfig.model_fields)

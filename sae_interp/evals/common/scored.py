@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from sae_interp.activations.cache import LatentCache
 from sae_interp.activations.records import LatentRecord, RecordStatus
-from sae_interp.activations.sampling import SamplingConfig, sample_records
+from sae_interp.activations.sampling import NegativeSources, SamplingConfig, sample_records
 from sae_interp.activations.store import latent_cache_for, sae_fingerprint, select_latents
 from sae_interp.core.latent_store import LatentStore
 from sae_interp.core.output import BaseEvalOutput
@@ -30,8 +30,11 @@ from sae_interp.core.runner import EVALS, EvalContext, EvalDefinition, EvalResul
 from sae_interp.evals.common.config import ExplainedEvalConfig
 from sae_interp.evals.common.resources import EvalResources, open_resources
 from sae_interp.explainers.base import Explanation, ExplanationStore
-from sae_interp.explainers.one_shot import build_request as build_explain_request
-from sae_interp.explainers.pipeline import explanation_store_path, explanations_for
+from sae_interp.explainers.kinds import (
+    explain_records,
+    planned_explain_requests,
+    store_path_for,
+)
 from sae_interp.llm.pipeline import run_overlapped
 from sae_interp.llm.pricing import cost_usd, price_of
 from sae_interp.llm.service import UsageReport, estimate_usage
@@ -151,7 +154,11 @@ def latent_records(
     latents = select_latents(
         cache, cfg.latents, cfg.n_latents, cfg.seed, min_count=sampling.min_activating
     )
-    records = {r.latent: r for r in sample_records(cache, latents, sampling, cfg.seed)}
+    sources = NegativeSources(
+        ctx.model.tokenizer, (sae or ctx.sae).W_dec, embedder=sampling.similar_embedder
+    )
+    sampled = sample_records(cache, latents, sampling, cfg.seed, sources=sources)
+    records = {r.latent: r for r in sampled}
     return cache, latents, records
 
 
@@ -168,18 +175,7 @@ def results_path(ctx: EvalContext[Any], fresh: bool, suffix: str = "") -> Path:
 
 def explanation_store(ctx: EvalContext[Any], sae: BaseSAE, sae_spec: str) -> ExplanationStore:
     cfg: ExplainedEvalConfig = ctx.config
-    return ExplanationStore(
-        explanation_store_path(
-            cfg.output_dir,
-            cfg.model,
-            sae_spec,
-            sae_fingerprint(sae),
-            cfg.sampling,
-            cfg.explainer,
-            cfg.llm.identity(),
-            cfg.seed,
-        )
-    )
+    return ExplanationStore(store_path_for(cfg, sae_spec, sae_fingerprint(sae)))
 
 
 def prepare(ctx: EvalContext[Any], result_cls: type[BaseModel], fresh: bool) -> Setup:
@@ -226,11 +222,11 @@ def _shell(
         result.status, result.explanation_error = "explanation_failed", explanation.error
         return result, []
     result.explanation = explanation.text
-    items = [(ScoreItem(record, explanation.text), False)]
+    items = [(ScoreItem(record, explanation.text, tuple(explanation.rules or ())), False)]
     if controls is not None and record.latent in controls:
-        source = controls[record.latent]
-        result.control_explanation_of = source
-        items.append((ScoreItem(record, explanations[source].text or ""), True))
+        source = explanations[controls[record.latent]]
+        result.control_explanation_of = controls[record.latent]
+        items.append((ScoreItem(record, source.text or "", tuple(source.rules or ())), True))
     elif controls is not None:
         result.control_note = "no other latent has an explanation with a different text"
     return result, items
@@ -316,9 +312,7 @@ def run_scored(
     usage_before = resources.usage()
     setup = prepare(ctx, spec.result_cls, fresh=cfg.force)
     tokenizer = ctx.model.tokenizer
-    missing = [r for r in setup.usable if r.latent not in setup.store]
-    service = resources.service if missing else None
-    explanations = explanations_for(setup.usable, tokenizer, service, cfg.explainer, setup.store)
+    explanations = explain_records(cfg, setup.usable, tokenizer, resources, setup.store)
     controls = control_sources(explanations, cfg.random_control, cfg.seed)
     n_pending = sum(latent not in setup.results for latent in setup.latents)
     results = score_latents(
@@ -350,7 +344,7 @@ def plan_scored(ctx: EvalContext[Any], spec: ScoredEval, explain: bool = True) -
     tokenizer = ctx.model.tokenizer
     setup = prepare(ctx, spec.result_cls, fresh=False)
     to_explain = [r for r in setup.usable if explain and r.latent not in setup.store]
-    requests = [build_explain_request(r, tokenizer, cfg.explainer) for r in to_explain]
+    requests = [q for r in to_explain for q in planned_explain_requests(cfg, r, tokenizer)]
     scorer = spec.make_scorer(ctx, None)
     copies = 2 if cfg.random_control and len(setup.usable) > 1 else 1
     scoring = [
@@ -371,7 +365,7 @@ def plan_scored(ctx: EvalContext[Any], spec: ScoredEval, explain: bool = True) -
         notes += f"; {extra_seeds} extra seeds score every latent again"
     if cfg.random_sae_control:
         # the random SAE's latents are matched one to one: as many explanations and scorings
-        requests += [build_explain_request(r, tokenizer, cfg.explainer) for r in setup.usable]
+        requests += [q for r in setup.usable for q in planned_explain_requests(cfg, r, tokenizer)]
         requests += scoring
         notes += "; random-SAE control estimated as one explanation + scoring per latent"
     return plan_from_requests(spec.eval_type_id, ctx.sae_spec, cfg.llm, requests, notes)

@@ -1,0 +1,91 @@
+"""Simulator throughput on the offline LLM: all-at-once (one completions call per window,
+prompt log-probs) vs chat (the model lists the values), on the same windows in one run.
+
+Windows are real: the test windows (activating + negatives) of a few latents of the shipped
+embedded SAE over the embedded corpus. Each latent is simulated with the same fixed
+explanation in both modes ("the token <its most frequent peak token>"), since this measures
+speed, not explanation quality. The response cache is off, so every answer is computed.
+
+    flock /tmp/sae_heavy.lock python benchmarks/simulator_throughput.py --latents 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+
+from sae_interp.activations.negatives import NegativeSources
+from sae_interp.activations.records import LatentRecord
+from sae_interp.activations.sampling import SamplingConfig, sample_records
+from sae_interp.activations.store import latent_cache_for, select_latents
+from sae_interp.explainers.formatting import top_firing_tokens
+from sae_interp.llm.prompt_logprobs import CompletionsPromptLogprobs
+from sae_interp.llm.settings import LLMSettings, open_service
+from sae_interp.models import load_model
+from sae_interp.saes import load_sae
+from sae_interp.scorers.simulation import Simulator, SimulatorSettings
+
+
+def explanation_of(record: LatentRecord, tokenizer: object) -> str:
+    decoded = [(w.str_tokens(tokenizer), w.activations) for w in record.train]
+    top = top_firing_tokens(decoded, 1)
+    return f'the token "{top[0][0]}"' if top else "nothing in particular"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--latents", type=int, default=2)
+    parser.add_argument("--window-len", type=int, default=16)
+    parser.add_argument("--n-test", type=int, default=3)
+    parser.add_argument("--n-negatives", type=int, default=2)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    model = load_model("embedded", device="cpu")
+    sae = load_sae("embedded", model=model, device="cpu")
+    cache = latent_cache_for(model, sae, "embedded:validation", 65_536, 128, 8)
+    sampling = SamplingConfig(
+        window_len=args.window_len, n_train=10, n_test=args.n_test, n_negatives=args.n_negatives
+    )
+    latents = select_latents(cache, None, args.latents, 42, min_count=sampling.min_activating)
+    sources = NegativeSources(model.tokenizer, sae.W_dec)
+    records = [r for r in sample_records(cache, latents, sampling, 42, False, sources) if r.train]
+    pairs = [
+        (explanation_of(r, model.tokenizer), w) for r in records for w in r.test_with_negatives
+    ]
+    n_tokens = sum(len(w.tokens) for _, w in pairs)
+
+    results = {}
+    llm = LLMSettings(cache=False, concurrency=1)
+    with open_service(llm) as service:
+        backend = service.backend
+        client = CompletionsPromptLogprobs(backend.model, backend.base_url, concurrency=1)  # type: ignore[attr-defined]
+        for mode in ("all_at_once", "chat"):
+            simulator = Simulator(SimulatorSettings(mode=mode), model.tokenizer, service, client)
+            before = service.report.as_dict()
+            start = time.perf_counter()
+            simulated = simulator.simulate(pairs)
+            seconds = time.perf_counter() - start
+            after = service.report.as_dict()
+            prompt = sum(w.prompt_tokens for w in simulated) + (
+                after["prompt_tokens"] - before["prompt_tokens"]
+            )
+            results[mode] = {
+                "windows": len(pairs),
+                "failed_windows": sum(w.predicted is None for w in simulated),
+                "simulated_tokens": n_tokens,
+                "seconds": round(seconds, 1),
+                "seconds_per_latent": round(seconds / len(records), 1),
+                "simulated_tokens_per_second": round(n_tokens / seconds, 2),
+                "prompt_tokens_per_latent": round(prompt / len(records)),
+                "completion_tokens_per_latent": round(
+                    (after["completion_tokens"] - before["completion_tokens"]) / len(records)
+                ),
+            }
+    print(json.dumps({"latents": len(records), **results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

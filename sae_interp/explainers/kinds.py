@@ -1,0 +1,236 @@
+"""The explainer registry: ``one_shot``, ``structured`` (rules) and ``tree``, selectable in
+every explanation-based eval with ``--explainer-kind``.
+
+Each kind says which settings shape its explanations (they key its explanation store, so
+explanations of different kinds and settings of the same latent coexist and are reused),
+how to explain records (storing each explanation as it is made), and which LLM calls that
+would take (dry-run estimates).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from sae_interp.activations.records import LatentRecord
+from sae_interp.core.latent_store import LatentStore
+from sae_interp.core.paths import slugify, stable_hash
+from sae_interp.core.registry import Registry
+from sae_interp.explainers import structured
+from sae_interp.explainers.base import ExplanationStore
+from sae_interp.explainers.one_shot import build_request as one_shot_request
+from sae_interp.explainers.pipeline import explanation_store_path, explanations_for
+from sae_interp.explainers.tree import TreeExplainer, split_windows
+from sae_interp.explainers.tree_state import TreeFeedback, TreeNode, TreeProgress
+from sae_interp.llm.types import LLMRequest
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ExplainerEnv:
+    """What an explainer gets: the eval config (``explainer``, ``structured``, ``tree``,
+    ``simulator``, ``llm``, ``seed``), the tokenizer, and the shared resources (None when
+    only planning)."""
+
+    config: Any
+    tokenizer: Any
+    resources: Any | None = None
+
+    @property
+    def service(self) -> Any:
+        if self.resources is None:
+            raise RuntimeError("no LLM service: this explainer was set up for planning only")
+        return self.resources.service
+
+    def simulator(self) -> Any:
+        from sae_interp.scorers.simulator_setup import simulator_for
+
+        cfg = self.config
+        return simulator_for(cfg.simulator, cfg.llm, self.tokenizer, self.resources)
+
+
+@dataclass(frozen=True)
+class ExplainerKind:
+    settings: Callable[[Any], list[Any]]
+    explain: Callable[[ExplainerEnv, Sequence[LatentRecord], ExplanationStore], None]
+    plan: Callable[[ExplainerEnv, LatentRecord], list[LLMRequest]]
+
+
+EXPLAINERS: Registry[ExplainerKind] = Registry("explainer")
+
+
+def _one_shot_explain(
+    env: ExplainerEnv, records: Sequence[LatentRecord], store: ExplanationStore
+) -> None:
+    explanations_for(records, env.tokenizer, env.service, env.config.explainer, store)
+
+
+def _structured_explain(
+    env: ExplainerEnv, records: Sequence[LatentRecord], store: ExplanationStore
+) -> None:
+    cfg = env.config
+    usable = [r for r in records if r.train]
+    for item in structured.explain(
+        usable, env.tokenizer, env.service, cfg.explainer, cfg.structured
+    ):
+        store.put(item)
+
+
+def tree_progress_path(store: ExplanationStore) -> Path:
+    return store.path.with_name(store.path.stem + ".progress.jsonl")
+
+
+def _tree_explain(
+    env: ExplainerEnv, records: Sequence[LatentRecord], store: ExplanationStore
+) -> None:
+    cfg = env.config
+    simulator = env.simulator()
+    explainer = TreeExplainer(
+        cfg.tree, cfg.explainer, env.tokenizer, env.service, simulator.simulate, cfg.seed
+    )
+    progress = LatentStore(tree_progress_path(store), TreeProgress)
+    for record in tqdm(records, desc="explaining (tree)", leave=False):
+        if not record.train:
+            continue
+        store.put(explainer.explain(record, progress.get(record.latent), progress.put))
+
+
+def _tree_plan(env: ExplainerEnv, record: LatentRecord) -> list[LLMRequest]:
+    """Upper estimate: every level explored (no early stop, every reply readable), every
+    node simulated on the tree-train windows, the beam of every level on the validation
+    windows."""
+    cfg = env.config
+    t = cfg.tree
+    sizes = [t.n_roots]
+    for _ in range(t.depth - 1):
+        sizes.append(min(t.width, sizes[-1]) * t.n_children)
+    explainer = TreeExplainer(t, cfg.explainer, env.tokenizer, None, _no_simulation, cfg.seed)
+    train, validation = split_windows(record.train, t.validation_every)
+    placeholder = " ".join(["word"] * 12)
+    shown = train[0] if train else None
+    feedback = TreeFeedback(
+        seq=0,
+        start=0,
+        tokens=shown.str_tokens(env.tokenizer) if shown else [],
+        predicted=[0.0] * (len(shown.tokens) if shown else 0),
+        true=[0.0] * (len(shown.tokens) if shown else 0),
+        score_without=None,
+    )
+    node = TreeNode(
+        id=0, parent=None, depth=1, text=placeholder, train_score=0.5, feedback=feedback
+    )
+    revision = explainer.child_requests(node)[:1]
+    simulator = env.simulator()
+    per_train = simulator.planned_requests(placeholder, train)
+    per_validation = simulator.planned_requests(placeholder, validation)
+    return (
+        explainer.root_requests(record)
+        + revision * sum(sizes[1:])
+        + per_train * sum(sizes)
+        + per_validation * sum(min(t.width, n) for n in sizes)
+    )
+
+
+def _no_simulation(pairs: Sequence[Any]) -> list[Any]:
+    raise RuntimeError("planning only")
+
+
+EXPLAINERS.register(
+    "one_shot",
+    ExplainerKind(
+        settings=lambda cfg: [cfg.explainer.model_dump()],
+        explain=_one_shot_explain,
+        plan=lambda env, r: [one_shot_request(r, env.tokenizer, env.config.explainer)],
+    ),
+)
+EXPLAINERS.register(
+    "structured",
+    ExplainerKind(
+        settings=lambda cfg: [cfg.explainer.model_dump(), cfg.structured.model_dump()],
+        explain=_structured_explain,
+        plan=lambda env, r: [
+            structured.build_request(r, env.tokenizer, env.config.explainer, env.config.structured)
+        ],
+    ),
+)
+EXPLAINERS.register(
+    "tree",
+    ExplainerKind(
+        settings=lambda cfg: [
+            cfg.explainer.model_dump(),
+            cfg.tree.model_dump(),
+            cfg.simulator.model_dump(),
+        ],
+        explain=_tree_explain,
+        plan=_tree_plan,
+    ),
+)
+
+
+NEGATIVE_FIELDS = ("n_negatives", "negative_strategy", "similar_embedder", "n_neighbour_latents")
+
+
+def store_path_for(cfg: Any, sae_spec: str, sae_fingerprint: str) -> Path:
+    """Where ``cfg``'s explainer keeps its explanations (one_shot: the shared one-shot store).
+    Negatives are drawn after the train windows and never shown to an explainer, so their
+    settings are left out of the key: runs that differ only in negatives share explanations."""
+    kind = cfg.explainer_kind
+    defaults = type(cfg.sampling)()
+    sampling = cfg.sampling.model_copy(
+        update={name: getattr(defaults, name) for name in NEGATIVE_FIELDS}
+    )
+    if kind == "one_shot":
+        return explanation_store_path(
+            cfg.output_dir,
+            cfg.model,
+            sae_spec,
+            sae_fingerprint,
+            sampling,
+            cfg.explainer,
+            cfg.llm.identity(),
+            cfg.seed,
+        )
+    key = stable_hash(
+        [
+            sae_fingerprint,
+            sampling.model_dump(),
+            EXPLAINERS.get(kind).settings(cfg),
+            cfg.llm.identity(),
+            cfg.seed,
+            kind,
+        ]
+    )[:16]
+    folder = f"{slugify(cfg.model)}__{slugify(sae_spec)}"
+    return Path(cfg.output_dir) / "explanations" / folder / f"{kind}_{key}.jsonl"
+
+
+def explain_records(
+    cfg: Any,
+    records: Sequence[LatentRecord],
+    tokenizer: Any,
+    resources: Any,
+    store: ExplanationStore,
+) -> dict[int, Any]:
+    """Stored explanations of ``records``, explaining (and storing) the missing ones."""
+    missing = [r for r in records if r.latent not in store]
+    if missing:
+        logger.info(
+            "explaining %d latents with %s (%d reused)",
+            len(missing),
+            cfg.explainer_kind,
+            len(records) - len(missing),
+        )
+        EXPLAINERS.get(cfg.explainer_kind).explain(
+            ExplainerEnv(cfg, tokenizer, resources), missing, store
+        )
+    return {r.latent: store.get(r.latent) for r in records if r.latent in store}
+
+
+def planned_explain_requests(cfg: Any, record: LatentRecord, tokenizer: Any) -> list[LLMRequest]:
+    return EXPLAINERS.get(cfg.explainer_kind).plan(ExplainerEnv(cfg, tokenizer), record)

@@ -1,0 +1,91 @@
+"""The structured explainer: the one-shot explainer's view of the train windows, answered
+with a list of rules ``{activates_on, strength 0..5}`` (at most ``max_rules``). A reply that
+cannot be read gets one corrective retry (the error is said back to the model); a second
+failure is recorded with both raw replies, never stored as an explanation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import Field
+
+from sae_interp.activations.records import LatentRecord
+from sae_interp.core.config import FrozenModel
+from sae_interp.explainers import structured_prompts as prompts
+from sae_interp.explainers.base import Explanation
+from sae_interp.explainers.one_shot import OneShotSettings
+from sae_interp.explainers.one_shot import build_request as one_shot_request
+from sae_interp.explainers.rules import Rule, parse_rules, render_rules
+from sae_interp.llm.errors import LLMError
+from sae_interp.llm.service import LLMService
+from sae_interp.llm.types import ChatMessage, LLMRequest, LLMResponse
+
+
+class StructuredSettings(FrozenModel):
+    max_rules: int = Field(default=5, gt=0, description="Most rules per explanation.")
+    max_tokens: int = Field(default=400, gt=0, description="Answer length limit.")
+
+
+def build_request(
+    record: LatentRecord, tokenizer: Any, one_shot: OneShotSettings, settings: StructuredSettings
+) -> LLMRequest:
+    shown = one_shot_request(record, tokenizer, one_shot).messages[-1]  # the examples
+    return LLMRequest(
+        messages=(ChatMessage(role="system", content=prompts.system(settings.max_rules)), shown),
+        max_tokens=settings.max_tokens,
+        temperature=one_shot.temperature,
+    )
+
+
+def retry_request(request: LLMRequest, raw: str, error: str, cap: int) -> LLMRequest:
+    messages = (
+        *request.messages,
+        ChatMessage(role="assistant", content=raw),
+        ChatMessage(role="user", content=prompts.correction(error, cap)),
+    )
+    return request.model_copy(update={"messages": messages})
+
+
+def rules_explanation(latent: int, rules: list[Rule], raw: str) -> Explanation:
+    return Explanation(latent=latent, text=render_rules(rules), raw=raw, rules=rules)
+
+
+def explain(
+    records: Sequence[LatentRecord],
+    tokenizer: Any,
+    service: LLMService,
+    one_shot: OneShotSettings,
+    settings: StructuredSettings,
+    progress: bool = True,
+) -> list[Explanation]:
+    cap = settings.max_rules
+    requests = [build_request(r, tokenizer, one_shot, settings) for r in records]
+    answers = service.complete_all(requests, progress=progress, desc="explaining (rules)")
+    out: dict[int, Explanation] = {}
+    retry: list[tuple[LatentRecord, LLMRequest, str]] = []
+    for record, request, answer in zip(records, requests, answers, strict=True):
+        if isinstance(answer, LLMError):
+            out[record.latent] = Explanation(latent=record.latent, text=None, error=str(answer))
+            continue
+        parsed = parse_rules(answer.text, cap)
+        if isinstance(parsed, str):
+            retry.append((record, retry_request(request, answer.text, parsed, cap), answer.text))
+        else:
+            out[record.latent] = rules_explanation(record.latent, parsed, answer.text)
+    second = service.complete_all([r for _, r, _ in retry]) if retry else []
+    for (record, _, first_raw), answer in zip(retry, second, strict=True):
+        if isinstance(answer, LLMError):
+            out[record.latent] = Explanation(
+                latent=record.latent, text=None, raw=first_raw, error=str(answer)
+            )
+            continue
+        assert isinstance(answer, LLMResponse)
+        parsed = parse_rules(answer.text, cap)
+        both = f"{first_raw}\n--- after correction ---\n{answer.text}"
+        if isinstance(parsed, str):
+            error = f"rules unreadable after one corrective retry: {parsed}"
+            out[record.latent] = Explanation(latent=record.latent, text=None, raw=both, error=error)
+        else:
+            out[record.latent] = rules_explanation(record.latent, parsed, both)
+    return [out[r.latent] for r in records]

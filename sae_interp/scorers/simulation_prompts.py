@@ -1,0 +1,60 @@
+"""Prompts of the simulator. Exact strings are tested; change them deliberately.
+
+All-at-once mode is a plain completion prompt (no chat template): one demo text with its
+true activations, then the text to simulate with a placeholder in place of every activation.
+The completions endpoint echoes the prompt with the most likely alternatives at every
+position, so the distribution over "0".."10" at each placeholder is the prediction for that
+token (each position sees only the tokens before it). Chat mode (for endpoints without prompt
+log-probs) asks for the list of values: see :mod:`sae_interp.scorers.prediction_prompts`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sae_interp.explainers.formatting import display_token
+
+PLACEHOLDER = "?"
+
+HEADER = (
+    "A latent (a learned feature) of a language model responds to some tokens of a text. "
+    "Each text below is listed one token per line as token<TAB>activation, where the "
+    "activation of the latent runs from 0 (silent) to 10 (strongest). Most tokens have "
+    "activation 0.\n\n"
+)
+
+DEMO_EXPLANATION = "days of the week"
+DEMO_TOKENS: tuple[tuple[str, int], ...] = (
+    ("The", 0),
+    (" shop", 0),
+    (" shuts", 0),
+    (" early", 0),
+    (" on", 0),
+    (" Monday", 10),
+    (" and", 0),
+    (" Friday", 8),
+    (".", 0),
+)
+END = "<end>"
+
+
+def shown_token(token: str) -> str:
+    return display_token(token).replace("\t", " ")
+
+
+def _block(explanation: str) -> str:
+    return f"Latent description: {explanation}\nText:\n"
+
+
+def all_at_once_prompt(explanation: str, tokens: Sequence[str]) -> tuple[str, list[int]]:
+    """The prompt, and the character offset of each token's placeholder in it."""
+    parts = [HEADER, _block(DEMO_EXPLANATION)]
+    parts += [f"{shown_token(t)}\t{v}\n" for t, v in DEMO_TOKENS]
+    parts += [f"{END}\n\n", _block(explanation)]
+    prompt = "".join(parts)
+    offsets = []
+    for token in tokens:
+        prompt += f"{shown_token(token)}\t"
+        offsets.append(len(prompt))
+        prompt += f"{PLACEHOLDER}\n"
+    return prompt, offsets

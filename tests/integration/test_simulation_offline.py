@@ -1,0 +1,47 @@
+"""The simulation eval on the embedded default with the offline LLM (all-at-once mode from
+the llama.cpp server's prompt log-probs), with similar-negative windows from the shipped
+MiniLM embedder. Two latents at small sizes; the response cache is off."""
+
+from pathlib import Path
+
+from sae_interp.evals.simulation import SimulationEvalConfig, run_eval
+
+
+def test_simulation_offline(gemma, tmp_path: Path) -> None:
+    cfg = SimulationEvalConfig.model_validate(
+        {
+            "saes": ["embedded"],
+            "n_tokens": 32_768,
+            "n_latents": 2,
+            "device": "cpu",
+            "output_dir": str(tmp_path),
+            "sampling": {
+                "window_len": 12,
+                "n_train": 8,
+                "n_test": 2,
+                "n_negatives": 2,
+                "min_activating": 10,
+                "negative_strategy": "similar_negative",
+            },
+            "explainer": {"max_tokens": 80},
+            "llm": {"concurrency": 1, "cache": False},
+        }
+    )
+    (out,) = run_eval(cfg, model=gemma)
+    m = out.eval_result_metrics
+    assert m.n_scored >= 1
+    assert m.simulation_modes.get("all_at_once", 0) > 0 and "chat" not in m.simulation_modes
+    assert m.all_at_once_prompt_tokens > 0
+    for row in out.eval_result_details:
+        if row.outcome is None:
+            continue
+        kinds = [w.kind for w in row.outcome.windows]
+        assert kinds.count("activating") == 2 and kinds.count("similar_negative") == 2
+        for w in row.outcome.windows:
+            if w.kind == "similar_negative":
+                assert max(w.true) == 0.0
+            if w.predicted is not None:
+                assert len(w.predicted) == len(w.true) == 12
+                assert all(0.0 <= p <= 10.0 for p in w.predicted)
+        c = row.metrics.correlation
+        assert c is None or -1.0 <= c <= 1.0
