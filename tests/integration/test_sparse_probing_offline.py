@@ -22,7 +22,8 @@ def test_sparse_probing_on_the_embedded_default(
         saes=[f"identity:{HOOK}", "embedded:topk-4k-k64"],
         datasets=DATASETS,
         ks=[1, 16, 640],
-        max_examples=1000,
+        max_examples=300,  # 200 training rows: the 640-wide probes stay quick
+        workers=2,
         device="cpu",
         output_dir=tmp_path / "out",
     )
