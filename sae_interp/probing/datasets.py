@@ -201,15 +201,34 @@ def select_datasets(
     return [name for name in known if name in wanted]
 
 
+def capped_rows(labels: np.ndarray, max_examples: int | None) -> np.ndarray:
+    """Rows kept from a dataset: all of them (every shipped dataset has at most sae-probes'
+    5000), else a fixed random subset in file order with the dataset's class proportions
+    (several files are sorted by class, and sae-probes' balanced splits need both classes
+    in full)."""
+    n = len(labels)
+    if max_examples is None or n <= max_examples:
+        return np.arange(n)
+    rng = np.random.RandomState(0)
+    pos, neg = np.flatnonzero(labels == 1), np.flatnonzero(labels != 1)
+    n_pos = round(max_examples * len(pos) / n)
+    keep = [
+        rng.choice(pos, n_pos, replace=False),
+        rng.choice(neg, max_examples - n_pos, replace=False),
+    ]
+    return np.sort(np.concatenate(keep))
+
+
 def load_dataset(name: str, max_examples: int | None = None) -> ProbingDataset:
-    """Prompts and labels of ``name`` (the first ``max_examples`` rows, as sae-probes
-    keeps the first ``MAX_AMT`` rows), with its OOD test set when the wheel has one."""
+    """Prompts and labels of ``name`` (at most ``max_examples`` rows, see
+    :func:`capped_rows`), with its OOD test set when the wheel has one."""
     if name in _CUSTOM:
         data = _CUSTOM[name]
+        rows = capped_rows(data.labels, max_examples)
         return ProbingDataset(
             data.name,
-            data.prompts[:max_examples],
-            data.labels[:max_examples],
+            [data.prompts[i] for i in rows],
+            data.labels[rows],
             data.category,
             data.ood_prompts,
             data.ood_labels,
@@ -219,8 +238,9 @@ def load_dataset(name: str, max_examples: int | None = None) -> ProbingDataset:
     from sae_probes.utils_data import read_numbered_dataset_df
 
     frame = read_numbered_dataset_df(name)
-    prompts = [str(p) for p in frame["prompt"].tolist()][:max_examples]
-    labels = _shipped_labels(name)[:max_examples]
+    rows = capped_rows(_shipped_labels(name), max_examples)
+    prompts = [str(frame["prompt"].iloc[i]) for i in rows]
+    labels = _shipped_labels(name)[rows]
     info = next(i for i in _shipped_infos() if i.name == name)
     ood_prompts, ood_labels = _load_ood(name) if info.has_ood else (None, None)
     return ProbingDataset(name, prompts, labels, info.category, ood_prompts, ood_labels)

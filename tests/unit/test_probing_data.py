@@ -8,6 +8,7 @@ import pytest
 from sae_interp.core.errors import SpecError
 from sae_interp.probing.datasets import (
     QUICK_DATASETS,
+    capped_rows,
     dataset_infos,
     load_dataset,
     ood_names,
@@ -50,7 +51,10 @@ def test_labels_are_sae_probes_encoding_and_rows_are_capped() -> None:
 
     data = load_dataset("117_us_state_FL", max_examples=300)
     assert len(data.prompts) == len(data.labels) == 300
-    assert np.array_equal(data.labels, get_yvals("117_us_state_FL")[:300])
+    rows = capped_rows(get_yvals("117_us_state_FL"), 300)
+    assert np.array_equal(data.labels, get_yvals("117_us_state_FL")[rows])
+    assert data.labels.sum() == 150  # the file is sorted by class; the subset keeps half
+    assert np.array_equal(load_dataset("117_us_state_FL").labels, get_yvals("117_us_state_FL"))
     ood = load_dataset("87_glue_cola")
     assert ood.ood_prompts is not None and ood.ood_labels is not None
     assert set(ood.ood_labels.tolist()) == {0, 1}

@@ -81,7 +81,7 @@ class SparseProbingEvalConfig(BaseEvalConfig):
     max_examples: int = Field(
         default=5000,
         gt=100,
-        description="Rows used per dataset, from the top (sae-probes uses 5000).",
+        description="Rows per dataset (at most 5000 in every shipped one); a smaller cap keeps a fixed random subset.",
     )
     tolerance: float = Field(
         default=0.01,
