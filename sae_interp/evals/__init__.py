@@ -17,6 +17,7 @@ EVAL_MODULES: dict[str, str] = {
     "embedding": "sae_interp.evals.embedding.main",
     "intervention": "sae_interp.evals.intervention.main",
     "agentic": "sae_interp.evals.agentic.main",
+    "intruder": "sae_interp.evals.intruder.main",
     "all": "sae_interp.evals.all.main",
 }
 

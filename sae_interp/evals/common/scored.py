@@ -118,6 +118,7 @@ class ScoredEval:
     make_scorer: Callable[[EvalContext[Any], EvalResources | None], LatentScorer]
     summarise: Callable[[ScoredRun], BaseModel]
     table_columns: tuple[str, ...] = ()
+    needs_explanation: bool = True  # False: no explainer, no shuffled-explanation control
 
 
 SCORED_EVALS: Registry[ScoredEval] = Registry("explanation-based eval")
@@ -221,7 +222,7 @@ def _shell(
     if explanation.text is None:
         result.status, result.explanation_error = "explanation_failed", explanation.error
         return result, []
-    result.explanation = explanation.text
+    result.explanation = explanation.text or None  # empty for explanation-free scorers
     items = [(ScoreItem(record, explanation.text), False)]
     if record.latent in controls:
         source = controls[record.latent]
@@ -241,10 +242,16 @@ def run_scored(
     setup = prepare(ctx, spec.result_cls, fresh=cfg.force)
     tokenizer = ctx.model.tokenizer
     missing = [r for r in setup.usable if r.latent not in setup.store]
-    service = resources.service if missing else None
-    explanations = explanations_for(setup.usable, tokenizer, service, cfg.explainer, setup.store)
+    if spec.needs_explanation:
+        service = resources.service if missing else None
+        explanations = explanations_for(
+            setup.usable, tokenizer, service, cfg.explainer, setup.store
+        )
+    else:
+        explanations = {r.latent: Explanation(latent=r.latent, text="") for r in setup.usable}
     explained = [latent for latent, e in explanations.items() if e.ok]
-    controls = shuffled_explanation_sources(explained, cfg.seed) if cfg.random_control else {}
+    control = cfg.random_control and spec.needs_explanation
+    controls = shuffled_explanation_sources(explained, cfg.seed) if control else {}
     pending = [latent for latent in setup.latents if latent not in setup.results]
     if len(pending) < len(setup.latents):
         logger.info(
@@ -289,10 +296,12 @@ def plan_scored(ctx: EvalContext[Any], spec: ScoredEval, explain: bool = True) -
     cfg: ExplainedEvalConfig = ctx.config
     tokenizer = ctx.model.tokenizer
     setup = prepare(ctx, spec.result_cls, fresh=False)
+    explain = explain and spec.needs_explanation
     to_explain = [r for r in setup.usable if explain and r.latent not in setup.store]
     requests = [build_explain_request(r, tokenizer, cfg.explainer) for r in to_explain]
     scorer = spec.make_scorer(ctx, None)
-    copies = 2 if cfg.random_control and len(setup.usable) > 1 else 1
+    control = cfg.random_control and spec.needs_explanation
+    copies = 2 if control and len(setup.usable) > 1 else 1
     for record in setup.usable:
         if record.latent not in setup.results:
             requests += scorer.planned_requests(ScoreItem(record, PLACEHOLDER_EXPLANATION)) * copies
