@@ -126,3 +126,32 @@ def test_intruder_eval_finds_intruders_of_planted_latents(
     assert m.llm_usage["calls"] == 9  # 3 latents x 3 rounds, no control copies
     for row in out.eval_result_details:
         assert row.explanation is None and row.control_metrics is None
+
+
+def test_intruder_runs_in_evals_all(
+    set_judge: SetJudge, tiny_model, tmp_path: Path, corpus_file: Path
+) -> None:
+    from sae_interp.evals.all import AllEvalConfig
+    from sae_interp.evals.all import run_eval as run_all
+
+    cfg = AllEvalConfig.model_validate(
+        {
+            "model": TINY_MODEL_SPEC,
+            "saes": ["planted"],
+            "evals": ["intruder", "autointerp"],
+            "corpus": str(corpus_file),
+            "n_tokens": 2048,
+            "ctx_len": 33,
+            "device": "cpu",
+            "output_dir": tmp_path,
+            "latents": [0, 1, 2],
+            "detection": {"mode": "per_example"},
+            "sampling": {"window_len": 8, "n_train": 4, "n_test": 8, "n_negatives": 4},
+            "llm": {"backend": "set-judge", "cache": False},
+        }
+    )
+    (out,) = run_all(cfg, saes={"planted": tiny_planted_sae(tiny_model)})
+    assert set_judge.explained == 3  # explanations only for autointerp
+    for row in out.eval_result_details:
+        assert set(row.metrics) == {"intruder", "autointerp"} and row.explanation
+        assert set(row.control_metrics) == {"autointerp"}
