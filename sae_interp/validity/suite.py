@@ -14,9 +14,9 @@ import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from sae_interp.activations.store import sae_fingerprint
 from sae_interp.core.errors import SpecError
@@ -43,7 +43,7 @@ from sae_interp.validity.report import (
 
 logger = logging.getLogger(__name__)
 
-Source = Literal["given", "explainer"]
+SOURCES = ("given", "explainer")
 
 
 class ValidityConfig(AllEvalConfig):
@@ -57,11 +57,20 @@ class ValidityConfig(AllEvalConfig):
         min_length=1,
         description="Planted SAE specs: 'planted[:HOOK][@SEED]'.",
     )
-    sources: list[Source] = Field(
-        default_factory=lambda: list[Source](["given", "explainer"]),
+    sources: list[str] = Field(
+        default_factory=lambda: list(SOURCES),
         min_length=1,
         description="Explanations to score: 'given' (correct) and/or 'explainer' (the LLM's).",
     )
+
+    @field_validator("sources")
+    @classmethod
+    def _known_sources(cls, value: list[str]) -> list[str]:
+        unknown = [v for v in value if v not in SOURCES]
+        if unknown:
+            raise ValueError(f"unknown explanation sources {unknown}; use {', '.join(SOURCES)}")
+        return value
+
     with_intruder: bool = Field(default=True, description="Also run the intruder scorer.")
 
 
