@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from sae_interp.activations.records import LatentRecord, RecordStatus, Window
+from sae_interp.core.runner import plan_per_sae
 from sae_interp.evals.intruder import IntruderEvalConfig, run_eval
+from sae_interp.evals.intruder.main import DEFINITION
 from sae_interp.llm import LLMResponse, TokenLogprob
 from sae_interp.scorers import intruder_prompts
 from sae_interp.scorers.intruder import (
@@ -118,6 +120,8 @@ def test_intruder_eval_finds_intruders_of_planted_latents(
             "llm": {"backend": "set-judge", "cache": False},
         }
     )
+    (plan,) = plan_per_sae(DEFINITION, cfg, saes={"planted": sae})
+    assert plan.calls == 9  # 3 latents x 3 rounds: no explanation, no control copies
     (out,) = run_eval(cfg, saes={"planted": sae})
     m = out.eval_result_metrics
     assert m.n_scored == 3 and set_judge.explained == 0  # no explainer call
