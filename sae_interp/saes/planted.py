@@ -157,14 +157,14 @@ def parse_planted_spec(spec: str) -> tuple[str, int]:
     return hook or DEFAULT_HOOK, int(seed or 0)
 
 
-CALIBRATION_CORPUS = "embedded:train"
+CALIBRATION_CORPUS = "embedded:validation"  # the default corpus of the evals
 CALIBRATION_TOKENS = 4096
 CALIBRATION_CTX = 128
 
 
 def load_planted(spec: str, model: Any, device: torch.device) -> BaseSAE:
     """The ``planted[:HOOK][@SEED]`` resolver: a planted SAE for ``model`` at HOOK (default
-    ``blocks.6.hook_resid_post``), decoys calibrated on the embedded training corpus."""
+    ``blocks.6.hook_resid_post``), decoys calibrated on the embedded validation corpus."""
     from sae_interp.data import load_corpus
     from sae_interp.models.hooks import check_hook
 
