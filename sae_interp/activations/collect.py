@@ -62,7 +62,7 @@ def iter_latent_batches(
     for start in tqdm(starts, desc=desc, unit="batch", disable=not progress, leave=False):
         batch_BL = tokens_NL[start : start + batch_size].to(model.cfg.device)
         acts_BLD = activations_at_hook(model, batch_BL, sae.cfg.hook_name).to(device, sae.dtype)
-        latents_BLF = sae.encode(acts_BLD)
+        latents_BLF = sae.encode_with_tokens(acts_BLD, batch_BL)
         if select is not None:
             latents_BLF = latents_BLF.index_select(-1, select)
         mask_BL = valid_token_mask(batch_BL, special).to(device)

@@ -19,6 +19,7 @@ EVAL_MODULES: dict[str, str] = {
     "agentic": "sae_interp.evals.agentic.main",
     "sparse_probing": "sae_interp.evals.sparse_probing.main",
     "simulation": "sae_interp.evals.simulation.main",
+    "intruder": "sae_interp.evals.intruder.main",
     "all": "sae_interp.evals.all.main",
 }
 

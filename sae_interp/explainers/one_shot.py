@@ -3,6 +3,7 @@ activations) after few-shot demos; the answer's marked final line is the explana
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,11 +11,14 @@ from pydantic import Field
 
 from sae_interp.activations.records import LatentRecord
 from sae_interp.core.config import FrozenModel
+from sae_interp.explainers import token_first_prompts
 from sae_interp.explainers.base import Explanation
 from sae_interp.explainers.formatting import (
     HIGHLIGHT_FRACTION,
     display_token,
+    highlight_mask,
     highlighted_text,
+    marked_text,
     normalised_activations,
     top_firing_tokens,
 )
@@ -40,10 +44,18 @@ class OneShotSettings(FrozenModel):
     n_top_tokens: int = Field(default=10, ge=0, description="Peak tokens listed with counts.")
     highlight_fraction: float = Field(default=HIGHLIGHT_FRACTION, gt=0, le=1)
     max_tokens: int = Field(default=200, gt=0, description="Answer length limit.")
+    peak_context: int = Field(
+        default=0,
+        ge=0,
+        description="If > 0: the token-first prompt (every firing token with its count, then "
+        "this many tokens either side of each window's peak) instead of whole windows.",
+    )
     temperature: float = Field(default=0.0, ge=0)
 
 
 def build_request(record: LatentRecord, tokenizer: Any, settings: OneShotSettings) -> LLMRequest:
+    if settings.peak_context:
+        return build_token_first_request(record, tokenizer, settings)
     windows = record.train[: settings.max_examples]
     decoded = [(w.str_tokens(tokenizer), w.activations) for w in windows]
     latent_max = max((w.max_activation for w in windows), default=0.0)
@@ -64,6 +76,48 @@ def build_request(record: LatentRecord, tokenizer: Any, settings: OneShotSetting
         messages.append(ChatMessage(role="assistant", content=demo_answer))
     top = top_firing_tokens(decoded, settings.n_top_tokens) if settings.n_top_tokens else []
     messages.append(ChatMessage(role="user", content=user_message(top, examples)))
+    return LLMRequest(
+        messages=tuple(messages), max_tokens=settings.max_tokens, temperature=settings.temperature
+    )
+
+
+def firing_token_counts(
+    windows: Sequence[tuple[Sequence[str], Sequence[float]]], fraction: float, k: int
+) -> list[tuple[str, int]]:
+    """Every highlighted token (activation >= ``fraction`` of its window's max), counted
+    over the windows, most frequent first (ties: first seen)."""
+    counts: Counter[str] = Counter()
+    for str_tokens, acts in windows:
+        for token, marked in zip(str_tokens, highlight_mask(acts, fraction), strict=True):
+            if marked:
+                counts[display_token(token).strip() or token] += 1
+    return counts.most_common(k)
+
+
+def peak_context(str_tokens: Sequence[str], acts: Sequence[float], width: int) -> str:
+    """``width`` tokens either side of the window's peak, the peak token marked."""
+    peak = max(range(len(acts)), key=lambda i: acts[i])
+    lo, hi = max(0, peak - width), min(len(acts), peak + width + 1)
+    marked = [i == peak for i in range(lo, hi)]
+    return marked_text(str_tokens[lo:hi], marked).strip()
+
+
+def build_token_first_request(
+    record: LatentRecord, tokenizer: Any, settings: OneShotSettings
+) -> LLMRequest:
+    windows = record.train[: settings.max_examples]
+    decoded = [(w.str_tokens(tokenizer), w.activations) for w in windows]
+    counts = firing_token_counts(
+        decoded, settings.highlight_fraction, max(1, settings.n_top_tokens)
+    )
+    contexts = [peak_context(t, a, settings.peak_context) for t, a in decoded if max(a) > 0]
+    messages = [ChatMessage(role="system", content=token_first_prompts.SYSTEM)]
+    for demo_user, demo_answer in token_first_prompts.DEMOS:
+        messages.append(ChatMessage(role="user", content=demo_user))
+        messages.append(ChatMessage(role="assistant", content=demo_answer))
+    messages.append(
+        ChatMessage(role="user", content=token_first_prompts.user_message(counts, contexts))
+    )
     return LLMRequest(
         messages=tuple(messages), max_tokens=settings.max_tokens, temperature=settings.temperature
     )

@@ -1,6 +1,15 @@
 """SAE classes, the architecture registry and ``load_sae``."""
 
-from sae_interp.saes import batch_topk, gated, identity, jumprelu, pca, relu, topk  # noqa: F401
+from sae_interp.saes import (  # noqa: F401
+    batch_topk,
+    gated,
+    identity,
+    jumprelu,
+    pca,
+    planted,
+    relu,
+    topk,
+)
 from sae_interp.saes.base import (
     SAE_CLASSES,
     BaseSAE,
@@ -15,6 +24,7 @@ from sae_interp.saes.identity import IdentitySAE
 from sae_interp.saes.jumprelu import JumpReLUSAE
 from sae_interp.saes.loading import SaeResolver, load_sae, register_sae_resolver
 from sae_interp.saes.pca import PCASAE
+from sae_interp.saes.planted import PlantedSAE, build_planted_sae
 from sae_interp.saes.random_control import random_like
 from sae_interp.saes.relu import ReLUSAE
 from sae_interp.saes.saelens_adapter import SaeLensAdapter, as_sae
@@ -30,12 +40,14 @@ __all__ = [
     "IdentitySAE",
     "JumpReLUSAE",
     "LinearSAE",
+    "PlantedSAE",
     "ReLUSAE",
     "SAEConfig",
     "SaeLensAdapter",
     "SaeResolver",
     "TopKSAE",
     "as_sae",
+    "build_planted_sae",
     "build_sae",
     "check_sae_fits",
     "load_sae",

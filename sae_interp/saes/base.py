@@ -62,6 +62,11 @@ class BaseSAE(nn.Module, ABC):
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """[..., d_in] -> [..., d_sae] latent activations."""
 
+    def encode_with_tokens(self, x: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        """``encode`` given also the token ids [...] at each position (collection passes them;
+        only SAEs that read token identity, such as the planted SAE, use them)."""
+        return self.encode(x)
+
     def decode(self, latents: torch.Tensor) -> torch.Tensor:
         """[..., d_sae] -> [..., d_in] reconstruction."""
         return latents @ self.W_dec + self.b_dec

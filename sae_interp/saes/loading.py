@@ -6,7 +6,9 @@
   sae-lens saved SAE;
 - ``custom:package.module:ClassName:DIR`` - a user BaseSAE subclass loaded from DIR;
 - ``identity:HOOK`` - latents = activations at HOOK (needs the model for the width);
-- ``random:SPEC[@SEED]`` - the random-SAE control of SPEC (same class and shape).
+- ``random:SPEC[@SEED]`` - the random-SAE control of SPEC (same class and shape);
+- ``planted[:HOOK][@SEED]`` - latents that detect known token sets, plus decoys (needs the
+  model; see :mod:`sae_interp.saes.planted`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from sae_interp.core.errors import SpecError
 from sae_interp.core.registry import Registry
 from sae_interp.saes.base import CONFIG_FILE, FORMAT_KEY, BaseSAE
 from sae_interp.saes.identity import IdentitySAE
+from sae_interp.saes.planted import load_planted
 from sae_interp.saes.random_control import random_like
 from sae_interp.saes.saelens_adapter import SaeLensAdapter
 from sae_interp.utils.torch_utils import resolve_device, str_to_dtype
@@ -153,6 +156,12 @@ for _name, _resolver in {
     "custom": SaeResolver("custom:", _load_custom, "'custom:pkg.module:Class:DIR'"),
     "identity": SaeResolver("identity:", _load_identity, "'identity:HOOK'"),
     "random": SaeResolver("random:", _load_random, "'random:SPEC[@SEED]'"),
+    "planted": SaeResolver(
+        None,
+        load_planted,
+        "'planted[:HOOK][@SEED]'",
+        matches=lambda s: s == "planted" or s.startswith(("planted:", "planted@")),
+    ),
     "local_dir": SaeResolver(None, _load_dir, "a local SAE directory", matches=_is_dir),
 }.items():
     register_sae_resolver(_name, _resolver)

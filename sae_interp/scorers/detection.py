@@ -28,10 +28,11 @@ run_plans = judge.run_plans
 
 
 class DetectionSettings(JudgeSettings):
-    mode: Literal["batched", "saebench"] = Field(
+    mode: Literal["batched", "saebench", "per_example"] = Field(
         default="batched",
         description="'batched': 0/1 per window in small batches (metrics + AUROC); 'saebench': "
-        "SAEBench's single prompt of 14 windows, indices listed, accuracy.",
+        "SAEBench's single prompt of 14 windows, indices listed, accuracy; 'per_example': one "
+        "window per request, answered Yes/No, AUROC from P(Yes).",
     )
 
 

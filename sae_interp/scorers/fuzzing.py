@@ -36,6 +36,11 @@ class FuzzingSettings(JudgeSettings):
         description="'default': random highlights on non-activating windows; 'active': "
         "misplaced highlights on activating windows (harder).",
     )
+    mode: Literal["batched", "per_example"] = Field(
+        default="batched",
+        description="'batched': 0/1 per window in small batches; 'per_example': one window per "
+        "request, answered Yes/No, AUROC from P(Yes).",
+    )
 
 
 def true_highlights(window: Window) -> list[int]:

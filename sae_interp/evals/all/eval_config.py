@@ -11,6 +11,7 @@ from sae_interp.evals.common.config import ExplainedEvalConfig
 from sae_interp.scorers.detection import DetectionSettings
 from sae_interp.scorers.embedding import EmbeddingSettings
 from sae_interp.scorers.fuzzing import FuzzingSettings
+from sae_interp.scorers.intruder import IntruderSettings
 from sae_interp.scorers.surprisal import SurprisalSettings
 from sae_interp.scoring_lm import ScoringLMSettings
 
@@ -43,6 +44,7 @@ class AllEvalConfig(ExplainedEvalConfig):
     scoring_lm: ScoringLMSettings = Field(default_factory=ScoringLMSettings)
     surprisal: SurprisalSettings = Field(default_factory=SurprisalSettings)
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    intruder: IntruderSettings = Field(default_factory=IntruderSettings)
 
     @field_validator("evals")
     @classmethod

@@ -55,6 +55,7 @@ def _merge(runs: dict[str, ScoredRun]) -> list[AllLatentResult]:
                     control_explanation_of=r.control_explanation_of,
                 ),
             )
+            row.explanation = row.explanation or r.explanation  # none from intruder
             if r.metrics is not None:
                 row.metrics[name] = r.metrics.model_dump()
             if r.control_metrics is not None:

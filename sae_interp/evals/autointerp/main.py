@@ -20,9 +20,11 @@ from sae_interp.evals.common import (
     definition_for,
     pooled_arms,
 )
+from sae_interp.scorers import per_example_prompts
 from sae_interp.scorers.base import LatentScorer
-from sae_interp.scorers.detection import DetectionScorer
+from sae_interp.scorers.detection import DetectionScorer, shown_examples
 from sae_interp.scorers.judge import JudgeMetrics
+from sae_interp.scorers.per_example import PerExampleScorer
 from sae_interp.scorers.saebench_detection import SaeBenchMetrics, SaeBenchScorer
 
 
@@ -31,6 +33,16 @@ def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> Laten
     service = resources.service if resources is not None else None
     if cfg.detection.mode == "saebench":
         return SaeBenchScorer(ctx.model.tokenizer, service, cfg.seed)
+    if cfg.detection.mode == "per_example":
+        tokenizer = ctx.model.tokenizer
+        return PerExampleScorer(
+            tokenizer,
+            service,
+            cfg.detection,
+            cfg.seed,
+            lambda record: shown_examples(record, tokenizer),
+            per_example_prompts.DETECTION,
+        )
     return DetectionScorer(ctx.model.tokenizer, service, cfg.detection, cfg.seed)
 
 

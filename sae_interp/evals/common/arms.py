@@ -27,11 +27,11 @@ from sae_interp.evals.common.scored import (
     Setup,
     control_sources,
     explanation_store,
+    explanations_of,
     results_path,
     score_latents,
 )
 from sae_interp.explainers.base import Explanation
-from sae_interp.explainers.kinds import explain_records
 from sae_interp.saes.random_control import random_like
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def random_sae_arm(
     records = {r.latent: r for r in sample_records(cache, latents, cfg.sampling, cfg.seed)}
     usable = [r for r in records.values() if r.status == RecordStatus.ok]
     store = explanation_store(ctx, control_sae, control_spec)
-    explanations = explain_records(cfg, usable, ctx.model.tokenizer, resources, store)
+    explanations = explanations_of(spec, cfg, usable, ctx.model.tokenizer, resources, store)
     control_ctx = dataclasses.replace(ctx, sae=control_sae, sae_spec=control_spec)
     return score_latents(
         spec,
@@ -113,7 +113,7 @@ def reseed_arms(
             setup.latents,
             records,
             explanations,
-            control_sources(explanations, cfg.random_control, seed),
+            control_sources(explanations, cfg.random_control and spec.needs_explanation, seed),
             LatentStore(results_path(seeded_ctx, cfg.force, suffix="_reseed"), spec.result_cls),
             max(1, cfg.llm.effective_concurrency()),
             f"{spec.eval_type_id} (seed {seed})",

@@ -128,6 +128,7 @@ class ScoredEval:
     make_scorer: Callable[[EvalContext[Any], EvalResources | None], LatentScorer]
     summarise: Callable[[ScoredRun], BaseModel]
     table_columns: tuple[str, ...] = ()
+    needs_explanation: bool = True  # False: no explainer, no shuffled-explanation control
 
 
 SCORED_EVALS: Registry[ScoredEval] = Registry("explanation-based eval")
@@ -221,7 +222,7 @@ def _shell(
     if explanation.text is None:
         result.status, result.explanation_error = "explanation_failed", explanation.error
         return result, []
-    result.explanation = explanation.text
+    result.explanation = explanation.text or None  # empty for explanation-free scorers
     items = [(ScoreItem(record, explanation.text, tuple(explanation.rules or ())), False)]
     if controls is not None and record.latent in controls:
         source = explanations[controls[record.latent]]
@@ -230,6 +231,21 @@ def _shell(
     elif controls is not None:
         result.control_note = "no other latent has an explanation with a different text"
     return result, items
+
+
+def explanations_of(
+    spec: ScoredEval,
+    cfg: ExplainedEvalConfig,
+    records: Sequence[LatentRecord],
+    tokenizer: Any,
+    resources: EvalResources,
+    store: ExplanationStore,
+) -> dict[int, Explanation]:
+    """The records' explanations (stored, or made and stored now); empty texts for an
+    explanation-free scorer, which needs no explainer."""
+    if not spec.needs_explanation:
+        return {r.latent: Explanation(latent=r.latent, text="") for r in records}
+    return explain_records(cfg, records, tokenizer, resources, store)
 
 
 def control_sources(
@@ -312,8 +328,10 @@ def run_scored(
     usage_before = resources.usage()
     setup = prepare(ctx, spec.result_cls, fresh=cfg.force)
     tokenizer = ctx.model.tokenizer
-    explanations = explain_records(cfg, setup.usable, tokenizer, resources, setup.store)
-    controls = control_sources(explanations, cfg.random_control, cfg.seed)
+    explanations = explanations_of(spec, cfg, setup.usable, tokenizer, resources, setup.store)
+    controls = control_sources(
+        explanations, cfg.random_control and spec.needs_explanation, cfg.seed
+    )
     n_pending = sum(latent not in setup.results for latent in setup.latents)
     results = score_latents(
         spec,
@@ -343,10 +361,13 @@ def plan_scored(ctx: EvalContext[Any], spec: ScoredEval, explain: bool = True) -
     cfg: ExplainedEvalConfig = ctx.config
     tokenizer = ctx.model.tokenizer
     setup = prepare(ctx, spec.result_cls, fresh=False)
+    explain = explain and spec.needs_explanation
+    explain = explain and spec.needs_explanation
     to_explain = [r for r in setup.usable if explain and r.latent not in setup.store]
     requests = [q for r in to_explain for q in planned_explain_requests(cfg, r, tokenizer)]
     scorer = spec.make_scorer(ctx, None)
-    copies = 2 if cfg.random_control and len(setup.usable) > 1 else 1
+    control = cfg.random_control and spec.needs_explanation
+    copies = 2 if control and len(setup.usable) > 1 else 1
     scoring = [
         request
         for record in setup.usable

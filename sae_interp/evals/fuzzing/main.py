@@ -18,14 +18,28 @@ from sae_interp.evals.fuzzing.eval_output import (
     FuzzingMetrics,
     LatentFuzzingResult,
 )
-from sae_interp.scorers.fuzzing import FuzzingScorer
+from sae_interp.scorers import per_example_prompts
+from sae_interp.scorers.base import LatentScorer
+from sae_interp.scorers.fuzzing import FuzzingScorer, shown_examples
 from sae_interp.scorers.judge import JudgeMetrics
+from sae_interp.scorers.per_example import PerExampleScorer
 
 
-def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> FuzzingScorer:
+def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> LatentScorer:
     cfg: FuzzingEvalConfig = ctx.config
     service = resources.service if resources is not None else None
-    return FuzzingScorer(ctx.model.tokenizer, service, cfg.fuzzing, cfg.seed)
+    tokenizer = ctx.model.tokenizer
+    if cfg.fuzzing.mode == "per_example":
+        settings = cfg.fuzzing
+        return PerExampleScorer(
+            tokenizer,
+            service,
+            settings,
+            cfg.seed,
+            lambda record: shown_examples(record, tokenizer, settings.fuzz_type, cfg.seed),
+            per_example_prompts.FUZZING,
+        )
+    return FuzzingScorer(tokenizer, service, cfg.fuzzing, cfg.seed)
 
 
 def summarise(run: ScoredRun) -> FuzzingMetrics:

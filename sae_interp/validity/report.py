@@ -1,0 +1,158 @@
+"""The known-answer report, computed from per-latent results (pure: no model, no LLM).
+
+Per scorer and metric: the planted latents, the decoys (same explanation text as their
+planted partner in the given-explanations run) and the shuffled-explanation control (the
+planted latents scored with another latent's explanation), each with a bootstrap interval,
+and the intervals of the differences planted - control (paired) and planted - decoys."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from sae_interp.saes.planted_sets import TokenSet
+from sae_interp.utils.bootstrap import bootstrap_diff_ci, bootstrap_mean_ci, excludes_zero
+
+# per-latent metrics reported for each eval (the first is the headline); an eval not listed
+# here is reported on its numeric fields whose name contains "auroc"
+SUITE_METRICS: dict[str, tuple[str, ...]] = {
+    "autointerp": ("auroc", "balanced_accuracy"),
+    "fuzzing": ("auroc", "balanced_accuracy"),
+    "surprisal": ("auroc", "auroc_activating_tokens"),
+    "embedding": ("auroc",),
+    "intruder": ("accuracy", "p_correct"),
+}
+
+
+class Interval(BaseModel):
+    mean: float
+    lo: float
+    hi: float
+    n: int
+
+
+class ScorerRow(BaseModel):
+    source: str = Field(description="'given' (correct explanations) or 'explainer'.")
+    eval: str
+    metric: str
+    planted: Interval
+    decoys: Interval
+    control: Interval = Field(description="Planted latents with a shuffled explanation.")
+    planted_minus_control: tuple[float, float]
+    planted_minus_decoys: tuple[float, float]
+    separates_control: bool = Field(description="planted - control interval above zero.")
+    separates_decoys: bool = Field(description="planted - decoys interval above zero.")
+
+
+class ExplainerQuality(BaseModel):
+    n_planted: int
+    n_named: int
+    fraction: float
+    explanations: dict[int, str | None]
+    named: dict[int, bool]
+
+
+def interval(values: Sequence[float | None], seed: int) -> Interval:
+    kept = [float(v) for v in values if v is not None and not math.isnan(v)]
+    lo, hi = bootstrap_mean_ci(kept, seed=seed)
+    return Interval(mean=sum(kept) / len(kept) if kept else math.nan, lo=lo, hi=hi, n=len(kept))
+
+
+def _value(metrics: Mapping[str, Any] | None, metric: str) -> float | None:
+    value = (metrics or {}).get(metric)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def metrics_of(eval_name: str, example: Mapping[str, Any] | None) -> tuple[str, ...]:
+    if eval_name in SUITE_METRICS:
+        return SUITE_METRICS[eval_name]
+    return tuple(k for k, v in (example or {}).items() if "auroc" in k and _value(example, k))
+
+
+def scorer_rows(
+    source: str,
+    eval_name: str,
+    rows: Sequence[Mapping[str, Any]],
+    planted: Sequence[int],
+    decoys: Sequence[int],
+    seed: int,
+) -> list[ScorerRow]:
+    """``rows``: per latent ``{"latent", "metrics", "control_metrics", "same_control"}``
+    (``same_control``: the control explanation is the latent's own text, which happens when
+    a planted latent is given its decoy partner's explanation; such pairs are left out of
+    the control)."""
+    by_latent = {int(r["latent"]): r for r in rows}
+    first = next((r["metrics"] for r in rows if r.get("metrics")), None)
+    out = []
+    for metric in metrics_of(eval_name, first):
+        real = [_value(by_latent.get(i, {}).get("metrics"), metric) for i in planted]
+        decoy = [_value(by_latent.get(i, {}).get("metrics"), metric) for i in decoys]
+        paired = [
+            (_value(r.get("metrics"), metric), _value(r.get("control_metrics"), metric))
+            for i in planted
+            if (r := by_latent.get(i)) is not None and not r.get("same_control")
+        ]
+        paired_ok = [(a, b) for a, b in paired if a is not None and b is not None]
+        control_ci = bootstrap_diff_ci(
+            [a for a, _ in paired_ok], [b for _, b in paired_ok], paired=True, seed=seed
+        )
+        kept_real = [v for v in real if v is not None and not math.isnan(v)]
+        kept_decoy = [v for v in decoy if v is not None and not math.isnan(v)]
+        decoy_ci = bootstrap_diff_ci(kept_real, kept_decoy, paired=False, seed=seed)
+        out.append(
+            ScorerRow(
+                source=source,
+                eval=eval_name,
+                metric=metric,
+                planted=interval(real, seed),
+                decoys=interval(decoy, seed),
+                control=interval([b for _, b in paired_ok], seed),
+                planted_minus_control=control_ci,
+                planted_minus_decoys=decoy_ci,
+                separates_control=excludes_zero(control_ci) and control_ci[0] > 0,
+                separates_decoys=excludes_zero(decoy_ci) and decoy_ci[0] > 0,
+            )
+        )
+    return out
+
+
+def explainer_quality(
+    explanations: Mapping[int, str | None], sets: Mapping[int, TokenSet]
+) -> ExplainerQuality:
+    """Fraction of planted latents whose explanation names their token set."""
+    named = {i: s.names_this_set(explanations.get(i)) for i, s in sets.items()}
+    n = len(named)
+    return ExplainerQuality(
+        n_planted=n,
+        n_named=sum(named.values()),
+        fraction=sum(named.values()) / n if n else math.nan,
+        explanations={i: explanations.get(i) for i in sets},
+        named=named,
+    )
+
+
+def _fmt(x: Interval) -> str:
+    return f"{x.mean:.2f} [{x.lo:.2f}, {x.hi:.2f}]" if x.n else "-"
+
+
+def markdown_table(rows: Sequence[ScorerRow]) -> str:
+    """The report's table: one line per (explanations, eval, metric)."""
+    head = (
+        "| explanations | eval | metric | planted | decoys | shuffled control | "
+        "planted − control | planted − decoys |\n|---|---|---|---|---|---|---|---|"
+    )
+    lines = [head]
+    for r in rows:
+        mark_c = " ✓" if r.separates_control else ""
+        mark_d = " ✓" if r.separates_decoys else ""
+        c_lo, c_hi = r.planted_minus_control
+        d_lo, d_hi = r.planted_minus_decoys
+        lines.append(
+            f"| {r.source} | {r.eval} | {r.metric} | {_fmt(r.planted)} | {_fmt(r.decoys)} | "
+            f"{_fmt(r.control)} | [{c_lo:.2f}, {c_hi:.2f}]{mark_c} | "
+            f"[{d_lo:.2f}, {d_hi:.2f}]{mark_d} |"
+        )
+    return "\n".join(lines)
