@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 
@@ -9,19 +10,28 @@ from sae_interp.core.cli import eval_main
 from sae_interp.core.errors import SpecError
 from sae_interp.evals import EVAL_MODULES, get_eval
 
-USAGE = "usage: sae-interp EVAL [options]   (EVAL: {names}; `sae-interp EVAL --help` for options)\n"
+USAGE = (
+    "usage: sae-interp EVAL [options]   (EVAL: {names}; `sae-interp EVAL --help` for options)\n"
+    "       sae-interp COMMAND [options]  (COMMAND: {commands})\n"
+)
+
+# commands other than evals: name -> module whose ``main(argv, prog)`` runs it
+COMMANDS: dict[str, str] = {"export": "sae_interp.export", "report": "sae_interp.report"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    names = ", ".join(sorted(EVAL_MODULES))
+    usage = USAGE.format(names=", ".join(sorted(EVAL_MODULES)), commands=", ".join(COMMANDS))
     if not args or args[0] in ("-h", "--help"):
-        sys.stdout.write(USAGE.format(names=names))
+        sys.stdout.write(usage)
         return 0 if args else 2
+    if args[0] in COMMANDS:
+        command = importlib.import_module(COMMANDS[args[0]])
+        return int(command.main(args[1:], prog=f"sae-interp {args[0]}"))
     try:
         definition = get_eval(args[0])
     except SpecError as err:
-        sys.stderr.write(f"{err}\n" + USAGE.format(names=names))
+        sys.stderr.write(f"{err}\n" + usage)
         return 2
     return eval_main(definition, args[1:])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from sae_interp.core.latent_store import LatentStore
 
@@ -17,6 +17,10 @@ class Explanation(BaseModel):
     text: str | None
     raw: str | None = None
     error: str | None = None
+    source: str | None = Field(
+        default=None,
+        description="Where the text came from: 'explainer', or FORMAT:FILE:LINE when given.",
+    )
 
     @property
     def ok(self) -> bool:

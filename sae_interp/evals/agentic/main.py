@@ -114,7 +114,7 @@ def run_agentic(ctx: EvalContext[AgenticEvalConfig]) -> EvalResult:
     setup = prepare(ctx, LatentAgenticResult, fresh=cfg.force)
     service = resources.service
     one_shot = explanations_for(
-        setup.usable, ctx.model.tokenizer, service, cfg.explainer, setup.store
+        setup.usable, ctx.model.tokenizer, service, cfg.explainer, setup.store, setup.given
     )
     explained = [latent for latent, e in one_shot.items() if e.ok]
     controls = shuffled_explanation_sources(explained, cfg.seed) if cfg.random_control else {}

@@ -23,6 +23,7 @@ from sae_interp.activations.cache import LatentCache
 from sae_interp.activations.records import LatentRecord, RecordStatus
 from sae_interp.activations.sampling import SamplingConfig, sample_records
 from sae_interp.activations.store import latent_cache_for, sae_fingerprint, select_latents
+from sae_interp.core.errors import ExplanationsFileError
 from sae_interp.core.latent_store import LatentStore
 from sae_interp.core.output import BaseEvalOutput
 from sae_interp.core.paths import stable_hash
@@ -33,6 +34,7 @@ from sae_interp.evals.common.resources import EvalResources, open_resources
 from sae_interp.explainers.base import Explanation, ExplanationStore
 from sae_interp.explainers.one_shot import build_request as build_explain_request
 from sae_interp.explainers.pipeline import explanation_store_path, explanations_for
+from sae_interp.interop.explanations import GivenExplanations, read_explanations
 from sae_interp.llm.pricing import cost_usd, price_of
 from sae_interp.llm.service import UsageReport, estimate_usage
 from sae_interp.llm.settings import LLMSettings
@@ -57,6 +59,9 @@ class LatentScore(BaseModel, Generic[OutcomeT, MetricsT]):
     latent: int
     status: str = Field(description="ok | too_rare | dead | explanation_failed")
     explanation: str | None = None
+    explanation_source: str | None = Field(
+        default=None, description="'explainer', or FORMAT:FILE:LINE of a given explanation."
+    )
     explanation_error: str | None = None
     metrics: MetricsT | None = None
     outcome: OutcomeT | None = None
@@ -75,6 +80,7 @@ class ExplainedCounts(BaseModel):
     n_too_rare: int
     n_dead: int
     n_failed_explanations: int
+    n_out_of_range: int = Field(default=0, description="Requested latent ids the SAE lacks.")
     llm_usage: dict[str, float | int | bool] = Field(default_factory=dict)
 
 
@@ -102,6 +108,7 @@ class ScoredRun:
             "n_too_rare": status.count(RecordStatus.too_rare.value),
             "n_dead": status.count(RecordStatus.dead.value),
             "n_failed_explanations": status.count("explanation_failed"),
+            "n_out_of_range": status.count(RecordStatus.out_of_range.value),
             "llm_usage": self.llm_usage,
         }
 
@@ -151,6 +158,7 @@ class Setup:
     usable: list[LatentRecord]
     store: ExplanationStore
     results: LatentStore[Any]
+    given: dict[int, Explanation]  # from --explanations
 
 
 def latent_records(
@@ -159,14 +167,41 @@ def latent_records(
     """The shared latent cache of (model, SAE, corpus), the latents to look at and their
     records. ``sae`` overrides the context's SAE (e.g. a random-SAE control)."""
     cfg = ctx.config
-    cache = latent_cache_for(
-        ctx.model, sae or ctx.sae, cfg.corpus, cfg.n_tokens, cfg.ctx_len, cfg.batch_size
-    )
-    latents = select_latents(
-        cache, cfg.latents, cfg.n_latents, cfg.seed, min_count=sampling.min_activating
-    )
-    records = {r.latent: r for r in sample_records(cache, latents, sampling, cfg.seed)}
+    sae = sae or ctx.sae
+    cache = latent_cache_for(ctx.model, sae, cfg.corpus, cfg.n_tokens, cfg.ctx_len, cfg.batch_size)
+    explicit = cfg.latents or (given_explanations(cfg).latents() if cfg.explanations else None)
+    latents = select_latents(cache, explicit, cfg.n_latents, cfg.seed, sampling.min_activating)
+    beyond = [latent for latent in latents if latent >= sae.cfg.d_sae]
+    if beyond:
+        logger.warning(
+            "%d requested latents are beyond the SAE's %d latents (reported as out_of_range): %s",
+            len(beyond),
+            sae.cfg.d_sae,
+            beyond[:10],
+        )
+    inside = [latent for latent in latents if latent < sae.cfg.d_sae]
+    records = {r.latent: r for r in sample_records(cache, inside, sampling, cfg.seed)}
+    for latent in beyond:
+        records[latent] = LatentRecord(
+            latent=latent,
+            status=RecordStatus.out_of_range,
+            n_activating_windows=0,
+            max_activation=0.0,
+            firing_frequency=0.0,
+        )
     return cache, latents, records
+
+
+def given_explanations(cfg: ExplainedEvalConfig) -> GivenExplanations:
+    """The explanations of ``--explanations``, checked against the digest the config took
+    when it was made (the file must not change during a run)."""
+    assert cfg.explanations is not None
+    given = read_explanations(cfg.explanations)
+    if given.digest != cfg.explanations_digest:
+        raise ExplanationsFileError(
+            f"--explanations: {cfg.explanations} changed after the run's settings were read"
+        )
+    return given
 
 
 def results_path(ctx: EvalContext[Any], fresh: bool, suffix: str = "") -> Path:
@@ -196,7 +231,9 @@ def prepare(ctx: EvalContext[Any], result_cls: type[BaseModel], fresh: bool) -> 
         )
     )
     usable = [r for r in records.values() if r.status == RecordStatus.ok]
-    return Setup(latents, records, usable, store, LatentStore(results_path(ctx, fresh), result_cls))
+    given = given_explanations(cfg).as_explanations() if cfg.explanations else {}
+    results = LatentStore(results_path(ctx, fresh), result_cls)
+    return Setup(latents, records, usable, store, results, given)
 
 
 def usage_delta(before: UsageReport, after: UsageReport) -> dict[str, Any]:
@@ -222,6 +259,7 @@ def _shell(
         result.status, result.explanation_error = "explanation_failed", explanation.error
         return result, []
     result.explanation = explanation.text
+    result.explanation_source = explanation.source
     items = [(ScoreItem(record, explanation.text), False)]
     if record.latent in controls:
         source = controls[record.latent]
@@ -240,9 +278,11 @@ def run_scored(
     usage_before = resources.usage()
     setup = prepare(ctx, spec.result_cls, fresh=cfg.force)
     tokenizer = ctx.model.tokenizer
-    missing = [r for r in setup.usable if r.latent not in setup.store]
+    missing = [r for r in setup.usable if r.latent not in setup.given.keys() | setup.store.done()]
     service = resources.service if missing else None
-    explanations = explanations_for(setup.usable, tokenizer, service, cfg.explainer, setup.store)
+    explanations = explanations_for(
+        setup.usable, tokenizer, service, cfg.explainer, setup.store, setup.given
+    )
     explained = [latent for latent, e in explanations.items() if e.ok]
     controls = shuffled_explanation_sources(explained, cfg.seed) if cfg.random_control else {}
     pending = [latent for latent in setup.latents if latent not in setup.results]
@@ -289,7 +329,8 @@ def plan_scored(ctx: EvalContext[Any], spec: ScoredEval, explain: bool = True) -
     cfg: ExplainedEvalConfig = ctx.config
     tokenizer = ctx.model.tokenizer
     setup = prepare(ctx, spec.result_cls, fresh=False)
-    to_explain = [r for r in setup.usable if explain and r.latent not in setup.store]
+    known = setup.given.keys() | setup.store.done()
+    to_explain = [r for r in setup.usable if explain and r.latent not in known]
     requests = [build_explain_request(r, tokenizer, cfg.explainer) for r in to_explain]
     scorer = spec.make_scorer(ctx, None)
     copies = 2 if cfg.random_control and len(setup.usable) > 1 else 1
