@@ -42,4 +42,4 @@ schemas:
 
 # The report page in headless Chromium (needs `apt-get install -y chromium`; not part of `make test`).
 test-report-browser:
-	$(PYTHON) tests/browser/check_report.py --screenshot report_screenshot.png
+	PYTHONPATH=. $(PYTHON) tests/browser/check_report.py --screenshot report_screenshot.png

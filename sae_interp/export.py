@@ -82,7 +82,9 @@ def export(config: ExportConfig) -> list[Path]:
             results, out, release=config.sae_lens_release, sae_id=config.sae_lens_id
         )
     if not written:
-        logger.warning("nothing to export: no %s content in %d results", config.format, len(results))
+        logger.warning(
+            "nothing to export: no %s content in %d results", config.format, len(results)
+        )
     return written
 
 

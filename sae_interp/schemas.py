@@ -59,7 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.check:
         stale = outdated(args.output_dir)
         if stale:
-            sys.stderr.write(f"out of date in {args.output_dir}: {', '.join(stale)} (run `make schemas`)\n")
+            sys.stderr.write(
+                f"out of date in {args.output_dir}: {', '.join(stale)} (run `make schemas`)\n"
+            )
             return 1
         return 0
     for path in write(args.output_dir):

@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from sae_interp.core.errors import ExplanationsFileError
 from sae_interp.core.paths import stable_hash
@@ -112,10 +112,10 @@ def _text(value: Any, where: str) -> str:
     return value.strip()
 
 
-def _open_text(path: Path) -> io.TextIOBase:
+def _open_text(path: Path) -> TextIO:
     if path.suffix == ".gz":
         return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
-    return path.open(encoding="utf-8")  # type: ignore[return-value]
+    return path.open(encoding="utf-8")
 
 
 def _json_rows(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -49,7 +49,9 @@ def _pick(data: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
 
 def _core(data: dict[str, Any]) -> Converted:
     categories = {
-        "model_behavior_preservation": _pick(data, {"kl_div_with_sae": "model_behaviour.kl_div_with_sae"}),
+        "model_behavior_preservation": _pick(
+            data, {"kl_div_with_sae": "model_behaviour.kl_div_with_sae"}
+        ),
         "model_performance_preservation": _pick(
             data,
             {
@@ -190,7 +192,9 @@ def write_results(
             logger.info("%s: %s has no SAEBench counterpart; skipped", path, data["eval_type_id"])
             continue
         out = saebench_result(data, release, sae_id)
-        name = f"{slugify(out['sae_lens_release_id'])}_{slugify(out['sae_lens_id'])}_eval_results.json"
+        name = (
+            f"{slugify(out['sae_lens_release_id'])}_{slugify(out['sae_lens_id'])}_eval_results.json"
+        )
         target = Path(output_dir) / out["eval_type_id"] / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(out, indent=2), encoding="utf-8")

@@ -45,9 +45,7 @@ def latent_card(
         header += f" — {explanation}"
     ax.set_title(header, fontsize=10, loc="left")
     if scores:
-        shown = "   ".join(
-            f"{k}: {'n/a' if v is None else f'{v:.3f}'}" for k, v in scores.items()
-        )
+        shown = "   ".join(f"{k}: {'n/a' if v is None else f'{v:.3f}'}" for k, v in scores.items())
         ax.text(0.0, 1.0, shown, fontsize=8, va="bottom", transform=ax.transAxes, gid="scores")
     renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
     cmap = colormaps["Oranges"]
@@ -59,7 +57,12 @@ def latent_card(
         for token, activation in zip(tokens, activations, strict=True):
             level = shade(float(activation), peak)
             text = ax.text(
-                x, y, shown_token(token), fontsize=8, family="monospace", va="center",
+                x,
+                y,
+                shown_token(token),
+                fontsize=8,
+                family="monospace",
+                va="center",
                 bbox={"facecolor": cmap(level), "edgecolor": "none", "pad": 1.0},
                 gid=f"token:{float(activation):.4g}",
             )

@@ -45,8 +45,15 @@ def compare_saes(
         err = np.vstack([np.where(known, v - low, 0.0), np.where(known, high - v, 0.0)])
         ax.errorbar(x, v, yerr=err, fmt="none", ecolor="black", capsize=4, label="95% interval")
     if control is not None:
-        ax.scatter(x, [_nan(c) for c in control], marker="_", s=400, color="C1", zorder=3,
-                   label="random-explanation control")
+        ax.scatter(
+            x,
+            [_nan(c) for c in control],
+            marker="_",
+            s=400,
+            color="C1",
+            zorder=3,
+            label="random-explanation control",
+        )
     ax.bar_label(bars, fmt="%.3g", fontsize=7)
     ax.set_xticks(x, list(labels), rotation=20, ha="right", fontsize=8)
     ax.set_ylabel(metric)
@@ -97,7 +104,9 @@ def core_vs_l0(
             if l0 is None or y is None:
                 continue
             ax.scatter([l0], [y], color=f"C{i}", label=sae_label(data))
-            ax.annotate(sae_label(data), (l0, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+            ax.annotate(
+                sae_label(data), (l0, y), fontsize=7, xytext=(3, 3), textcoords="offset points"
+            )
         ax.set_xlabel("L0 (active latents per token)")
         ax.set_ylabel(metric)
     return save_figure(figure, path)

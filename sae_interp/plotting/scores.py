@@ -70,9 +70,14 @@ def score_vs_control(
         both = real + control
         lo, hi = (min(both), max(both)) if both else (0.0, 1.0)
         edges = np.linspace(lo, hi if hi > lo else lo + 1.0, bins + 1)
-        for values, label, color in ((real, EXPLANATION_LABEL, "C0"), (control, CONTROL_LABEL, "C1")):
+        for values, label, color in (
+            (real, EXPLANATION_LABEL, "C0"),
+            (control, CONTROL_LABEL, "C1"),
+        ):
             if values:
-                ax.hist(values, bins=edges, alpha=0.55, color=color, label=f"{label} (n={len(values)})")
+                ax.hist(
+                    values, bins=edges, alpha=0.55, color=color, label=f"{label} (n={len(values)})"
+                )
                 ax.axvline(float(np.mean(values)), color=color, linestyle="--", linewidth=1.5)
         ax.set_title(_panel_title(data), fontsize=9)
         ax.set_xlabel(str(name))
@@ -99,9 +104,7 @@ def quantile_recall(data: dict[str, Any], key: str = "metrics") -> dict[int, tup
     return {b: _mean_sem(v) for b, v in sorted(per_bin.items())}
 
 
-def recall_by_quantile(
-    results: Sequence[dict[str, Any]], path: Path | str | None = None
-) -> Figure:
+def recall_by_quantile(results: Sequence[dict[str, Any]], path: Path | str | None = None) -> Figure:
     """Recall per activation quantile bin (0 = the latent's strongest windows), mean over
     latents with standard-error bars, explanation vs control, one line pair per result."""
     figure = new_figure()
@@ -118,7 +121,12 @@ def recall_by_quantile(
             bins = list(curve)
             means, sems = zip(*curve.values(), strict=True)
             ax.errorbar(
-                bins, means, yerr=sems, fmt=style, color=f"C{i}", capsize=3,
+                bins,
+                means,
+                yerr=sems,
+                fmt=style,
+                color=f"C{i}",
+                capsize=3,
                 label=f"{_panel_title(data)}: {label}",
             )
             plotted += 1

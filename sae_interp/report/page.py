@@ -16,7 +16,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from sae_interp.interop.results import interval, load_results, lookup, sae_label
+from sae_interp.interop.results import interval, load_results, sae_label
 from sae_interp.plotting import (
     LATENT_SCORE_NAMES,
     compare_results,
@@ -75,7 +75,10 @@ def metrics_table(results: Sequence[dict[str, Any]]) -> str:
     )
     head = "".join(f"<th>{esc(c)}</th>" for c in ["SAE", *columns])
     body = "".join(
-        "<tr>" + f"<td>{esc(sae_label(d))}</td>" + "".join(f"<td>{cell(r.get(c))}</td>" for c in columns) + "</tr>"
+        "<tr>"
+        + f"<td>{esc(sae_label(d))}</td>"
+        + "".join(f"<td>{cell(r.get(c))}</td>" for c in columns)
+        + "</tr>"
         for d, r in zip(results, rows, strict=True)
     )
     return f'<div class="scroll"><table class="metrics"><tr>{head}</tr>{body}</table></div>'
@@ -110,7 +113,9 @@ def explained(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         d
         for d in results
         if d["eval_type_id"] != "all"
-        and any(isinstance(x, dict) and "explanation" in x for x in d.get("eval_result_details") or [])
+        and any(
+            isinstance(x, dict) and "explanation" in x for x in d.get("eval_result_details") or []
+        )
     ]
 
 
@@ -121,13 +126,20 @@ def plots(results: Sequence[dict[str, Any]]) -> list[str]:
         out.append(figure_img(core_vs_l0(groups["core"]), "core metrics against L0"))
     scored = explained(results)
     if any(latent_scores(d)[1] for d in scored):
-        out.append(figure_img(score_vs_control(scored), "per-latent scores: explanation vs random-explanation control"))
+        out.append(
+            figure_img(
+                score_vs_control(scored),
+                "per-latent scores: explanation vs random-explanation control",
+            )
+        )
     if any(quantile_recall(d) for d in scored):
         out.append(figure_img(recall_by_quantile(scored), "recall by activation quantile"))
     for name, group in groups.items():
         pick = headline(group[0])
         if len(group) > 1 and pick is not None:
-            out.append(figure_img(compare_results(group, pick[0], pick[1]), f"{name}: {pick[0]} by SAE"))
+            out.append(
+                figure_img(compare_results(group, pick[0], pick[1]), f"{name}: {pick[0]} by SAE")
+            )
     return out
 
 
@@ -136,7 +148,9 @@ def window_html(tokens: Sequence[str], activations: Sequence[float], peak: float
     for token, activation in zip(tokens, activations, strict=True):
         level = shade(float(activation), peak)
         style = f"background: rgba(230, 110, 0, {level:.2f})" if level > 0 else ""
-        spans.append(f'<span class="tok" style="{style}" title="{float(activation):.3g}">{esc(shown_token(token))}</span>')
+        spans.append(
+            f'<span class="tok" style="{style}" title="{float(activation):.3g}">{esc(shown_token(token))}</span>'
+        )
     return '<div class="window">' + "".join(spans) + "</div>"
 
 
@@ -159,10 +173,14 @@ def latent_rows(group: Sequence[dict[str, Any]]) -> dict[int, dict[str, Any]]:
 
 def card_html(sae: str, latent: int, row: dict[str, Any], windows: Sequence[TokenWindow]) -> str:
     scores = "".join(
-        f"<tr><td>{esc(k)}</td><td>{cell(r)}</td><td>{cell(c)}</td></tr>" for k, (r, c) in row["scores"].items()
+        f"<tr><td>{esc(k)}</td><td>{cell(r)}</td><td>{cell(c)}</td></tr>"
+        for k, (r, c) in row["scores"].items()
     )
     peak = max((max(a, default=0.0) for _, a in windows), default=0.0)
-    shown = "".join(window_html(t, a, peak) for t, a in windows) or '<p class="note">windows not available (latent cache not found)</p>'
+    shown = (
+        "".join(window_html(t, a, peak) for t, a in windows)
+        or '<p class="note">windows not available (latent cache not found)</p>'
+    )
     explanation = row.get("explanation")
     return (
         f'<section class="card" id="card-{esc(sae)}-{latent}"><h3>latent {latent}'

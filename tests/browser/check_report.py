@@ -50,7 +50,9 @@ def console_errors(stderr: str) -> list[str]:
     found = []
     for line in stderr.splitlines():
         match = CONSOLE.search(line)
-        if match and (":ERROR:" in line or "Uncaught" in match.group(1) or "Failed to load" in match.group(1)):
+        if match and (
+            ":ERROR:" in line or "Uncaught" in match.group(1) or "Failed to load" in match.group(1)
+        ):
             found.append(f"{match.group(1)} ({match.group(2)})")
         elif "net::ERR_" in line:
             found.append(line.strip())
@@ -59,9 +61,13 @@ def console_errors(stderr: str) -> list[str]:
 
 def self_test(work: Path) -> None:
     bad = work / "bad.html"
-    bad.write_text("<!DOCTYPE html><html><body><script>console.error('boom'); undefinedCall();</script></body></html>")
+    bad.write_text(
+        "<!DOCTYPE html><html><body><script>console.error('boom'); undefinedCall();</script></body></html>"
+    )
     run = load(bad, ["--dump-dom"], work / "profile-self-test")
-    assert console_errors(run.stderr), f"the console check missed a page error:\n{run.stderr[-2000:]}"
+    assert console_errors(run.stderr), (
+        f"the console check missed a page error:\n{run.stderr[-2000:]}"
+    )
 
 
 def main() -> int:
@@ -76,7 +82,9 @@ def main() -> int:
         work = Path(tmp)
         self_test(work)
         results = write_demo_results(work)
-        page = write_report(results, tokenizer=make_tiny_tokenizer(), cache_root=work / "cache" / "latents")
+        page = write_report(
+            results, tokenizer=make_tiny_tokenizer(), cache_root=work / "cache" / "latents"
+        )
         run = load(page, ["--dump-dom"], work / "profile-dom")
         errors = console_errors(run.stderr)
         assert run.returncode == 0, run.stderr[-2000:]

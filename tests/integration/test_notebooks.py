@@ -32,10 +32,16 @@ def test_notebook_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     notebook = nbformat.read(copy, as_version=4)
     started = time.monotonic()
     nbclient.NotebookClient(
-        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        notebook,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
     ).execute()
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
-    assert any(o.output_type in ("display_data", "execute_result") and "image/png" in o.get("data", {}) for o in outputs), "a figure is shown"
+    assert any(
+        o.output_type in ("display_data", "execute_result") and "image/png" in o.get("data", {})
+        for o in outputs
+    ), "a figure is shown"
     assert (tmp_path / "notebook_results").is_dir()
     print(f"{path.name}: {time.monotonic() - started:.0f} s")

@@ -51,7 +51,9 @@ def explainer(monkeypatch) -> Explainer:  # type: ignore[no-untyped-def]
 
 
 def _write(path: Path, texts: dict[int, str]) -> Path:
-    path.write_text("".join(json.dumps({"latent": k, "explanation": v}) + "\n" for k, v in texts.items()))
+    path.write_text(
+        "".join(json.dumps({"latent": k, "explanation": v}) + "\n" for k, v in texts.items())
+    )
     return path
 
 
@@ -64,7 +66,13 @@ def _values(tmp_path: Path, corpus: Path, **kw) -> dict:
         "ctx_len": 33,
         "device": "cpu",
         "output_dir": tmp_path / "out",
-        "sampling": {"window_len": 8, "n_train": 2, "n_test": 4, "n_negatives": 4, "min_activating": 2},
+        "sampling": {
+            "window_len": 8,
+            "n_train": 2,
+            "n_test": 4,
+            "n_negatives": 4,
+            "min_activating": 2,
+        },
         "llm": {"backend": "explain-only", "cache": False},
     } | kw
 
@@ -92,7 +100,9 @@ def test_given_explanations_skip_the_explainer_and_go_stale_when_changed(
     assert again.eval_id == out.eval_id
     changed = scored[0].latent
     _write(path, texts | {changed: "something else entirely"})
-    cfg2 = EmbeddingEvalConfig.model_validate(_values(tmp_path, corpus_file, explanations=str(path)))
+    cfg2 = EmbeddingEvalConfig.model_validate(
+        _values(tmp_path, corpus_file, explanations=str(path))
+    )
     assert cfg2.explanations_digest != cfg.explanations_digest
     (fresh,) = run_embedding(cfg2, saes=SAE)
     assert fresh.eval_id != out.eval_id
@@ -101,7 +111,9 @@ def test_given_explanations_skip_the_explainer_and_go_stale_when_changed(
     )
     # moving the file does not make it stale: only its content counts
     moved = _write(tmp_path / "moved.jsonl", texts | {changed: "something else entirely"})
-    cfg3 = EmbeddingEvalConfig.model_validate(_values(tmp_path, corpus_file, explanations=str(moved)))
+    cfg3 = EmbeddingEvalConfig.model_validate(
+        _values(tmp_path, corpus_file, explanations=str(moved))
+    )
     (same,) = run_embedding(cfg3, saes=SAE)
     assert same.eval_id == fresh.eval_id
 
@@ -130,9 +142,27 @@ def test_explanations_flag_on_the_command_line(
 ) -> None:  # type: ignore[no-untyped-def]
     csv = tmp_path / "e.csv"
     csv.write_text("latent,explanation\n40,beyond the SAE\n")
-    argv = ["embedding", "--model", TINY_MODEL_SPEC, "--saes", "random:identity:blocks.0.hook_resid_post@1",
-            "--corpus", str(corpus_file), "--n-tokens", "512", "--ctx-len", "33", "--device", "cpu",
-            "--output-dir", str(tmp_path / "o"), "--explanations", str(csv), "--llm-backend", "explain-only"]
+    argv = [
+        "embedding",
+        "--model",
+        TINY_MODEL_SPEC,
+        "--saes",
+        "random:identity:blocks.0.hook_resid_post@1",
+        "--corpus",
+        str(corpus_file),
+        "--n-tokens",
+        "512",
+        "--ctx-len",
+        "33",
+        "--device",
+        "cpu",
+        "--output-dir",
+        str(tmp_path / "o"),
+        "--explanations",
+        str(csv),
+        "--llm-backend",
+        "explain-only",
+    ]
     assert cli_main(argv) == 0
     result = json.loads(next((tmp_path / "o" / "embedding").glob("*.json")).read_text())
     assert result["eval_result_metrics"]["n_out_of_range"] == 1
@@ -156,6 +186,8 @@ def test_autointerp_scores_given_explanations(tmp_path: Path, corpus_file: Path)
     backend = ScriptedBackend(judge)
     LLM_BACKENDS.register("judge-only", lambda settings, stack: backend, overwrite=True)
     path = _write(tmp_path / "e.jsonl", {k: f"the token {TINY_WORDS[k]}" for k in range(4)})
-    values = _values(tmp_path, corpus_file, explanations=str(path), llm={"backend": "judge-only", "cache": False})
+    values = _values(
+        tmp_path, corpus_file, explanations=str(path), llm={"backend": "judge-only", "cache": False}
+    )
     (out,) = run_autointerp(AutoInterpEvalConfig.model_validate(values), saes=SAE)
     assert answers and all(d.explanation_source for d in out.eval_result_details if d.explanation)

@@ -72,7 +72,10 @@ def test_saebench_autointerp_result(tmp_path: Path) -> None:
     path = _write(tmp_path / "release_sae_eval_results.json", json.dumps(data))
     given = read_explanations(path)
     assert given.format == "saebench"
-    assert {k: v.text for k, v in given.items.items()} == {4: "the word 'the'", 11: "closing brackets"}
+    assert {k: v.text for k, v in given.items.items()} == {
+        4: "the word 'the'",
+        11: "closing brackets",
+    }
     assert "eval_result_unstructured['11']" in given.items[11].where
 
 
@@ -105,10 +108,22 @@ def test_digest_follows_the_explanations_not_the_layout(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "text", "message"),
     [
-        ("bad.jsonl", '{"latent": 1, "explanation": "x"}\n{"latent": 2,\n', r"bad\.jsonl:2: not valid JSON"),
+        (
+            "bad.jsonl",
+            '{"latent": 1, "explanation": "x"}\n{"latent": 2,\n',
+            r"bad\.jsonl:2: not valid JSON",
+        ),
         ("list.jsonl", "[1, 2]\n", r"list\.jsonl:1: expected a JSON object"),
-        ("nofield.jsonl", '{"latent": 1}\n', r"nofield\.jsonl:1: missing field 'explanation' or 'text'"),
-        ("neg.jsonl", '{"latent": -3, "explanation": "x"}\n', r"neg\.jsonl:1: latent id -3 is negative"),
+        (
+            "nofield.jsonl",
+            '{"latent": 1}\n',
+            r"nofield\.jsonl:1: missing field 'explanation' or 'text'",
+        ),
+        (
+            "neg.jsonl",
+            '{"latent": -3, "explanation": "x"}\n',
+            r"neg\.jsonl:1: latent id -3 is negative",
+        ),
         ("float.jsonl", '{"latent": 1.5, "explanation": "x"}\n', r"float\.jsonl:1: latent id 1\.5"),
         ("empty.jsonl", '{"latent": 1, "explanation": "  "}\n', r"empty\.jsonl:1: the explanation"),
         (
@@ -128,8 +143,12 @@ def test_malformed_files_name_the_line(tmp_path: Path, name: str, text: str, mes
 
 
 def test_malformed_saebench_and_delphi(tmp_path: Path) -> None:
-    path = _write(tmp_path / "r.json", json.dumps({"eval_result_unstructured": {"x": {"explanation": "a"}}}))
-    with pytest.raises(ExplanationsFileError, match=r"eval_result_unstructured\['x'\]: latent id 'x'"):
+    path = _write(
+        tmp_path / "r.json", json.dumps({"eval_result_unstructured": {"x": {"explanation": "a"}}})
+    )
+    with pytest.raises(
+        ExplanationsFileError, match=r"eval_result_unstructured\['x'\]: latent id 'x'"
+    ):
         read_explanations(path)
     folder = tmp_path / "explanations"
     folder.mkdir()
