@@ -2,6 +2,7 @@
 no LLM endpoint: the endpoint cell is skipped), executed with nbclient in a scratch folder."""
 
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -11,7 +12,8 @@ import pytest
 nbclient = pytest.importorskip("nbclient")
 nbformat = pytest.importorskip("nbformat")
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 def test_notebooks_are_committed_without_outputs() -> None:
@@ -27,6 +29,10 @@ def test_notebooks_are_committed_without_outputs() -> None:
 def test_notebook_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("SAE_INTERP_BASE_URL", "SAE_INTERP_NOTEBOOK_LLM"):
         monkeypatch.delenv(name, raising=False)
+    # the kernel imports this checkout's sae_interp, whatever is installed
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    )
     copy = tmp_path / path.name
     shutil.copy(path, copy)
     notebook = nbformat.read(copy, as_version=4)
