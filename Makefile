@@ -5,7 +5,7 @@ PIP := $(PYTHON) -m pip
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: install test test-unit test-integration lint format typecheck check-ci benchmark
+.PHONY: install test test-unit test-integration lint format typecheck check-ci benchmark schemas test-report-browser
 
 install:
 	$(PIP) install "$(TORCH_SPEC)"
@@ -35,3 +35,11 @@ check-ci: lint typecheck test
 
 benchmark:
 	$(PYTHON) benchmarks/activation_collection.py
+
+# One JSON schema per eval output in schemas/ (a unit test fails when they are out of date).
+schemas:
+	$(PYTHON) -m sae_interp.schemas
+
+# The report page in headless Chromium (needs `apt-get install -y chromium`; not part of `make test`).
+test-report-browser:
+	PYTHONPATH=. $(PYTHON) tests/browser/check_report.py --screenshot report_screenshot.png

@@ -3,8 +3,9 @@ commands that work on results (``sae-interp compare A.json B.json``)."""
 
 from __future__ import annotations
 
+import importlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from sae_interp.core.cli import eval_main
 from sae_interp.core.errors import SpecError
@@ -12,29 +13,26 @@ from sae_interp.evals import EVAL_MODULES, get_eval
 
 USAGE = (
     "usage: sae-interp EVAL [options]   (EVAL: {names}; `sae-interp EVAL --help` for options)\n"
-    "       sae-interp COMMAND [options] (COMMAND: {commands})\n"
+    "       sae-interp COMMAND [options]  (COMMAND: {commands})\n"
 )
 
-
-def _compare(argv: Sequence[str]) -> int:
-    from sae_interp.compare import main as compare_main
-
-    return compare_main(argv)
-
-
-# commands on results, by name (evals are looked up in the eval registry)
-COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"compare": _compare}
+# commands other than evals: name -> module whose ``main(argv, prog)`` runs it
+COMMANDS: dict[str, str] = {
+    "compare": "sae_interp.compare",
+    "export": "sae_interp.export",
+    "report": "sae_interp.report",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    names = ", ".join(sorted(EVAL_MODULES))
-    usage = USAGE.format(names=names, commands=", ".join(sorted(COMMANDS)))
+    usage = USAGE.format(names=", ".join(sorted(EVAL_MODULES)), commands=", ".join(COMMANDS))
     if not args or args[0] in ("-h", "--help"):
         sys.stdout.write(usage)
         return 0 if args else 2
     if args[0] in COMMANDS:
-        return COMMANDS[args[0]](args[1:])
+        command = importlib.import_module(COMMANDS[args[0]])
+        return int(command.main(args[1:], prog=f"sae-interp {args[0]}"))
     try:
         definition = get_eval(args[0])
     except SpecError as err:

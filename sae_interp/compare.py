@@ -167,9 +167,9 @@ def comparison_table(comparison: Comparison) -> str:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "sae-interp compare") -> int:
     parser = argparse.ArgumentParser(
-        prog="sae-interp compare",
+        prog=prog,
         description="Does an eval separate two SAEs? Difference of each pooled metric with a "
         "bootstrap interval and a permutation p-value over latents.",
     )

@@ -45,6 +45,7 @@ class RecordStatus(str, Enum):
     ok = "ok"
     too_rare = "too_rare"
     dead = "dead"
+    out_of_range = "out_of_range"  # a requested latent id the SAE does not have
 
 
 class LatentRecord(BaseModel):

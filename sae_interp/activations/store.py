@@ -31,6 +31,23 @@ def sae_fingerprint(sae: BaseSAE) -> str:
     return digest.hexdigest()[:24]
 
 
+def latent_cache_key(
+    model_name: str, dtype: str, sae_digest: str, corpus: str, n_tokens: int, ctx_len: int
+) -> str:
+    """The folder name of the latent cache of these settings (also used to find the cache
+    behind a stored result)."""
+    return stable_hash(
+        {
+            "model": model_name,
+            "dtype": dtype,
+            "sae": sae_digest,
+            "corpus": open_corpus(corpus).fingerprint,
+            "n_tokens": n_tokens,
+            "ctx_len": ctx_len,
+        }
+    )[:24]
+
+
 def latent_cache_for(
     model: HookedTransformer,
     sae: BaseSAE,
@@ -40,16 +57,9 @@ def latent_cache_for(
     batch_size: int,
     root: Path | None = None,
 ) -> LatentCache:
-    key = stable_hash(
-        {
-            "model": model.cfg.model_name,
-            "dtype": str(model.cfg.dtype),
-            "sae": sae_fingerprint(sae),
-            "corpus": open_corpus(corpus).fingerprint,
-            "n_tokens": n_tokens,
-            "ctx_len": ctx_len,
-        }
-    )[:24]
+    key = latent_cache_key(
+        model.cfg.model_name, str(model.cfg.dtype), sae_fingerprint(sae), corpus, n_tokens, ctx_len
+    )
     directory = (root or cache_dir("latents")) / key
     if LatentCache.is_complete(directory):
         logger.info("reusing latent cache %s", directory)

@@ -15,13 +15,12 @@ import types
 import typing
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, Literal, TypeVar, Union
 
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from tabulate import tabulate
 
-from sae_interp.core.config import BaseEvalConfig
 from sae_interp.core.errors import SaeInterpError
 from sae_interp.core.runner import EvalDefinition, plan_per_sae, result_path, run_per_sae
 from sae_interp.core.table import results_table
@@ -30,6 +29,8 @@ from sae_interp.utils.logging import setup_logging
 logger = logging.getLogger(__name__)
 
 _NONE_WORDS = {"none", "null"}
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
@@ -98,9 +99,7 @@ def _add_model_fields(
             _add_field(parser, f"{prefix}{name}", info)
 
 
-def build_parser(
-    config_cls: type[BaseEvalConfig], prog: str | None = None
-) -> argparse.ArgumentParser:
+def build_parser(config_cls: type[BaseModel], prog: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
         description=(config_cls.__doc__ or "").strip() or None,
@@ -145,10 +144,11 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse_config(
-    config_cls: type[BaseEvalConfig], argv: Sequence[str] | None = None
-) -> tuple[BaseEvalConfig, str]:
-    """Parse ``argv`` into a validated config; returns (config, log level)."""
-    parser = build_parser(config_cls)
+    config_cls: type[ModelT], argv: Sequence[str] | None = None, prog: str | None = None
+) -> tuple[ModelT, str]:
+    """Parse ``argv`` into a validated config (any pydantic model: eval configs, and the
+    export and report commands); returns (config, log level)."""
+    parser = build_parser(config_cls, prog)
     args = vars(parser.parse_args(argv))
     config_file = args.pop("_config_file")
     log_level = args.pop("_log_level")

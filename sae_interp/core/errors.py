@@ -20,3 +20,7 @@ class CorpusError(SaeInterpError, ValueError):
 
 class CacheError(SaeInterpError, RuntimeError):
     """An on-disk cache is missing, incomplete or inconsistent."""
+
+
+class ExplanationsFileError(SaeInterpError, ValueError):
+    """A file of explanations given with ``--explanations`` could not be read."""

@@ -25,6 +25,10 @@ class Explanation(BaseModel):
     tree: list[TreeNode] | None = Field(
         default=None, description="Tree explanations: every node of the search."
     )
+    source: str | None = Field(
+        default=None,
+        description="Where the text came from: 'explainer', or FORMAT:FILE:LINE when given.",
+    )
 
     @property
     def ok(self) -> bool:

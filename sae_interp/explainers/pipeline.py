@@ -8,7 +8,7 @@ shares it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,8 @@ from sae_interp.explainers.one_shot import OneShotSettings, explain
 from sae_interp.llm.service import LLMService
 
 logger = logging.getLogger(__name__)
+
+EXPLAINER_SOURCE = "explainer"
 
 
 def explanation_store_path(
@@ -56,12 +58,21 @@ def explanations_for(
     service: LLMService | None,
     settings: OneShotSettings,
     store: ExplanationStore,
+    given: Mapping[int, Explanation] | None = None,
 ) -> dict[int, Explanation]:
-    missing = [r for r in records if r.latent not in store]
+    """The explanation of every record: ``given`` ones as they are (they never enter the
+    store), stored ones reused, the rest asked of the explainer and stored."""
+    given = given or {}
+    missing = [r for r in records if r.latent not in given and r.latent not in store]
     if missing:
         if service is None:
             raise ValueError(f"{len(missing)} latents have no stored explanation and no LLM")
         logger.info("explaining %d latents (%d reused)", len(missing), len(records) - len(missing))
         for item in explain(missing, tokenizer, service, settings):
             store.put(item)
-    return {r.latent: store.get(r.latent) for r in records}  # type: ignore[misc]
+    return {
+        r.latent: given[r.latent]
+        if r.latent in given
+        else store.get(r.latent).model_copy(update={"source": EXPLAINER_SOURCE})  # type: ignore[union-attr]
+        for r in records
+    }

@@ -24,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     setup_logging(log_level)
     try:
-        reports = run_suite(config)  # type: ignore[arg-type]
+        reports = run_suite(config)
     except SaeInterpError as err:
         logger.error("%s", err)
         return 2

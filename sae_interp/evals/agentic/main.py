@@ -114,7 +114,7 @@ def run_agentic(ctx: EvalContext[AgenticEvalConfig]) -> EvalResult:
     setup = prepare(ctx, LatentAgenticResult, fresh=cfg.force)
     service = resources.service
     one_shot = explanations_for(
-        setup.usable, ctx.model.tokenizer, service, cfg.explainer, setup.store
+        setup.usable, ctx.model.tokenizer, service, cfg.explainer, setup.store, setup.given
     )
     controls = control_sources(one_shot, cfg.random_control, cfg.seed) or {}
     pending = [latent for latent in setup.latents if latent not in setup.results]

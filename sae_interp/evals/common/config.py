@@ -3,7 +3,9 @@ how they are sampled and explained, and the LLM)."""
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from typing import ClassVar
+
+from pydantic import Field, field_validator, model_validator
 
 from sae_interp.activations.sampling import SamplingConfig
 from sae_interp.core.config import BaseEvalConfig
@@ -11,6 +13,7 @@ from sae_interp.explainers.kinds import EXPLAINERS
 from sae_interp.explainers.one_shot import OneShotSettings
 from sae_interp.explainers.structured import StructuredSettings
 from sae_interp.explainers.tree import TreeSettings
+from sae_interp.interop.explanations import explanations_digest
 from sae_interp.llm.settings import LLMSettings
 from sae_interp.scorers.simulation import SimulatorSettings
 
@@ -23,6 +26,11 @@ def default_sampling() -> SamplingConfig:
 
 class ExplainedEvalConfig(BaseEvalConfig):
     """Base of the evals that explain latents and score the explanations."""
+
+    # the file's path may move; what it holds counts, through ``explanations_digest``
+    RUN_CONTROL_FIELDS: ClassVar[frozenset[str]] = BaseEvalConfig.RUN_CONTROL_FIELDS | {
+        "explanations"
+    }
 
     corpus: str = Field(
         default="embedded:validation", description="Where example windows come from."
@@ -64,6 +72,30 @@ class ExplainedEvalConfig(BaseEvalConfig):
     tree: TreeSettings = Field(default_factory=TreeSettings)
     simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    explanations: str | None = Field(
+        default=None,
+        description=(
+            "Score these explanations instead of asking the explainer: a JSONL or CSV file "
+            "(latent, explanation), a Neuronpedia export (.jsonl[.gz] with index, "
+            "description), a SAEBench autointerp result (.json) or delphi's explanations/ "
+            "folder; 'FORMAT:PATH' names the format. Its latents are scored unless --latents "
+            "is given; latents it lacks are explained by the LLM."
+        ),
+    )
+    explanations_digest: str | None = Field(
+        default=None,
+        description=(
+            "Hash of the --explanations content, filled in from the file (a stored result "
+            "that scored other explanations is stale); not meant to be set by hand."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _hash_explanations(self) -> ExplainedEvalConfig:
+        # read once here: a malformed file fails before any model loads
+        if self.explanations is not None and self.explanations_digest is None:
+            object.__setattr__(self, "explanations_digest", explanations_digest(self.explanations))
+        return self
 
     @field_validator("explainer_kind")
     @classmethod

@@ -22,6 +22,7 @@ from sae_interp.activations.cache import LatentCache
 from sae_interp.activations.records import LatentRecord, RecordStatus
 from sae_interp.activations.sampling import NegativeSources, SamplingConfig, sample_records
 from sae_interp.activations.store import latent_cache_for, sae_fingerprint, select_latents
+from sae_interp.core.errors import ExplanationsFileError
 from sae_interp.core.latent_store import LatentStore
 from sae_interp.core.output import BaseEvalOutput
 from sae_interp.core.paths import stable_hash
@@ -35,6 +36,7 @@ from sae_interp.explainers.kinds import (
     planned_explain_requests,
     store_path_for,
 )
+from sae_interp.interop.explanations import GivenExplanations, read_explanations
 from sae_interp.llm.pipeline import run_overlapped
 from sae_interp.llm.pricing import cost_usd, price_of
 from sae_interp.llm.service import UsageReport, estimate_usage
@@ -59,6 +61,9 @@ class LatentScore(BaseModel, Generic[OutcomeT, MetricsT]):
     latent: int
     status: str = Field(description="ok | too_rare | dead | explanation_failed")
     explanation: str | None = None
+    explanation_source: str | None = Field(
+        default=None, description="'explainer', or FORMAT:FILE:LINE of a given explanation."
+    )
     explanation_error: str | None = None
     metrics: MetricsT | None = None
     outcome: OutcomeT | None = None
@@ -82,6 +87,7 @@ class ExplainedCounts(BaseModel):
     n_too_rare: int
     n_dead: int
     n_failed_explanations: int
+    n_out_of_range: int = Field(default=0, description="Requested latent ids the SAE lacks.")
     llm_usage: dict[str, float | int | bool] = Field(default_factory=dict)
 
 
@@ -112,6 +118,7 @@ class ScoredRun:
             "n_too_rare": status.count(RecordStatus.too_rare.value),
             "n_dead": status.count(RecordStatus.dead.value),
             "n_failed_explanations": status.count("explanation_failed"),
+            "n_out_of_range": status.count(RecordStatus.out_of_range.value),
             "llm_usage": self.llm_usage,
         }
 
@@ -141,6 +148,7 @@ class Setup:
     usable: list[LatentRecord]
     store: ExplanationStore
     results: LatentStore[Any]
+    given: dict[int, Explanation]  # from --explanations
 
 
 def latent_records(
@@ -149,18 +157,44 @@ def latent_records(
     """The shared latent cache of (model, SAE, corpus), the latents to look at and their
     records. ``sae`` overrides the context's SAE (e.g. a random-SAE control)."""
     cfg = ctx.config
-    cache = latent_cache_for(
-        ctx.model, sae or ctx.sae, cfg.corpus, cfg.n_tokens, cfg.ctx_len, cfg.batch_size
-    )
-    latents = select_latents(
-        cache, cfg.latents, cfg.n_latents, cfg.seed, min_count=sampling.min_activating
-    )
-    sources = NegativeSources(
-        ctx.model.tokenizer, (sae or ctx.sae).W_dec, embedder=sampling.similar_embedder
-    )
-    sampled = sample_records(cache, latents, sampling, cfg.seed, sources=sources)
+    sae = sae or ctx.sae
+    cache = latent_cache_for(ctx.model, sae, cfg.corpus, cfg.n_tokens, cfg.ctx_len, cfg.batch_size)
+    given_file = getattr(cfg, "explanations", None)
+    explicit = cfg.latents or (given_explanations(cfg).latents() if given_file else None)
+    latents = select_latents(cache, explicit, cfg.n_latents, cfg.seed, sampling.min_activating)
+    beyond = [latent for latent in latents if latent >= sae.cfg.d_sae]
+    if beyond:
+        logger.warning(
+            "%d requested latents are beyond the SAE's %d latents (reported as out_of_range): %s",
+            len(beyond),
+            sae.cfg.d_sae,
+            beyond[:10],
+        )
+    inside = [latent for latent in latents if latent < sae.cfg.d_sae]
+    sources = NegativeSources(ctx.model.tokenizer, sae.W_dec, embedder=sampling.similar_embedder)
+    sampled = sample_records(cache, inside, sampling, cfg.seed, sources=sources)
     records = {r.latent: r for r in sampled}
+    for latent in beyond:
+        records[latent] = LatentRecord(
+            latent=latent,
+            status=RecordStatus.out_of_range,
+            n_activating_windows=0,
+            max_activation=0.0,
+            firing_frequency=0.0,
+        )
     return cache, latents, records
+
+
+def given_explanations(cfg: ExplainedEvalConfig) -> GivenExplanations:
+    """The explanations of ``--explanations``, checked against the digest the config took
+    when it was made (the file must not change during a run)."""
+    assert cfg.explanations is not None
+    given = read_explanations(cfg.explanations)
+    if given.digest != cfg.explanations_digest:
+        raise ExplanationsFileError(
+            f"--explanations: {cfg.explanations} changed after the run's settings were read"
+        )
+    return given
 
 
 def results_path(ctx: EvalContext[Any], fresh: bool, suffix: str = "") -> Path:
@@ -184,7 +218,9 @@ def prepare(ctx: EvalContext[Any], result_cls: type[BaseModel], fresh: bool) -> 
     _, latents, records = latent_records(ctx, cfg.sampling)
     store = explanation_store(ctx, ctx.sae, ctx.sae_spec)
     usable = [r for r in records.values() if r.status == RecordStatus.ok]
-    return Setup(latents, records, usable, store, LatentStore(results_path(ctx, fresh), result_cls))
+    given = given_explanations(cfg).as_explanations() if cfg.explanations else {}
+    results = LatentStore(results_path(ctx, fresh), result_cls)
+    return Setup(latents, records, usable, store, results, given)
 
 
 def usage_delta(before: UsageReport, after: UsageReport) -> dict[str, Any]:
@@ -223,6 +259,7 @@ def _shell(
         result.status, result.explanation_error = "explanation_failed", explanation.error
         return result, []
     result.explanation = explanation.text or None  # empty for explanation-free scorers
+    result.explanation_source = explanation.source
     items = [(ScoreItem(record, explanation.text, tuple(explanation.rules or ())), False)]
     if controls is not None and record.latent in controls:
         source = explanations[controls[record.latent]]
@@ -240,12 +277,21 @@ def explanations_of(
     tokenizer: Any,
     resources: EvalResources,
     store: ExplanationStore,
+    given: dict[int, Explanation] | None = None,
 ) -> dict[int, Explanation]:
-    """The records' explanations (stored, or made and stored now); empty texts for an
+    """The records' explanations: ``given`` ones (``--explanations``) as they are, stored
+    ones reused, the rest made by the configured explainer and stored; empty texts for an
     explanation-free scorer, which needs no explainer."""
     if not spec.needs_explanation:
         return {r.latent: Explanation(latent=r.latent, text="") for r in records}
-    return explain_records(cfg, records, tokenizer, resources, store)
+    given = given or {}
+    rest = [r for r in records if r.latent not in given]
+    made = explain_records(cfg, rest, tokenizer, resources, store) if rest else {}
+    explanations = {
+        latent: e.model_copy(update={"source": "explainer"}) for latent, e in made.items()
+    }
+    explanations.update({r.latent: given[r.latent] for r in records if r.latent in given})
+    return explanations
 
 
 def control_sources(
@@ -328,7 +374,9 @@ def run_scored(
     usage_before = resources.usage()
     setup = prepare(ctx, spec.result_cls, fresh=cfg.force)
     tokenizer = ctx.model.tokenizer
-    explanations = explanations_of(spec, cfg, setup.usable, tokenizer, resources, setup.store)
+    explanations = explanations_of(
+        spec, cfg, setup.usable, tokenizer, resources, setup.store, setup.given
+    )
     controls = control_sources(
         explanations, cfg.random_control and spec.needs_explanation, cfg.seed
     )
@@ -362,8 +410,8 @@ def plan_scored(ctx: EvalContext[Any], spec: ScoredEval, explain: bool = True) -
     tokenizer = ctx.model.tokenizer
     setup = prepare(ctx, spec.result_cls, fresh=False)
     explain = explain and spec.needs_explanation
-    explain = explain and spec.needs_explanation
-    to_explain = [r for r in setup.usable if explain and r.latent not in setup.store]
+    known = setup.given.keys() | setup.store.done()
+    to_explain = [r for r in setup.usable if explain and r.latent not in known]
     requests = [q for r in to_explain for q in planned_explain_requests(cfg, r, tokenizer)]
     scorer = spec.make_scorer(ctx, None)
     control = cfg.random_control and spec.needs_explanation
