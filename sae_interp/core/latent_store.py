@@ -14,6 +14,8 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 
+from sae_interp.core.nan_safe import load_json
+
 logger = logging.getLogger(__name__)
 
 
@@ -34,7 +36,7 @@ class LatentStore(Generic[RecordT]):
                 if not line.strip():
                     continue
                 try:
-                    item = record_cls.model_validate_json(line)
+                    item = load_json(record_cls, line)
                 except ValueError:
                     logger.warning("%s:%d is not a complete record; ignoring it", self.path, n)
                     continue

@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from sae_interp.core.config import BaseEvalConfig
+from sae_interp.core.nan_safe import load_json
 
 ConfigT = TypeVar("ConfigT", bound=BaseEvalConfig)
 MetricsT = TypeVar("MetricsT", bound=BaseModel)
@@ -67,7 +68,7 @@ class BaseEvalOutput(BaseModel, Generic[ConfigT, MetricsT, DetailT]):
 
     @classmethod
     def load(cls, path: Path) -> BaseEvalOutput[Any, Any, Any]:
-        return cls.model_validate_json(path.read_text())
+        return load_json(cls, path.read_text())  # undefined metrics (null) read back as NaN
 
     def flat_metrics(self) -> dict[str, Any]:
         """Metrics as a flat {'group.name': value} dict, for tables."""

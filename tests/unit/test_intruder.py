@@ -125,8 +125,8 @@ def test_intruder_eval_finds_intruders_of_planted_latents(
     (out,) = run_eval(cfg, saes={"planted": sae})
     m = out.eval_result_metrics
     assert m.n_scored == 3 and set_judge.explained == 0  # no explainer call
-    assert m.intruder is not None and m.intruder.accuracy == 1.0
-    assert m.intruder.chance == pytest.approx(0.2)
+    assert m.intruder is not None and m.intruder.accuracy.value == 1.0
+    assert m.intruder.chance.value == pytest.approx(0.2)
     assert m.llm_usage["calls"] == 9  # 3 latents x 3 rounds, no control copies
     for row in out.eval_result_details:
         assert row.explanation is None and row.control_metrics is None
