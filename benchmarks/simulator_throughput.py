@@ -20,12 +20,12 @@ from sae_interp.activations.negatives import NegativeSources
 from sae_interp.activations.records import LatentRecord
 from sae_interp.activations.sampling import SamplingConfig, sample_records
 from sae_interp.activations.store import latent_cache_for, select_latents
-from sae_interp.explainers.formatting import top_firing_tokens
 from sae_interp.llm.prompt_logprobs import CompletionsPromptLogprobs
 from sae_interp.llm.settings import LLMSettings, open_service
 from sae_interp.models import load_model
 from sae_interp.saes import load_sae
 from sae_interp.scorers.simulation import Simulator, SimulatorSettings
+from sae_interp.text.formatting import top_firing_tokens
 
 
 def explanation_of(record: LatentRecord, tokenizer: object) -> str:

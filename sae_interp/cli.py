@@ -7,9 +7,9 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from sae_interp.core.cli import eval_main
-from sae_interp.core.errors import SpecError
+from sae_interp.base.errors import SpecError
 from sae_interp.evals import EVAL_MODULES, get_eval
+from sae_interp.framework.cli import eval_main
 
 USAGE = (
     "usage: sae-interp EVAL [options]   (EVAL: {names}; `sae-interp EVAL --help` for options)\n"

@@ -17,10 +17,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 from tabulate import tabulate
 
-from sae_interp.core.errors import SaeInterpError
-from sae_interp.core.output import BaseEvalOutput
-from sae_interp.core.table import format_estimate
+from sae_interp.base.errors import SaeInterpError
 from sae_interp.evals import get_eval
+from sae_interp.framework.output import BaseEvalOutput
+from sae_interp.framework.table import format_estimate
 from sae_interp.stats import (
     Estimate,
     IntervalSettings,

@@ -18,9 +18,9 @@ from typing import Literal
 
 from pydantic import Field, ValidationError
 
-from sae_interp.core.cli import parse_config
-from sae_interp.core.config import FrozenModel
-from sae_interp.core.errors import SaeInterpError
+from sae_interp.base.errors import SaeInterpError
+from sae_interp.base.frozen import FrozenModel
+from sae_interp.framework.cli import parse_config
 from sae_interp.interop import neuronpedia, saebench
 from sae_interp.interop.results import load_results
 from sae_interp.utils.logging import setup_logging

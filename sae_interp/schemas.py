@@ -11,8 +11,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sae_interp.core.output import json_schema
 from sae_interp.evals import EVAL_MODULES, get_eval
+from sae_interp.framework.output import json_schema
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from sae_interp.activations.stats import LatentStats
-from sae_interp.core.errors import CacheError
+from sae_interp.base.errors import CacheError
 
 logger = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ import torch
 
 from sae_interp.activations.records import WindowKind
 from sae_interp.activations.window_index import EmbedFn, most_similar, window_embeddings
-from sae_interp.core.errors import SaeInterpError
-from sae_interp.core.registry import Registry
+from sae_interp.base.errors import SaeInterpError
+from sae_interp.base.registry import Registry
 
 if TYPE_CHECKING:
     from sae_interp.activations.cache import LatentCache

@@ -21,8 +21,8 @@ from tqdm.auto import tqdm
 from sae_interp.activations.cache import LatentCache, SparseEntries
 from sae_interp.activations.negatives import NEGATIVE_SAMPLERS, NegativeSources, SamplingContext
 from sae_interp.activations.records import LatentRecord, RecordStatus, Window, WindowKind
-from sae_interp.core.config import FrozenModel
-from sae_interp.core.registry import Registry
+from sae_interp.base.frozen import FrozenModel
+from sae_interp.base.registry import Registry
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,6 @@ one after another on the same SAE share one collection."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,20 +14,12 @@ from transformer_lens import HookedTransformer
 
 from sae_interp.activations.cache import LatentCache
 from sae_interp.activations.collect import build_latent_cache
-from sae_interp.core.paths import cache_dir, stable_hash
+from sae_interp.base.paths import cache_dir, stable_hash
 from sae_interp.data import load_corpus, open_corpus
 from sae_interp.saes.base import BaseSAE
+from sae_interp.saes.fingerprint import sae_fingerprint
 
 logger = logging.getLogger(__name__)
-
-
-def sae_fingerprint(sae: BaseSAE) -> str:
-    """Changes whenever the SAE's weights or config change."""
-    digest = hashlib.sha256(sae.cfg.model_dump_json().encode())
-    for name, tensor in sorted(sae.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().float().cpu().numpy().tobytes())
-    return digest.hexdigest()[:24]
 
 
 def latent_cache_key(

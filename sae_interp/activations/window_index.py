@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from sae_interp.core.paths import cache_dir, slugify
+from sae_interp.base.paths import cache_dir, slugify
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sae_interp.agentic.schema import Hypothesis, TestRecord, TokenActivations
-from sae_interp.explainers.formatting import display_token, highlighted_text
+from sae_interp.text.formatting import display_token, highlighted_text
 
 
 def exemplar_table(exemplars: Sequence[TokenActivations]) -> str:

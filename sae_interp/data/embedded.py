@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from sae_interp.core.paths import cache_dir
+from sae_interp.base.paths import cache_dir
 from sae_interp.data.sources import (
     CORPUS_VERSION,
     MAX_DOC_CHARS,

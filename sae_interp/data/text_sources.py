@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sae_interp.core.errors import CorpusError, SpecError
-from sae_interp.core.registry import Registry
+from sae_interp.base.errors import CorpusError, SpecError
+from sae_interp.base.registry import Registry
 from sae_interp.data import embedded
 from sae_interp.data.sources import CORPUS_VERSION
 

@@ -18,8 +18,8 @@ import torch
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 
-from sae_interp.core.errors import CorpusError
-from sae_interp.core.paths import cache_dir, stable_hash
+from sae_interp.base.errors import CorpusError
+from sae_interp.base.paths import cache_dir, stable_hash
 from sae_interp.data.text_sources import DocumentStream, open_corpus
 
 logger = logging.getLogger(__name__)

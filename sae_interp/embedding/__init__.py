@@ -9,7 +9,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from sae_interp.core.errors import SpecError
+from sae_interp.base.errors import SpecError
 
 logger = logging.getLogger(__name__)
 

@@ -1,12 +1,12 @@
 """One subpackage per eval; each exports ``run_eval`` and its ``EvalConfig`` and registers
-its :class:`~sae_interp.core.runner.EvalDefinition` in ``EVALS`` when imported."""
+its :class:`~sae_interp.framework.runner.EvalDefinition` in ``EVALS`` when imported."""
 
 from __future__ import annotations
 
 import importlib
 from typing import Any
 
-from sae_interp.core.runner import EVALS, EvalDefinition
+from sae_interp.framework.runner import EVALS, EvalDefinition
 
 # name -> module that registers it (imported on demand, so `import sae_interp` stays light)
 EVAL_MODULES: dict[str, str] = {

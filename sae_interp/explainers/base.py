@@ -6,9 +6,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from sae_interp.core.latent_store import LatentStore
-from sae_interp.explainers.rules import Rule
 from sae_interp.explainers.tree_state import TreeNode
+from sae_interp.framework.latent_store import LatentStore
+from sae_interp.text.rules import Rule
 
 
 class Explanation(BaseModel):

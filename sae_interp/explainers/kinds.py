@@ -18,15 +18,15 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from sae_interp.activations.records import LatentRecord
-from sae_interp.core.latent_store import LatentStore
-from sae_interp.core.paths import slugify, stable_hash
-from sae_interp.core.registry import Registry
+from sae_interp.base.paths import slugify, stable_hash
+from sae_interp.base.registry import Registry
 from sae_interp.explainers import structured
 from sae_interp.explainers.base import ExplanationStore
 from sae_interp.explainers.one_shot import build_request as one_shot_request
 from sae_interp.explainers.pipeline import explanation_store_path, explanations_for
 from sae_interp.explainers.tree import TreeExplainer, split_windows
 from sae_interp.explainers.tree_state import TreeFeedback, TreeNode, TreeProgress
+from sae_interp.framework.latent_store import LatentStore
 from sae_interp.llm.types import LLMRequest
 
 logger = logging.getLogger(__name__)

@@ -10,18 +10,9 @@ from typing import Any
 from pydantic import Field
 
 from sae_interp.activations.records import LatentRecord
-from sae_interp.core.config import FrozenModel
+from sae_interp.base.frozen import FrozenModel
 from sae_interp.explainers import token_first_prompts
 from sae_interp.explainers.base import Explanation
-from sae_interp.explainers.formatting import (
-    HIGHLIGHT_FRACTION,
-    display_token,
-    highlight_mask,
-    highlighted_text,
-    marked_text,
-    normalised_activations,
-    top_firing_tokens,
-)
 from sae_interp.explainers.one_shot_prompts import (
     DEMOS,
     SYSTEM,
@@ -32,6 +23,15 @@ from sae_interp.explainers.one_shot_prompts import (
 from sae_interp.llm.errors import LLMError
 from sae_interp.llm.service import LLMService
 from sae_interp.llm.types import ChatMessage, LLMRequest
+from sae_interp.text.formatting import (
+    HIGHLIGHT_FRACTION,
+    display_token,
+    highlight_mask,
+    highlighted_text,
+    marked_text,
+    normalised_activations,
+    top_firing_tokens,
+)
 
 NO_LINE = "no '[EXPLANATION]:' line in the answer"
 

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 
 from pydantic import Field
 
-from sae_interp.core.config import FrozenModel
+from sae_interp.base.frozen import FrozenModel
 from sae_interp.explainers.base import Explanation
-from sae_interp.explainers.formatting import display_token
 from sae_interp.explainers.one_shot_prompts import parse_explanation
 from sae_interp.explainers.output_prompts import DEMOS, SYSTEM, user_message
 from sae_interp.llm.errors import LLMError
 from sae_interp.llm.types import ChatMessage, LLMRequest, LLMResponse
+from sae_interp.text.formatting import display_token
 
 
 class OutputExplainerSettings(FrozenModel):

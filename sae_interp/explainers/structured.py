@@ -11,15 +11,15 @@ from typing import Any
 from pydantic import Field
 
 from sae_interp.activations.records import LatentRecord
-from sae_interp.core.config import FrozenModel
+from sae_interp.base.frozen import FrozenModel
 from sae_interp.explainers import structured_prompts as prompts
 from sae_interp.explainers.base import Explanation
 from sae_interp.explainers.one_shot import OneShotSettings
 from sae_interp.explainers.one_shot import build_request as one_shot_request
-from sae_interp.explainers.rules import Rule, parse_rules, render_rules
 from sae_interp.llm.errors import LLMError
 from sae_interp.llm.service import LLMService
 from sae_interp.llm.types import ChatMessage, LLMRequest, LLMResponse
+from sae_interp.text.rules import Rule, parse_rules, render_rules
 
 
 class StructuredSettings(FrozenModel):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sae_interp.explainers.formatting import display_token
 from sae_interp.explainers.one_shot_prompts import EXPLANATION_TAG
+from sae_interp.text.formatting import display_token
 
 SYSTEM = (
     "You improve explanations of a latent (a learned feature) of a language model. A "

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from sae_interp.core.errors import ExplanationsFileError
-from sae_interp.core.paths import stable_hash
-from sae_interp.core.registry import Registry
+from sae_interp.base.errors import ExplanationsFileError
+from sae_interp.base.paths import stable_hash
+from sae_interp.base.registry import Registry
 from sae_interp.explainers.base import Explanation
 
 Entry = tuple[int, str, str]  # latent, text, where

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sae_interp.core.paths import slugify
+from sae_interp.base.paths import slugify
 from sae_interp.interop.results import hook_layer, model_name, sae_label
 
 HOOK_KINDS = {"hook_resid_post": "res", "hook_resid_pre": "res", "hook_mlp_out": "mlp"}

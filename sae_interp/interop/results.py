@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sae_interp.core.errors import SaeInterpError
+from sae_interp.base.errors import SaeInterpError
 
 logger = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from sae_interp.core.paths import slugify
-from sae_interp.core.registry import Registry
+from sae_interp.base.paths import slugify
+from sae_interp.base.registry import Registry
 from sae_interp.interop.results import lookup, model_name, sae_label, scalar
 
 logger = logging.getLogger(__name__)

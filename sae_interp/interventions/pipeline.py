@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field
 from transformer_lens import HookedTransformer
 
-from sae_interp.core.config import FrozenModel
+from sae_interp.base.frozen import FrozenModel
 from sae_interp.interventions.generation import next_token_logprobs, sample_continuations
 from sae_interp.interventions.metrics import mean_kl, top_rises
 from sae_interp.interventions.steering import steered

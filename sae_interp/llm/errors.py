@@ -12,7 +12,7 @@ import os
 import re
 from enum import Enum
 
-from sae_interp.core.errors import SaeInterpError
+from sae_interp.base.errors import SaeInterpError
 
 
 class FailureKind(str, Enum):

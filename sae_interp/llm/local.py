@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from sae_interp.core.paths import cache_dir
+from sae_interp.base.paths import cache_dir
 from sae_interp.llm.errors import LLMError
 
 logger = logging.getLogger(__name__)

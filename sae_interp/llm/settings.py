@@ -13,9 +13,9 @@ from pathlib import Path
 
 from pydantic import Field
 
-from sae_interp.core.config import FrozenModel
-from sae_interp.core.paths import cache_dir, slugify
-from sae_interp.core.registry import Registry
+from sae_interp.base.frozen import FrozenModel
+from sae_interp.base.paths import cache_dir, slugify
+from sae_interp.base.registry import Registry
 from sae_interp.llm.backend import LLMBackend
 from sae_interp.llm.cache import ResponseCache
 from sae_interp.llm.service import LLMService

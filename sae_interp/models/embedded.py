@@ -18,8 +18,8 @@ from pathlib import Path
 
 import torch
 
-from sae_interp.core.paths import cache_dir
-from sae_interp.core.registry import Registry
+from sae_interp.base.paths import cache_dir
+from sae_interp.base.registry import Registry
 from sae_interp.models.offline import hub_offline
 
 logger = logging.getLogger(__name__)

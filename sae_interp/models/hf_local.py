@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from transformer_lens import HookedTransformer
 
-from sae_interp.core.errors import SpecError
+from sae_interp.base.errors import SpecError
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 import torch
 from transformer_lens import HookedTransformer
 
-from sae_interp.core.errors import CompatibilityError
+from sae_interp.base.errors import CompatibilityError
 
 _LAYER_RE = re.compile(r"^blocks\.(\d+)\.")
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import torch
 from transformer_lens import HookedTransformer
 
-from sae_interp.core.errors import SpecError
-from sae_interp.core.registry import Registry
+from sae_interp.base.errors import SpecError
+from sae_interp.base.registry import Registry
 from sae_interp.models.embedded import DEFAULT_EMBEDDED_MODEL, EMBEDDED_MODELS, converted_dir
 from sae_interp.models.hf_local import load_hf_dir, tl_name_from_dir
 from sae_interp.models.offline import hub_offline

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sae_interp.core.errors import SpecError
+from sae_interp.base.errors import SpecError
 
 # A documented quick subset: short prompts (a few tokens to a sentence), several topics, so
 # activations for all of them take a few minutes on a 2-core CPU.

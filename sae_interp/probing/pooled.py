@@ -24,7 +24,7 @@ from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer
 
-from sae_interp.core.paths import cache_dir, slugify, stable_hash
+from sae_interp.base.paths import cache_dir, slugify, stable_hash
 from sae_interp.models.hooks import activations_at_hook
 
 logger = logging.getLogger(__name__)

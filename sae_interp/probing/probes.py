@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from sae_interp.core.registry import Registry
+from sae_interp.base.registry import Registry
 
 BASELINES: Registry[str] = Registry("probing baseline")
 for _name in ("logreg", "pca", "knn", "xgboost", "mlp"):

@@ -25,7 +25,7 @@ from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer
 
-from sae_interp.core.paths import cache_dir, stable_hash
+from sae_interp.base.paths import cache_dir, stable_hash
 from sae_interp.probing.datasets import load_dataset
 from sae_interp.probing.pooled import activation_cache_dir, cached_pooled_activations
 from sae_interp.probing.probes import (

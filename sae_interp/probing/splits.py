@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sae_interp.core.registry import Registry
+from sae_interp.base.registry import Registry
 
 OOD_TRAIN_ROWS = 1500  # sae-probes trains OOD probes on the first 1500 rows
 MIN_TEST = 100

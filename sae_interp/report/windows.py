@@ -14,8 +14,8 @@ import torch
 
 from sae_interp.activations.cache import LatentCache
 from sae_interp.activations.store import latent_cache_key
-from sae_interp.core.errors import SaeInterpError
-from sae_interp.core.paths import cache_dir
+from sae_interp.base.errors import SaeInterpError
+from sae_interp.base.paths import cache_dir
 from sae_interp.utils.torch_utils import str_to_dtype
 
 logger = logging.getLogger(__name__)

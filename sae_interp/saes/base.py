@@ -18,9 +18,9 @@ from pydantic import Field
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from sae_interp.core.config import FrozenModel
-from sae_interp.core.errors import SpecError
-from sae_interp.core.registry import Registry
+from sae_interp.base.errors import SpecError
+from sae_interp.base.frozen import FrozenModel
+from sae_interp.base.registry import Registry
 from sae_interp.models.hooks import hook_layer
 from sae_interp.utils.torch_utils import str_to_dtype
 

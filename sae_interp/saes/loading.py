@@ -24,8 +24,8 @@ from pathlib import Path
 import torch
 from transformer_lens import HookedTransformer
 
-from sae_interp.core.errors import SpecError
-from sae_interp.core.registry import Registry
+from sae_interp.base.errors import SpecError
+from sae_interp.base.registry import Registry
 from sae_interp.saes.base import CONFIG_FILE, FORMAT_KEY, BaseSAE
 from sae_interp.saes.identity import IdentitySAE
 from sae_interp.saes.planted import load_planted

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from transformer_lens import HookedTransformer
 
-from sae_interp.core.errors import SpecError
+from sae_interp.base.errors import SpecError
 from sae_interp.saes.base import BaseSAE, SAEConfig, register_sae_class
 from sae_interp.saes.planted_sets import DEFAULT_SETS, TOKEN_SETS, TokenSet, members
 from sae_interp.saes.planted_sets import vocabulary_texts as _vocabulary_texts
@@ -98,8 +98,8 @@ def build_planted_sae(
 ) -> PlantedSAE:
     """Planted latents for ``sets`` (in order) and ``n_decoys`` decoys (default: one per
     set), whose firing thresholds are calibrated on ``calibration_tokens`` [N, L]."""
-    from sae_interp.activations.collect import special_token_ids, valid_token_mask
     from sae_interp.models.hooks import activations_at_hook
+    from sae_interp.models.tokens import special_token_ids, valid_token_mask
 
     unknown = [s for s in sets if s not in TOKEN_SETS]
     if unknown or not sets:

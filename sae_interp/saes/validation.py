@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from transformer_lens import HookedTransformer
 
-from sae_interp.core.errors import CompatibilityError
+from sae_interp.base.errors import CompatibilityError
 from sae_interp.models.hooks import activations_at_hook, check_hook
 from sae_interp.saes.base import BaseSAE
 

@@ -10,13 +10,13 @@ from typing import Any, Literal
 from pydantic import Field
 
 from sae_interp.activations.records import LatentRecord, Window
-from sae_interp.explainers.formatting import plain_text
 from sae_interp.llm.service import LLMService
 from sae_interp.llm.types import LLMRequest
 from sae_interp.scorers import detection_prompts as prompts
 from sae_interp.scorers import judge
 from sae_interp.scorers.base import JudgeScorer, ScoreItem
 from sae_interp.scorers.judge import JudgeMetrics, JudgeOutcome, JudgePlan, JudgeSettings, Shown
+from sae_interp.text.formatting import plain_text
 
 # detection's outcome and metrics are the generic judge's
 DetectionOutcome = JudgeOutcome

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
-from sae_interp.core.config import FrozenModel
+from sae_interp.base.frozen import FrozenModel
 from sae_interp.embedding import DEFAULT_EMBEDDER
 from sae_interp.llm.types import LLMRequest
 from sae_interp.scorers import metrics

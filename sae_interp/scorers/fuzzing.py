@@ -22,12 +22,12 @@ import numpy as np
 from pydantic import Field
 
 from sae_interp.activations.records import LatentRecord, Window
-from sae_interp.explainers.formatting import highlight_mask, marked_text
 from sae_interp.llm.service import LLMService
 from sae_interp.scorers import fuzzing_prompts as prompts
 from sae_interp.scorers import judge
 from sae_interp.scorers.base import JudgeScorer, ScoreItem
 from sae_interp.scorers.judge import JudgePlan, JudgeSettings, Shown
+from sae_interp.text.formatting import highlight_mask, marked_text
 
 
 class FuzzingSettings(JudgeSettings):

@@ -21,14 +21,14 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from sae_interp.activations.records import LatentRecord, RecordStatus, Window
-from sae_interp.core.config import FrozenModel
-from sae_interp.explainers.formatting import highlighted_text, plain_text
+from sae_interp.base.frozen import FrozenModel
 from sae_interp.llm.errors import LLMError
 from sae_interp.llm.service import LLMService
 from sae_interp.llm.types import ChatMessage, LLMRequest, LLMResponse
 from sae_interp.scorers import intruder_prompts as prompts
 from sae_interp.scorers.base import ScoreItem
 from sae_interp.stats import pooled
+from sae_interp.text.formatting import highlighted_text, plain_text
 
 
 class IntruderSettings(FrozenModel):

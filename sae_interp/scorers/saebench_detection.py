@@ -13,13 +13,13 @@ import numpy as np
 from pydantic import BaseModel
 
 from sae_interp.activations.records import LatentRecord, Window
-from sae_interp.explainers.formatting import plain_text
 from sae_interp.llm.errors import LLMError
 from sae_interp.llm.service import LLMService, Validator
 from sae_interp.llm.types import ChatMessage, LLMRequest, LLMResponse
 from sae_interp.scorers import saebench_prompts as prompts
 from sae_interp.scorers.base import ScoreItem
 from sae_interp.stats import pooled
+from sae_interp.text.formatting import plain_text
 
 N_TOP, N_IMPORTANCE, N_RANDOM = 2, 2, 10
 

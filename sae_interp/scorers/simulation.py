@@ -25,9 +25,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from sae_interp.activations.records import LatentRecord, Window
-from sae_interp.core.config import FrozenModel
-from sae_interp.core.registry import Registry
-from sae_interp.explainers.rules import rule_wise_max
+from sae_interp.base.frozen import FrozenModel
+from sae_interp.base.registry import Registry
 from sae_interp.llm.errors import LLMError
 from sae_interp.llm.prompt_logprobs import PromptLogprobs, PromptLogprobsClient
 from sae_interp.llm.service import LLMService
@@ -38,6 +37,7 @@ from sae_interp.scorers.prediction import PredictionSettings, expected_levels, p
 from sae_interp.scorers.prediction import build_request as chat_request
 from sae_interp.scorers.simulation_prompts import all_at_once_prompt
 from sae_interp.stats import pooled
+from sae_interp.text.rules import rule_wise_max
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sae_interp.explainers.formatting import display_token
+from sae_interp.text.formatting import display_token
 
 PLACEHOLDER = "?"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sae_interp.core.registry import Registry
+from sae_interp.base.registry import Registry
 from sae_interp.scoring_lm.base import (
     ScoringLM,
     ScoringLMSettings,

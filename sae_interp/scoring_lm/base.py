@@ -8,7 +8,7 @@ from typing import NamedTuple, Protocol
 
 from pydantic import Field
 
-from sae_interp.core.config import FrozenModel
+from sae_interp.base.frozen import FrozenModel
 
 
 class TokenLogprobs(NamedTuple):

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from sae_interp.core.cli import parse_config
-from sae_interp.core.errors import SaeInterpError
+from sae_interp.base.errors import SaeInterpError
+from sae_interp.framework.cli import parse_config
 from sae_interp.utils.logging import setup_logging
 from sae_interp.validity.suite import ValidityConfig, run_suite
 

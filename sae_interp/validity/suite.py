@@ -18,18 +18,18 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field, field_validator
 
-from sae_interp.activations.store import sae_fingerprint
-from sae_interp.core.errors import SpecError
-from sae_interp.core.runner import result_path
+from sae_interp.base.errors import SpecError
 from sae_interp.evals.all import AllEvalConfig
 from sae_interp.evals.all import run_eval as run_all
 from sae_interp.evals.intruder import IntruderEvalConfig
 from sae_interp.evals.intruder import run_eval as run_intruder
 from sae_interp.explainers.base import Explanation, ExplanationStore
 from sae_interp.explainers.pipeline import explanation_store_path
+from sae_interp.framework.runner import result_path
 from sae_interp.models import load_model
 from sae_interp.saes import load_sae
 from sae_interp.saes.base import BaseSAE
+from sae_interp.saes.fingerprint import sae_fingerprint
 from sae_interp.saes.planted import PlantedSAE, decoy_latents, planted_token_sets
 from sae_interp.utils.torch_utils import resolve_device
 from sae_interp.validity.bias import JudgeBias, judge_bias

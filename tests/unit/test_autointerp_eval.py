@@ -151,8 +151,8 @@ def test_output_json_round_trips(judge: Judge, tmp_path: Path, corpus_file: Path
 def test_dry_run_plans_exactly_the_calls_a_run_makes(
     judge: Judge, tmp_path: Path, corpus_file: Path, capsys
 ) -> None:
-    from sae_interp.core.runner import plan_per_sae
     from sae_interp.evals.autointerp.main import DEFINITION
+    from sae_interp.framework.runner import plan_per_sae
 
     sae = make_tiny_sae(d_sae=32, k=4)
     cfg = _config(tmp_path, corpus_file)

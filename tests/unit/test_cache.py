@@ -12,7 +12,7 @@ from sae_interp.activations import (
     valid_token_mask,
 )
 from sae_interp.activations import collect as collect_module
-from sae_interp.core.errors import CacheError
+from sae_interp.base.errors import CacheError
 from sae_interp.testing import make_tiny_sae
 
 

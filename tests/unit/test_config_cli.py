@@ -5,10 +5,10 @@ import pytest
 from pydantic import Field, ValidationError
 
 from sae_interp.activations import SamplingConfig
-from sae_interp.core import BaseEvalConfig, json_schema
-from sae_interp.core.cli import build_parser, eval_main, parse_config
 from sae_interp.evals.core import CoreEvalConfig, CoreEvalOutput
 from sae_interp.evals.core.main import DEFINITION
+from sae_interp.framework import BaseEvalConfig, json_schema
+from sae_interp.framework.cli import build_parser, eval_main, parse_config
 from sae_interp.testing import TINY_MODEL_SPEC
 
 

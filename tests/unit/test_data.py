@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from sae_interp.core.errors import CorpusError, SpecError
+from sae_interp.base.errors import CorpusError, SpecError
 from sae_interp.data import load_corpus, open_corpus
 from sae_interp.data import tokenize as tokenize_module
 from sae_interp.data.embedded import clean, content_hash, package_dir

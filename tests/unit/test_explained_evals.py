@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sae_interp.core.runner import plan_per_sae
 from sae_interp.evals.all import AllEvalConfig
 from sae_interp.evals.all import run_eval as run_all
 from sae_interp.evals.all.main import DEFINITION as ALL
@@ -19,6 +18,7 @@ from sae_interp.evals.fuzzing import run_eval as run_fuzzing
 from sae_interp.evals.surprisal import SurprisalEvalConfig
 from sae_interp.evals.surprisal import run_eval as run_surprisal
 from sae_interp.explainers import one_shot_prompts
+from sae_interp.framework.runner import plan_per_sae
 from sae_interp.llm import ScriptedBackend
 from sae_interp.llm.settings import LLM_BACKENDS
 from sae_interp.scorers import detection_prompts, fuzzing_prompts

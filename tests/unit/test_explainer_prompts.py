@@ -1,15 +1,15 @@
-from sae_interp.explainers.formatting import (
-    highlighted_text,
-    normalised_activations,
-    plain_text,
-    top_firing_tokens,
-)
 from sae_interp.explainers.one_shot_prompts import (
     DEMOS,
     SYSTEM,
     ShownExample,
     parse_explanation,
     user_message,
+)
+from sae_interp.text.formatting import (
+    highlighted_text,
+    normalised_activations,
+    plain_text,
+    top_firing_tokens,
 )
 
 

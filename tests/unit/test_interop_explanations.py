@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sae_interp.core.errors import ExplanationsFileError
+from sae_interp.base.errors import ExplanationsFileError
 from sae_interp.interop import read_explanations
 
 

@@ -3,10 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from sae_interp.core.runner import plan_per_sae
 from sae_interp.evals.intervention import InterventionEvalConfig, run_eval
 from sae_interp.evals.intervention.main import DEFINITION
 from sae_interp.explainers import output_prompts
+from sae_interp.framework.runner import plan_per_sae
 from sae_interp.llm import LLMError, ScriptedBackend
 from sae_interp.llm.settings import LLM_BACKENDS
 from sae_interp.testing import TINY_LONG_MODEL_SPEC, TINY_MODEL_SPEC, make_tiny_sae

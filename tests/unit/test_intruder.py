@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from sae_interp.activations.records import LatentRecord, RecordStatus, Window
-from sae_interp.core.runner import plan_per_sae
 from sae_interp.evals.intruder import IntruderEvalConfig, run_eval
 from sae_interp.evals.intruder.main import DEFINITION
+from sae_interp.framework.runner import plan_per_sae
 from sae_interp.llm import LLMResponse, TokenLogprob
 from sae_interp.scorers import intruder_prompts
 from sae_interp.scorers.intruder import (

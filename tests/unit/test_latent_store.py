@@ -2,7 +2,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from sae_interp.core.latent_store import LatentStore
+from sae_interp.framework.latent_store import LatentStore
 
 
 class Item(BaseModel):

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from sae_interp.core.errors import SpecError
+from sae_interp.base.errors import SpecError
 from sae_interp.models import activations_at_hook, hook_layer, hooks_attached, load_model
 from sae_interp.models.hf_local import tl_name_from_dir
 from sae_interp.models.hooks import stop_layer

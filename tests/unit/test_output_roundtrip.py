@@ -13,11 +13,11 @@ import pytest
 from pydantic import BaseModel
 
 import sae_interp.evals.all  # noqa: F401  (registers every eval)
-from sae_interp.core.latent_store import LatentStore
-from sae_interp.core.nan_safe import load_json, restore_nan
-from sae_interp.core.runner import EVALS
 from sae_interp.evals.autointerp.eval_output import AutoInterpEvalOutput
 from sae_interp.evals.common.scored import SCORED_EVALS
+from sae_interp.framework.latent_store import LatentStore
+from sae_interp.framework.nan_safe import load_json, restore_nan
+from sae_interp.framework.runner import EVALS
 
 
 def sample(annotation: Any, depth: int = 0) -> Any:

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from sae_interp.activations.collect import iter_latent_batches
-from sae_interp.core.errors import SpecError
+from sae_interp.base.errors import SpecError
 from sae_interp.saes import BaseSAE
 from sae_interp.saes.planted import (
     build_planted_sae,

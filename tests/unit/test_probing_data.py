@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from sae_interp.core.errors import SpecError
+from sae_interp.base.errors import SpecError
 from sae_interp.probing.datasets import (
     QUICK_DATASETS,
     capped_rows,

@@ -1,7 +1,7 @@
 import pytest
 
-from sae_interp.explainers.rules import Rule, parse_rules, render_rules, rule_wise_max
 from sae_interp.explainers.structured_prompts import correction, system
+from sae_interp.text.rules import Rule, parse_rules, render_rules, rule_wise_max
 
 
 def test_parse_rules_reads_the_last_list() -> None:

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from sae_interp.core.errors import CompatibilityError, SpecError
+from sae_interp.base.errors import CompatibilityError, SpecError
 from sae_interp.saes import (
     PCASAE,
     SAE_CLASSES,

@@ -136,7 +136,7 @@ def test_relative_threshold(cache: LatentCache) -> None:
 
 
 def test_unknown_strategy_is_rejected(cache: LatentCache) -> None:
-    from sae_interp.core.errors import SpecError
+    from sae_interp.base.errors import SpecError
 
     with pytest.raises(SpecError, match="unknown activating sampler"):
         RecordSampler(cache, CFG.model_copy(update={"train_strategy": "best"}))

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sae_interp.core.runner import plan_per_sae
 from sae_interp.evals.simulation import SimulationEvalConfig, run_eval
 from sae_interp.evals.simulation.main import DEFINITION
+from sae_interp.framework.runner import plan_per_sae
 from sae_interp.llm import ScriptedBackend
 from sae_interp.llm.settings import LLM_BACKENDS
 from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae

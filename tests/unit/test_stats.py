@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from pydantic import BaseModel
 
-from sae_interp.core.table import format_estimate
+from sae_interp.framework.table import format_estimate
 from sae_interp.stats import (
     Estimate,
     IntervalSettings,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from sae_interp.agentic.schema import AgentTranscript
-from sae_interp.core.output import BaseEvalOutput
 from sae_interp.evals.agentic.eval_config import AgenticEvalConfig
+from sae_interp.framework.output import BaseEvalOutput
 from sae_interp.scorers.generation import GenerationResult
 from sae_interp.scorers.prediction import PredictionResult
 from sae_interp.stats import pooled, pooled_model

@@ -15,7 +15,6 @@ from tqdm.auto import tqdm
 from sae_interp.activations.records import LatentRecord, RecordStatus
 from sae_interp.agentic.controller import AgentController, AgentLLM
 from sae_interp.agentic.tools import ModelTools, ToolError
-from sae_interp.core.runner import EVALS, EvalContext, EvalDefinition, EvalResult, run_per_sae
 from sae_interp.evals.agentic.eval_config import AgenticEvalConfig
 from sae_interp.evals.agentic.eval_output import (
     AgenticEvalOutput,
@@ -27,6 +26,7 @@ from sae_interp.evals.agentic.eval_output import (
 from sae_interp.evals.common import EvalResources, open_resources
 from sae_interp.evals.common.scored import control_sources, prepare, usage_delta
 from sae_interp.explainers.pipeline import explanations_for
+from sae_interp.framework.runner import EVALS, EvalContext, EvalDefinition, EvalResult, run_per_sae
 from sae_interp.llm.errors import LLMError
 from sae_interp.llm.service import LLMService
 from sae_interp.llm.types import ChatMessage, LLMRequest, LLMResponse

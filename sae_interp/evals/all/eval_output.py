@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sae_interp.core.output import BaseEvalOutput
 from sae_interp.evals.all.eval_config import AllEvalConfig
+from sae_interp.framework.output import BaseEvalOutput
 
 
 class AllMetrics(BaseModel):

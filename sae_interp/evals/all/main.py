@@ -9,8 +9,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sae_interp.core.output import utc_now
-from sae_interp.core.runner import (
+from sae_interp.evals.all.eval_config import DEFAULT_EVALS, AllEvalConfig, scored_eval
+from sae_interp.evals.all.eval_output import AllEvalOutput, AllLatentResult, AllMetrics
+from sae_interp.evals.common import ScoredRun, open_resources, plan_scored, run_scored
+from sae_interp.evals.common.scored import usage_delta
+from sae_interp.framework.output import utc_now
+from sae_interp.framework.runner import (
     EVALS,
     EvalContext,
     EvalDefinition,
@@ -21,10 +25,6 @@ from sae_interp.core.runner import (
     run_per_sae,
     work_dir,
 )
-from sae_interp.evals.all.eval_config import DEFAULT_EVALS, AllEvalConfig, scored_eval
-from sae_interp.evals.all.eval_output import AllEvalOutput, AllLatentResult, AllMetrics
-from sae_interp.evals.common import ScoredRun, open_resources, plan_scored, run_scored
-from sae_interp.evals.common.scored import usage_delta
 
 logger = logging.getLogger(__name__)
 

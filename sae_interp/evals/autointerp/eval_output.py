@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from sae_interp.core.output import BaseEvalOutput
 from sae_interp.evals.autointerp.eval_config import AutoInterpEvalConfig
 from sae_interp.evals.common.scored import LatentScore
 from sae_interp.evals.common.summary import ControlledMetrics
+from sae_interp.framework.output import BaseEvalOutput
 from sae_interp.scorers.judge import JudgeMetrics, JudgeOutcome
 from sae_interp.scorers.saebench_detection import SaeBenchMetrics, SaeBenchOutcome
 from sae_interp.stats import pooled_model

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sae_interp.core.runner import EvalContext, run_per_sae
 from sae_interp.evals.autointerp.eval_config import AutoInterpEvalConfig
 from sae_interp.evals.autointerp.eval_output import (
     AutoInterpEvalOutput,
@@ -20,6 +19,7 @@ from sae_interp.evals.common import (
     definition_for,
     pooled_arms,
 )
+from sae_interp.framework.runner import EvalContext, run_per_sae
 from sae_interp.scorers import per_example_prompts
 from sae_interp.scorers.base import LatentScorer
 from sae_interp.scorers.detection import DetectionScorer, shown_examples

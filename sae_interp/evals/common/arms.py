@@ -17,8 +17,6 @@ from typing import Any
 from sae_interp.activations.records import LatentRecord, RecordStatus
 from sae_interp.activations.sampling import sample_records
 from sae_interp.activations.store import latent_cache_for, match_by_frequency
-from sae_interp.core.latent_store import LatentStore
-from sae_interp.core.runner import EvalContext
 from sae_interp.evals.common.config import ExplainedEvalConfig
 from sae_interp.evals.common.resources import EvalResources
 from sae_interp.evals.common.scored import (
@@ -32,6 +30,8 @@ from sae_interp.evals.common.scored import (
     score_latents,
 )
 from sae_interp.explainers.base import Explanation
+from sae_interp.framework.latent_store import LatentStore
+from sae_interp.framework.runner import EvalContext
 from sae_interp.saes.random_control import random_like
 
 logger = logging.getLogger(__name__)

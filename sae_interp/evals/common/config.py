@@ -8,11 +8,11 @@ from typing import ClassVar
 from pydantic import Field, field_validator, model_validator
 
 from sae_interp.activations.sampling import SamplingConfig
-from sae_interp.core.config import BaseEvalConfig
 from sae_interp.explainers.kinds import EXPLAINERS
 from sae_interp.explainers.one_shot import OneShotSettings
 from sae_interp.explainers.structured import StructuredSettings
 from sae_interp.explainers.tree import TreeSettings
+from sae_interp.framework.config import BaseEvalConfig
 from sae_interp.interop.explanations import explanations_digest
 from sae_interp.llm.settings import LLMSettings
 from sae_interp.scorers.simulation import SimulatorSettings

@@ -21,13 +21,10 @@ from tqdm.auto import tqdm
 from sae_interp.activations.cache import LatentCache
 from sae_interp.activations.records import LatentRecord, RecordStatus
 from sae_interp.activations.sampling import NegativeSources, SamplingConfig, sample_records
-from sae_interp.activations.store import latent_cache_for, sae_fingerprint, select_latents
-from sae_interp.core.errors import ExplanationsFileError
-from sae_interp.core.latent_store import LatentStore
-from sae_interp.core.output import BaseEvalOutput
-from sae_interp.core.paths import stable_hash
-from sae_interp.core.registry import Registry
-from sae_interp.core.runner import EVALS, EvalContext, EvalDefinition, EvalResult, LLMPlan
+from sae_interp.activations.store import latent_cache_for, select_latents
+from sae_interp.base.errors import ExplanationsFileError
+from sae_interp.base.paths import stable_hash
+from sae_interp.base.registry import Registry
 from sae_interp.evals.common.config import ExplainedEvalConfig
 from sae_interp.evals.common.resources import EvalResources, open_resources
 from sae_interp.explainers.base import Explanation, ExplanationStore
@@ -36,6 +33,9 @@ from sae_interp.explainers.kinds import (
     planned_explain_requests,
     store_path_for,
 )
+from sae_interp.framework.latent_store import LatentStore
+from sae_interp.framework.output import BaseEvalOutput
+from sae_interp.framework.runner import EVALS, EvalContext, EvalDefinition, EvalResult, LLMPlan
 from sae_interp.interop.explanations import GivenExplanations, read_explanations
 from sae_interp.llm.pipeline import run_overlapped
 from sae_interp.llm.pricing import cost_usd, price_of
@@ -43,6 +43,7 @@ from sae_interp.llm.service import UsageReport, estimate_usage
 from sae_interp.llm.settings import LLMSettings
 from sae_interp.llm.types import LLMRequest, Usage
 from sae_interp.saes.base import BaseSAE
+from sae_interp.saes.fingerprint import sae_fingerprint
 from sae_interp.scorers.base import LatentScorer, ScoreItem
 from sae_interp.scorers.controls import shuffled_explanation_sources
 

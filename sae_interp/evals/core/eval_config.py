@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from sae_interp.core.config import BaseEvalConfig
+from sae_interp.framework.config import BaseEvalConfig
 
 
 class CoreEvalConfig(BaseEvalConfig):

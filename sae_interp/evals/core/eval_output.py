@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from sae_interp.core.output import BaseEvalOutput
 from sae_interp.evals.core.eval_config import CoreEvalConfig
+from sae_interp.framework.output import BaseEvalOutput
 from sae_interp.stats import Estimate
 
 

@@ -10,7 +10,6 @@ import torch
 from tqdm.auto import tqdm
 
 from sae_interp.activations.collect import iter_latent_batches, special_token_ids, valid_token_mask
-from sae_interp.core.runner import EVALS, EvalContext, EvalDefinition, EvalResult, run_per_sae
 from sae_interp.data import load_corpus
 from sae_interp.evals.core.eval_config import CoreEvalConfig
 from sae_interp.evals.core.eval_output import (
@@ -30,6 +29,7 @@ from sae_interp.evals.core.metrics import (
     kl_of_sums,
     l0_of_sums,
 )
+from sae_interp.framework.runner import EVALS, EvalContext, EvalDefinition, EvalResult, run_per_sae
 from sae_interp.models.hooks import hooks_attached
 from sae_interp.stats import Estimate, bootstrap_statistic
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sae_interp.core.runner import EvalContext, run_per_sae
 from sae_interp.embedding import load_embedder
 from sae_interp.evals.common import (
     EvalResources,
@@ -19,6 +18,7 @@ from sae_interp.evals.embedding.eval_output import (
     EmbeddingEvalOutput,
     LatentEmbeddingResult,
 )
+from sae_interp.framework.runner import EvalContext, run_per_sae
 from sae_interp.scorers.embedding import EmbeddingMetrics, EmbeddingScorer
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sae_interp.core.runner import EvalContext, run_per_sae
 from sae_interp.evals.common import (
     EvalResources,
     ScoredEval,
@@ -18,6 +17,7 @@ from sae_interp.evals.fuzzing.eval_output import (
     FuzzingMetrics,
     LatentFuzzingResult,
 )
+from sae_interp.framework.runner import EvalContext, run_per_sae
 from sae_interp.scorers import per_example_prompts
 from sae_interp.scorers.base import LatentScorer
 from sae_interp.scorers.fuzzing import FuzzingScorer, shown_examples

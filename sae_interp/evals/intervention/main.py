@@ -17,15 +17,6 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from sae_interp.activations.records import LatentRecord, RecordStatus
-from sae_interp.core.latent_store import LatentStore
-from sae_interp.core.runner import (
-    EVALS,
-    EvalContext,
-    EvalDefinition,
-    EvalResult,
-    LLMPlan,
-    run_per_sae,
-)
 from sae_interp.evals.common import EvalResources, open_resources
 from sae_interp.evals.common.scored import (
     latent_records,
@@ -42,6 +33,15 @@ from sae_interp.evals.intervention.eval_output import (
     LatentInterventionResult,
 )
 from sae_interp.explainers.output_explainer import build_requests, read_explanations
+from sae_interp.framework.latent_store import LatentStore
+from sae_interp.framework.runner import (
+    EVALS,
+    EvalContext,
+    EvalDefinition,
+    EvalResult,
+    LLMPlan,
+    run_per_sae,
+)
 from sae_interp.interventions.metrics import latent_score
 from sae_interp.interventions.pipeline import steer_latent
 from sae_interp.interventions.prompts import prompts_for

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from sae_interp.core.output import BaseEvalOutput
 from sae_interp.evals.common.scored import LatentScore
 from sae_interp.evals.common.summary import ControlledMetrics
 from sae_interp.evals.intruder.eval_config import IntruderEvalConfig
+from sae_interp.framework.output import BaseEvalOutput
 from sae_interp.scorers.intruder import IntruderMetrics, IntruderOutcome
 from sae_interp.stats import pooled_model
 

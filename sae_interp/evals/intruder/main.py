@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sae_interp.core.runner import EvalContext, run_per_sae
 from sae_interp.evals.common import (
     EvalResources,
     ScoredEval,
@@ -21,6 +20,7 @@ from sae_interp.evals.intruder.eval_output import (
     IntruderMetricsOut,
     LatentIntruderResult,
 )
+from sae_interp.framework.runner import EvalContext, run_per_sae
 from sae_interp.scorers.intruder import IntruderMetrics, IntruderScorer
 
 

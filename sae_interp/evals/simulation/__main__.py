@@ -1,7 +1,7 @@
 import sys
 
-from sae_interp.core.cli import eval_main
 from sae_interp.evals.simulation.main import DEFINITION
+from sae_interp.framework.cli import eval_main
 
 if __name__ == "__main__":
     sys.exit(eval_main(DEFINITION, sys.argv[1:]))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from sae_interp.core.output import BaseEvalOutput
 from sae_interp.evals.common.scored import LatentScore
 from sae_interp.evals.common.summary import ControlledMetrics
 from sae_interp.evals.simulation.eval_config import SimulationEvalConfig
+from sae_interp.framework.output import BaseEvalOutput
 from sae_interp.scorers.simulation import SimulationMetrics, SimulationOutcome
 from sae_interp.stats import pooled_model
 

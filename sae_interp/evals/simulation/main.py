@@ -10,7 +10,6 @@ import logging
 from collections import Counter
 from typing import Any
 
-from sae_interp.core.runner import EVALS, EvalContext, EvalResult, run_per_sae
 from sae_interp.evals.common import (
     EvalResources,
     ScoredEval,
@@ -26,6 +25,7 @@ from sae_interp.evals.simulation.eval_output import (
     SimulationEvalOutput,
     SimulationSummary,
 )
+from sae_interp.framework.runner import EVALS, EvalContext, EvalResult, run_per_sae
 from sae_interp.scorers.base import LatentScorer
 from sae_interp.scorers.simulation import SimulationMetrics, SimulationScorer
 from sae_interp.scorers.simulator_setup import simulator_for

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 from tabulate import tabulate
 
-from sae_interp.core.cli import eval_main, parse_config
 from sae_interp.evals.sparse_probing.eval_config import SparseProbingEvalConfig
 from sae_interp.evals.sparse_probing.main import DEFINITION
+from sae_interp.framework.cli import eval_main, parse_config
 from sae_interp.probing.datasets import QUICK_DATASETS, dataset_infos
 
 

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from sae_interp.core.config import BaseEvalConfig
+from sae_interp.framework.config import BaseEvalConfig
 from sae_interp.probing.datasets import select_datasets
 from sae_interp.probing.probes import BASELINES
 

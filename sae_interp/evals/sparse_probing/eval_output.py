@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from sae_interp.core.output import BaseEvalOutput
 from sae_interp.evals.sparse_probing.eval_config import SparseProbingEvalConfig
+from sae_interp.framework.output import BaseEvalOutput
 from sae_interp.probing.records import ProbeRecord, ProbingTiming
 from sae_interp.probing.summary import ProbeSummary, VariantSummary
 

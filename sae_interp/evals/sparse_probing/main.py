@@ -6,12 +6,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sae_interp.core.runner import EVALS, EvalContext, EvalDefinition, EvalResult, run_per_sae
 from sae_interp.evals.sparse_probing.eval_config import SparseProbingEvalConfig
 from sae_interp.evals.sparse_probing.eval_output import (
     SparseProbingEvalOutput,
     SparseProbingMetrics,
 )
+from sae_interp.framework.runner import EVALS, EvalContext, EvalDefinition, EvalResult, run_per_sae
 from sae_interp.probing.run import ProbingOptions, run_probing
 from sae_interp.probing.splits import default_variants
 from sae_interp.probing.summary import summarise

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sae_interp.core.runner import EvalContext, run_per_sae
 from sae_interp.evals.common import (
     EvalResources,
     ScoredEval,
@@ -18,6 +17,7 @@ from sae_interp.evals.surprisal.eval_output import (
     SurprisalEvalMetrics,
     SurprisalEvalOutput,
 )
+from sae_interp.framework.runner import EvalContext, run_per_sae
 from sae_interp.scorers.surprisal import SurprisalMetrics, SurprisalScorer
 from sae_interp.scoring_lm import load_scoring_lm
 

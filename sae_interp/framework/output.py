@@ -15,8 +15,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sae_interp.core.config import BaseEvalConfig
-from sae_interp.core.nan_safe import load_json
+from sae_interp.framework.config import BaseEvalConfig
+from sae_interp.framework.nan_safe import load_json
 
 ConfigT = TypeVar("ConfigT", bound=BaseEvalConfig)
 MetricsT = TypeVar("MetricsT", bound=BaseModel)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
-from sae_interp.core.errors import SpecError
+from sae_interp.base.errors import SpecError
 
 T = TypeVar("T")
 

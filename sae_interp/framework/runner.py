@@ -21,13 +21,13 @@ from pydantic import BaseModel, Field
 from transformer_lens import HookedTransformer
 
 import sae_interp
-from sae_interp.activations.store import sae_fingerprint
-from sae_interp.core.config import BaseEvalConfig
-from sae_interp.core.output import BaseEvalOutput, Provenance, utc_now
-from sae_interp.core.paths import slugify
-from sae_interp.core.registry import Registry
+from sae_interp.base.paths import slugify
+from sae_interp.base.registry import Registry
+from sae_interp.framework.config import BaseEvalConfig
+from sae_interp.framework.output import BaseEvalOutput, Provenance, utc_now
 from sae_interp.models import load_model
 from sae_interp.saes import BaseSAE, as_sae, check_sae_fits, load_sae
+from sae_interp.saes.fingerprint import sae_fingerprint
 from sae_interp.utils.torch_utils import free_memory, resolve_device, seed_everything, str_to_dtype
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from sae_interp.core.output import BaseEvalOutput, is_estimate
+from sae_interp.framework.output import BaseEvalOutput, is_estimate
 
 
 def format_estimate(value: dict[str, Any]) -> str:

@@ -21,9 +21,9 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from tabulate import tabulate
 
-from sae_interp.core.errors import SaeInterpError
-from sae_interp.core.runner import EvalDefinition, plan_per_sae, result_path, run_per_sae
-from sae_interp.core.table import results_table
+from sae_interp.base.errors import SaeInterpError
+from sae_interp.framework.runner import EvalDefinition, plan_per_sae, result_path, run_per_sae
+from sae_interp.framework.table import results_table
 from sae_interp.utils.logging import setup_logging
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 
-from sae_interp.core.nan_safe import load_json
+from sae_interp.framework.nan_safe import load_json
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Base configuration shared by every eval.
 
 Each field is documented once, in its ``Field(description=...)``; the command line is
-generated from these fields (see :mod:`sae_interp.core.cli`). Configs reject unknown keys
+generated from these fields (see :mod:`sae_interp.framework.cli`). Configs reject unknown keys
 and are immutable after construction.
 """
 
@@ -10,16 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
+from sae_interp.base.frozen import FrozenModel
 from sae_interp.stats import IntervalSettings
 from sae_interp.utils.torch_utils import str_to_dtype
-
-
-class FrozenModel(BaseModel):
-    """A strict, immutable pydantic model (unknown keys are an error)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
 class BaseEvalConfig(FrozenModel):
