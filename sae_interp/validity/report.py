@@ -14,7 +14,13 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from sae_interp.saes.planted_sets import TokenSet
-from sae_interp.utils.bootstrap import bootstrap_diff_ci, bootstrap_mean_ci, excludes_zero
+from sae_interp.stats import (
+    Estimate,
+    IntervalSettings,
+    bootstrap_mean,
+    difference_of_means,
+    paired_difference,
+)
 
 # per-latent metrics reported for each eval (the first is the headline); an eval not listed
 # here is reported on its numeric fields whose name contains "auroc"
@@ -27,22 +33,15 @@ SUITE_METRICS: dict[str, tuple[str, ...]] = {
 }
 
 
-class Interval(BaseModel):
-    mean: float
-    lo: float
-    hi: float
-    n: int
-
-
 class ScorerRow(BaseModel):
     source: str = Field(description="'given' (correct explanations) or 'explainer'.")
     eval: str
     metric: str
-    planted: Interval
-    decoys: Interval
-    control: Interval = Field(description="Planted latents with a shuffled explanation.")
-    planted_minus_control: tuple[float, float]
-    planted_minus_decoys: tuple[float, float]
+    planted: Estimate
+    decoys: Estimate
+    control: Estimate = Field(description="Planted latents with a shuffled explanation.")
+    planted_minus_control: Estimate = Field(description="Paired over planted latents.")
+    planted_minus_decoys: Estimate = Field(description="Difference of means.")
     separates_control: bool = Field(description="planted - control interval above zero.")
     separates_decoys: bool = Field(description="planted - decoys interval above zero.")
 
@@ -55,10 +54,8 @@ class ExplainerQuality(BaseModel):
     named: dict[int, bool]
 
 
-def interval(values: Sequence[float | None], seed: int) -> Interval:
-    kept = [float(v) for v in values if v is not None and not math.isnan(v)]
-    lo, hi = bootstrap_mean_ci(kept, seed=seed)
-    return Interval(mean=sum(kept) / len(kept) if kept else math.nan, lo=lo, hi=hi, n=len(kept))
+def interval(values: Sequence[float | None], seed: int) -> Estimate:
+    return bootstrap_mean(values, IntervalSettings(seed=seed))
 
 
 def _value(metrics: Mapping[str, Any] | None, metric: str) -> float | None:
@@ -96,12 +93,11 @@ def scorer_rows(
             if (r := by_latent.get(i)) is not None and not r.get("same_control")
         ]
         paired_ok = [(a, b) for a, b in paired if a is not None and b is not None]
-        control_ci = bootstrap_diff_ci(
-            [a for a, _ in paired_ok], [b for _, b in paired_ok], paired=True, seed=seed
+        settings = IntervalSettings(seed=seed)
+        control_ci = paired_difference(
+            [a for a, _ in paired_ok], [b for _, b in paired_ok], settings
         )
-        kept_real = [v for v in real if v is not None and not math.isnan(v)]
-        kept_decoy = [v for v in decoy if v is not None and not math.isnan(v)]
-        decoy_ci = bootstrap_diff_ci(kept_real, kept_decoy, paired=False, seed=seed)
+        decoy_ci = difference_of_means(real, decoy, settings)
         out.append(
             ScorerRow(
                 source=source,
@@ -112,8 +108,8 @@ def scorer_rows(
                 control=interval([b for _, b in paired_ok], seed),
                 planted_minus_control=control_ci,
                 planted_minus_decoys=decoy_ci,
-                separates_control=excludes_zero(control_ci) and control_ci[0] > 0,
-                separates_decoys=excludes_zero(decoy_ci) and decoy_ci[0] > 0,
+                separates_control=control_ci.lo is not None and control_ci.lo > 0,
+                separates_decoys=decoy_ci.lo is not None and decoy_ci.lo > 0,
             )
         )
     return out
@@ -134,8 +130,12 @@ def explainer_quality(
     )
 
 
-def _fmt(x: Interval) -> str:
-    return f"{x.mean:.2f} [{x.lo:.2f}, {x.hi:.2f}]" if x.n else "-"
+def _fmt(x: Estimate) -> str:
+    if x.value is None:
+        return "-"
+    if x.lo is None or x.hi is None:
+        return f"{x.value:.2f}"
+    return f"{x.value:.2f} [{x.lo:.2f}, {x.hi:.2f}]"
 
 
 def markdown_table(rows: Sequence[ScorerRow]) -> str:
@@ -148,11 +148,9 @@ def markdown_table(rows: Sequence[ScorerRow]) -> str:
     for r in rows:
         mark_c = " ✓" if r.separates_control else ""
         mark_d = " ✓" if r.separates_decoys else ""
-        c_lo, c_hi = r.planted_minus_control
-        d_lo, d_hi = r.planted_minus_decoys
         lines.append(
             f"| {r.source} | {r.eval} | {r.metric} | {_fmt(r.planted)} | {_fmt(r.decoys)} | "
-            f"{_fmt(r.control)} | [{c_lo:.2f}, {c_hi:.2f}]{mark_c} | "
-            f"[{d_lo:.2f}, {d_hi:.2f}]{mark_d} |"
+            f"{_fmt(r.control)} | {_fmt(r.planted_minus_control)}{mark_c} | "
+            f"{_fmt(r.planted_minus_decoys)}{mark_d} |"
         )
     return "\n".join(lines)

@@ -45,5 +45,5 @@ def test_planted_sae_on_gemma(gemma, tmp_path: Path) -> None:
     (report,) = run_suite(cfg, model=gemma, saes={"planted": sae})
     (row,) = report.rows
     assert row.eval == "embedding" and row.planted.n >= 4 and row.decoys.n >= 4
-    lo, hi = row.planted_minus_control
+    lo, hi = row.planted_minus_control.lo, row.planted_minus_control.hi
     assert lo <= hi and row.control.n >= 3

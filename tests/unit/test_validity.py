@@ -32,10 +32,10 @@ def test_scorer_rows_hand_computed() -> None:
         {"latent": 4, "metrics": {"auroc": 0.6}, "control_metrics": None},
     ]
     (row,) = scorer_rows("given", "embedding", rows, [0, 1, 2], [3, 4], seed=0)
-    assert row.planted.mean == pytest.approx(0.8) and row.planted.n == 3
-    assert row.decoys.mean == pytest.approx(0.55) and row.control.n == 2
-    assert row.control.mean == pytest.approx(0.45)
-    assert row.planted_minus_control == pytest.approx((0.4, 0.4))
+    assert row.planted.value == pytest.approx(0.8) and row.planted.n == 3
+    assert row.decoys.value == pytest.approx(0.55) and row.control.n == 2
+    assert row.control.value == pytest.approx(0.45)
+    assert (row.planted_minus_control.lo, row.planted_minus_control.hi) == pytest.approx((0.4, 0.4))
     assert row.separates_control and row.separates_decoys
     assert "| given | embedding | auroc | 0.80 [" in markdown_table([row])
 
@@ -76,9 +76,9 @@ def test_suite_on_tiny_planted_sae(
     assert report.decoys == [3, 4, 5]
     rows = {(r.source, r.eval, r.metric): r for r in report.rows}
     given = rows[("given", "autointerp", "auroc")]
-    assert given.planted.mean == 1.0 and given.planted.n == 3
+    assert given.planted.value == 1.0 and given.planted.n == 3
     assert given.separates_control and given.separates_decoys
-    assert rows[("none", "intruder", "accuracy")].planted.mean == 1.0
+    assert rows[("none", "intruder", "accuracy")].planted.value == 1.0
     assert report.explainer is not None and report.explainer.fraction == 1.0
     bias = {(b.source, b.eval): b for b in report.bias}
     assert bias[("given", "autointerp")].agreement_real_vs_shuffled < 1.0

@@ -1,4 +1,4 @@
-"""Answer-bias measures and bootstrap intervals on hand-computed cases."""
+"""Answer-bias measures on hand-computed cases."""
 
 import math
 
@@ -12,7 +12,6 @@ from sae_interp.scorers.answer_bias import (
     truth_prefix_rate,
 )
 from sae_interp.scorers.judge import JudgeOutcome, ShownExample
-from sae_interp.utils.bootstrap import bootstrap_diff_ci, bootstrap_mean_ci, excludes_zero
 
 
 def _outcome(labels, predictions, raw=()):
@@ -47,18 +46,3 @@ def test_answer_agreement_matches_examples_by_identity() -> None:
     control = _outcome([1, 0, 1, 0], [1, 1, 1, 0])
     assert answer_agreement([(real, control)]) == pytest.approx(2 / 3)
     assert math.isnan(answer_agreement([]))
-
-
-def test_bootstrap_intervals() -> None:
-    lo, hi = bootstrap_mean_ci([0.5] * 10)
-    assert lo == hi == 0.5
-    lo, hi = bootstrap_mean_ci([0.0, 1.0] * 20, seed=1)
-    assert 0.3 < lo < 0.5 < hi < 0.7
-    assert bootstrap_mean_ci([0.0, 1.0] * 20, seed=1) == (lo, hi)  # seeded
-    assert all(math.isnan(v) for v in bootstrap_mean_ci([math.nan]))
-    paired = bootstrap_diff_ci([0.9, 0.8, 0.95, 0.85], [0.5, 0.55, 0.45, 0.5], paired=True)
-    assert excludes_zero(paired) and paired[0] > 0.25
-    same = bootstrap_diff_ci([0.4, 0.6] * 10, [0.6, 0.4] * 10, paired=False)
-    assert not excludes_zero(same)
-    with pytest.raises(ValueError, match="differ in length"):
-        bootstrap_diff_ci([1.0], [1.0, 2.0], paired=True)
