@@ -7,36 +7,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from pydantic import BaseModel, Field
+
+from sae_interp import stats
+from sae_interp.stats import Estimate, IntervalSettings
 
 
-class Interval(BaseModel):
-    """A mean over datasets with a percentile bootstrap interval (resampling datasets)."""
-
-    mean: float | None = Field(description="Mean over datasets (None when there are none).")
-    lo: float | None = Field(default=None, description="Lower end of the interval.")
-    hi: float | None = Field(default=None, description="Upper end of the interval.")
-    n: int = Field(description="Datasets pooled.")
+def bootstrap_mean(values: Sequence[float], *, seed: int = 0) -> Estimate:
+    """Mean of ``values`` (one per dataset) with a percentile bootstrap interval over the
+    datasets (the shared implementation, 2,000 resamples)."""
+    return stats.bootstrap_mean(values, IntervalSettings(n_resamples=2000, seed=seed))
 
 
-def bootstrap_mean(
-    values: Sequence[float], *, n_boot: int = 2000, level: float = 0.95, seed: int = 0
-) -> Interval:
-    """Mean of ``values`` with a percentile bootstrap interval over them (one value per
-    dataset); a single value has an interval of zero width, none gives ``mean=None``."""
-    arr = np.asarray(values, dtype=np.float64)
-    if arr.size == 0:
-        return Interval(mean=None, n=0)
-    if arr.size == 1:
-        return Interval(mean=float(arr[0]), lo=float(arr[0]), hi=float(arr[0]), n=1)
-    rng = np.random.default_rng(seed)
-    means = arr[rng.integers(0, arr.size, size=(n_boot, arr.size))].mean(axis=1)
-    tail = (1 - level) / 2 * 100
-    lo, hi = np.percentile(means, [tail, 100 - tail])
-    return Interval(mean=float(arr.mean()), lo=float(lo), hi=float(hi), n=int(arr.size))
-
-
-def paired_difference(a: Mapping[str, float], b: Mapping[str, float], *, seed: int = 0) -> Interval:
+def paired_difference(a: Mapping[str, float], b: Mapping[str, float], *, seed: int = 0) -> Estimate:
     """Mean of ``a[d] - b[d]`` over the datasets both have, with its bootstrap interval."""
     common = sorted(a.keys() & b.keys())
     return bootstrap_mean([a[d] - b[d] for d in common], seed=seed)

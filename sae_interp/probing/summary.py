@@ -14,7 +14,6 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from sae_interp.probing.metrics import (
-    Interval,
     best_by_validation,
     bootstrap_mean,
     count_matching,
@@ -22,6 +21,7 @@ from sae_interp.probing.metrics import (
     seed_spread,
 )
 from sae_interp.probing.records import ProbeRecord
+from sae_interp.stats import Estimate
 
 BEST = "best_baseline"
 
@@ -29,13 +29,13 @@ BEST = "best_baseline"
 class ProbeSummary(BaseModel):
     """One probe (an SAE probe at one k, or a baseline) pooled over datasets."""
 
-    test_auc: Interval
+    test_auc: Estimate
     test_acc: float | None
     test_f1: float | None
     seed_spread_auc: float | None = Field(
         default=None, description="Std across seeds of the mean test AUC (needs >= 2 seeds)."
     )
-    minus_best_baseline_auc: Interval | None = Field(
+    minus_best_baseline_auc: Estimate | None = Field(
         default=None, description="Paired test-AUC difference to the best baseline."
     )
     n_match: int | None = Field(

@@ -40,7 +40,7 @@ def test_sparse_probing_on_the_embedded_default(
     assert m.n_datasets == 2 and m.n_skipped == 0
     assert m.timing.n_activation_files_computed == 0  # reused from the identity SAE's run
     assert m.timing.n_activation_files_cached == 2 and m.timing.n_baselines_cached == 2
-    k16 = m.sae["k16"].test_auc.mean
+    k16 = m.sae["k16"].test_auc.value
     assert k16 is not None and 0.6 < k16 <= 1.0
-    assert m.sae["k1"].test_auc.mean is not None
-    assert m.sae["k640"].test_auc.mean >= m.sae["k1"].test_auc.mean - 0.05  # type: ignore[operator]
+    assert m.sae["k1"].test_auc.value is not None
+    assert m.sae["k640"].test_auc.value >= m.sae["k1"].test_auc.value - 0.05  # type: ignore[operator]

@@ -46,12 +46,12 @@ def test_probe_on_a_separable_problem_has_auc_one_and_on_noise_about_half() -> N
 
 def test_bootstrap_mean_by_hand() -> None:
     one = bootstrap_mean([0.7])
-    assert (one.mean, one.lo, one.hi, one.n) == (0.7, 0.7, 0.7, 1)
-    assert bootstrap_mean([]).mean is None
+    assert (one.value, one.lo, one.hi, one.n) == (0.7, None, None, 1)  # no interval from one
+    assert bootstrap_mean([]).value is None
     same = bootstrap_mean([0.5, 0.5, 0.5])
     assert same.lo == same.hi == 0.5
     spread = bootstrap_mean([0.0, 1.0] * 20, seed=1)
-    assert spread.mean == 0.5 and spread.lo < 0.5 < spread.hi  # type: ignore[operator]
+    assert spread.value == 0.5 and spread.lo < 0.5 < spread.hi  # type: ignore[operator]
     assert spread.hi - spread.lo < 0.4  # type: ignore[operator]
 
 
@@ -59,7 +59,7 @@ def test_paired_difference_matching_spread_and_best_baseline_by_hand() -> None:
     sae = {"a": 0.90, "b": 0.80, "c": 0.60}
     base = {"a": 0.91, "b": 0.95, "c": 0.60, "d": 0.99}
     diff = paired_difference(sae, base)
-    assert diff.n == 3 and diff.mean == pytest.approx((-0.01 - 0.15 + 0.0) / 3)
+    assert diff.n == 3 and diff.value == pytest.approx((-0.01 - 0.15 + 0.0) / 3)
     assert count_matching(sae, base, tolerance=0.01) == 2  # a (-0.01) and c (0)
     assert count_matching(sae, base, tolerance=0.2) == 3
     assert seed_spread({1: {"a": 0.8, "b": 0.6}}) is None

@@ -64,7 +64,7 @@ def test_identity_probe_on_all_latents_equals_the_logreg_baseline(
     m = out.eval_result_metrics
     assert m.n_datasets == 1 and set(m.sae) == {"k1", "k4", "k16"}
     assert m.sae["k16"].n_match == 1
-    assert m.baselines["best_baseline"].test_auc.mean == base.test_auc
+    assert m.baselines["best_baseline"].test_auc.value == base.test_auc
 
 
 def test_activations_and_baselines_are_computed_once_per_hook(
@@ -157,6 +157,6 @@ def test_ood_setting_tests_on_the_ood_prompts_and_skips_datasets_without(
     records = out.eval_result_details
     assert {r.dataset for r in records} == {"toy_with_ood"}
     assert all(r.n_train == 1024 and r.n_test == 120 for r in records)
-    assert out.eval_result_metrics.baselines["logreg"].test_auc.mean > 0.8  # type: ignore[operator]
+    assert out.eval_result_metrics.baselines["logreg"].test_auc.value > 0.8  # type: ignore[operator]
     (skip,) = (out.eval_result_unstructured or {})["skipped"]
     assert skip["dataset"] == "toy_last_word" and "no OOD test set" in skip["reason"]
