@@ -16,10 +16,10 @@ import json
 import logging
 import time
 
+from sae_interp.activations.latents import latent_cache_for, select_latents
 from sae_interp.activations.negatives import NegativeSources
 from sae_interp.activations.records import LatentRecord
 from sae_interp.activations.sampling import SamplingConfig, sample_records
-from sae_interp.activations.store import latent_cache_for, select_latents
 from sae_interp.llm.prompt_logprobs import CompletionsPromptLogprobs
 from sae_interp.llm.settings import LLMSettings, open_service
 from sae_interp.models import load_model

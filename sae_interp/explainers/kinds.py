@@ -21,7 +21,7 @@ from sae_interp.activations.records import LatentRecord
 from sae_interp.base.paths import slugify, stable_hash
 from sae_interp.base.registry import Registry
 from sae_interp.explainers import structured
-from sae_interp.explainers.base import ExplanationStore
+from sae_interp.explainers.explanations import ExplanationStore
 from sae_interp.explainers.one_shot import build_request as one_shot_request
 from sae_interp.explainers.pipeline import explanation_store_path, explanations_for
 from sae_interp.explainers.tree import TreeExplainer, split_windows

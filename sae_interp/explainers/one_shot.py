@@ -12,7 +12,7 @@ from pydantic import Field
 from sae_interp.activations.records import LatentRecord
 from sae_interp.base.frozen import FrozenModel
 from sae_interp.explainers import token_first_prompts
-from sae_interp.explainers.base import Explanation
+from sae_interp.explainers.explanations import Explanation
 from sae_interp.explainers.one_shot_prompts import (
     DEMOS,
     SYSTEM,

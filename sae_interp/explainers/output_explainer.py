@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pydantic import Field
 
 from sae_interp.base.frozen import FrozenModel
-from sae_interp.explainers.base import Explanation
+from sae_interp.explainers.explanations import Explanation
 from sae_interp.explainers.one_shot_prompts import parse_explanation
 from sae_interp.explainers.output_prompts import DEMOS, SYSTEM, user_message
 from sae_interp.llm.errors import LLMError

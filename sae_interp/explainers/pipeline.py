@@ -15,7 +15,7 @@ from typing import Any
 from sae_interp.activations.records import LatentRecord
 from sae_interp.activations.sampling import SamplingConfig
 from sae_interp.base.paths import slugify, stable_hash
-from sae_interp.explainers.base import Explanation, ExplanationStore
+from sae_interp.explainers.explanations import Explanation, ExplanationStore
 from sae_interp.explainers.one_shot import OneShotSettings, explain
 from sae_interp.llm.service import LLMService
 

@@ -13,7 +13,7 @@ from pydantic import Field
 from sae_interp.activations.records import LatentRecord
 from sae_interp.base.frozen import FrozenModel
 from sae_interp.explainers import structured_prompts as prompts
-from sae_interp.explainers.base import Explanation
+from sae_interp.explainers.explanations import Explanation
 from sae_interp.explainers.one_shot import OneShotSettings
 from sae_interp.explainers.one_shot import build_request as one_shot_request
 from sae_interp.llm.errors import LLMError

@@ -23,7 +23,7 @@ from pydantic import Field
 from sae_interp.activations.records import LatentRecord, Window
 from sae_interp.base.frozen import FrozenModel
 from sae_interp.explainers import tree_prompts
-from sae_interp.explainers.base import Explanation
+from sae_interp.explainers.explanations import Explanation
 from sae_interp.explainers.one_shot import OneShotSettings
 from sae_interp.explainers.one_shot import build_request as one_shot_request
 from sae_interp.explainers.one_shot_prompts import parse_explanation

@@ -33,7 +33,7 @@ from typing import Any, TextIO
 from sae_interp.base.errors import ExplanationsFileError
 from sae_interp.base.paths import stable_hash
 from sae_interp.base.registry import Registry
-from sae_interp.explainers.base import Explanation
+from sae_interp.explainers.explanations import Explanation
 
 Entry = tuple[int, str, str]  # latent, text, where
 

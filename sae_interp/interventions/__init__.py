@@ -2,8 +2,8 @@
 steering hook, batched next-token distributions and sampling, the strength search, prompts
 cut at a latent's first activation, and pure metrics."""
 
-from sae_interp.interventions.generation import next_token_logprobs, sample_continuations
 from sae_interp.interventions.metrics import explanation_score, latent_score, mean_kl, top_rises
+from sae_interp.interventions.model_sampling import next_token_logprobs, sample_continuations
 from sae_interp.interventions.prompts import prompt_for, prompts_for
 from sae_interp.interventions.steering import steer_last_position, steered
 from sae_interp.interventions.strength import StrengthResult, find_strength

@@ -12,8 +12,8 @@ from pydantic import Field
 from transformer_lens import HookedTransformer
 
 from sae_interp.base.frozen import FrozenModel
-from sae_interp.interventions.generation import next_token_logprobs, sample_continuations
 from sae_interp.interventions.metrics import mean_kl, top_rises
+from sae_interp.interventions.model_sampling import next_token_logprobs, sample_continuations
 from sae_interp.interventions.steering import steered
 from sae_interp.interventions.strength import StrengthResult, find_strength
 from sae_interp.saes.base import BaseSAE

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from sae_interp.activations.cache import LatentCache
-from sae_interp.activations.store import latent_cache_key
+from sae_interp.activations.latents import latent_cache_key
 from sae_interp.base.errors import SaeInterpError
 from sae_interp.base.paths import cache_dir
 from sae_interp.utils.torch_utils import str_to_dtype

@@ -7,7 +7,7 @@ import math
 from collections.abc import Sequence
 
 from sae_interp.scorers.judge import JudgeOutcome
-from sae_interp.scorers.judgements import parse_labels
+from sae_interp.scorers.judge_answers import parse_labels
 
 
 def positive_rate_by_slot(outcomes: Sequence[JudgeOutcome], per_prompt: int) -> list[float]:

@@ -21,7 +21,7 @@ from sae_interp.llm.errors import LLMError
 from sae_interp.llm.service import LLMService, Validator
 from sae_interp.llm.types import ChatMessage, LLMRequest, LLMResponse
 from sae_interp.scorers import metrics
-from sae_interp.scorers.judgements import label_probabilities, parse_labels
+from sae_interp.scorers.judge_answers import label_probabilities, parse_labels
 from sae_interp.stats import pooled
 
 

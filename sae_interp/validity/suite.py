@@ -23,7 +23,7 @@ from sae_interp.evals.all import AllEvalConfig
 from sae_interp.evals.all import run_eval as run_all
 from sae_interp.evals.intruder import IntruderEvalConfig
 from sae_interp.evals.intruder import run_eval as run_intruder
-from sae_interp.explainers.base import Explanation, ExplanationStore
+from sae_interp.explainers.explanations import Explanation, ExplanationStore
 from sae_interp.explainers.pipeline import explanation_store_path
 from sae_interp.framework.runner import result_path
 from sae_interp.models import load_model

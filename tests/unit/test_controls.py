@@ -2,7 +2,7 @@ from types import SimpleNamespace
 
 import torch
 
-from sae_interp.activations.store import match_by_frequency
+from sae_interp.activations.latents import match_by_frequency
 from sae_interp.scorers.controls import shuffled_explanation_sources
 
 

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from sae_interp.activations.records import LatentRecord, RecordStatus, Window
-from sae_interp.explainers.base import Explanation, ExplanationStore
+from sae_interp.explainers.explanations import Explanation, ExplanationStore
 from sae_interp.explainers.one_shot import OneShotSettings, build_request, explain
 from sae_interp.llm import LLMError, LLMService, ScriptedBackend
 

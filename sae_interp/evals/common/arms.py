@@ -14,9 +14,9 @@ import dataclasses
 import logging
 from typing import Any
 
+from sae_interp.activations.latents import latent_cache_for, match_by_frequency
 from sae_interp.activations.records import LatentRecord, RecordStatus
 from sae_interp.activations.sampling import sample_records
-from sae_interp.activations.store import latent_cache_for, match_by_frequency
 from sae_interp.evals.common.config import ExplainedEvalConfig
 from sae_interp.evals.common.resources import EvalResources
 from sae_interp.evals.common.scored import (
@@ -29,7 +29,7 @@ from sae_interp.evals.common.scored import (
     results_path,
     score_latents,
 )
-from sae_interp.explainers.base import Explanation
+from sae_interp.explainers.explanations import Explanation
 from sae_interp.framework.latent_store import LatentStore
 from sae_interp.framework.runner import EvalContext
 from sae_interp.saes.random_control import random_like

@@ -19,15 +19,15 @@ from pydantic import BaseModel, Field
 from tqdm.auto import tqdm
 
 from sae_interp.activations.cache import LatentCache
+from sae_interp.activations.latents import latent_cache_for, select_latents
 from sae_interp.activations.records import LatentRecord, RecordStatus
 from sae_interp.activations.sampling import NegativeSources, SamplingConfig, sample_records
-from sae_interp.activations.store import latent_cache_for, select_latents
 from sae_interp.base.errors import ExplanationsFileError
 from sae_interp.base.paths import stable_hash
 from sae_interp.base.registry import Registry
 from sae_interp.evals.common.config import ExplainedEvalConfig
 from sae_interp.evals.common.resources import EvalResources, open_resources
-from sae_interp.explainers.base import Explanation, ExplanationStore
+from sae_interp.explainers.explanations import Explanation, ExplanationStore
 from sae_interp.explainers.kinds import (
     explain_records,
     planned_explain_requests,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from sae_interp.evals.intervention.eval_config import InterventionEvalConfig
-from sae_interp.explainers.base import Explanation
+from sae_interp.explainers.explanations import Explanation
 from sae_interp.framework.output import BaseEvalOutput
 from sae_interp.interventions.strength import StrengthResult
 from sae_interp.stats import Estimate, pooled, pooled_model
