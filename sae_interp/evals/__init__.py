@@ -24,6 +24,18 @@ EVAL_MODULES: dict[str, str] = {
 }
 
 
+# the evals built on the explain-and-score loop: ``evals.all`` runs any of them and takes
+# every one of their settings
+EXPLANATION_EVALS: tuple[str, ...] = (
+    "autointerp",
+    "fuzzing",
+    "surprisal",
+    "embedding",
+    "simulation",
+    "intruder",
+)
+
+
 def get_eval(name: str) -> EvalDefinition[Any]:
     if name in EVAL_MODULES:
         importlib.import_module(EVAL_MODULES[name])

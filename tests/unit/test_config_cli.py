@@ -160,3 +160,17 @@ def test_result_settings_leave_out_run_control_and_llm_transport() -> None:
     other_llm = base.model_copy(update={"llm": LLMSettings(model="n", base_url="http://a/v1")})
     assert other_llm.result_settings()["llm"] != base.result_settings()["llm"]
     assert base.model_copy(update={"n_latents": 7}).result_settings() != base.result_settings()
+
+
+def test_every_explanation_eval_setting_is_an_evals_all_setting() -> None:
+    from sae_interp.evals import EXPLANATION_EVALS
+    from sae_interp.evals.all import AllEvalConfig
+    from sae_interp.evals.all.eval_config import scored_eval
+
+    for name in EXPLANATION_EVALS:
+        for field_name, info in scored_eval(name).config_cls.model_fields.items():
+            assert field_name in AllEvalConfig.model_fields, (name, field_name)
+            assert AllEvalConfig.model_fields[field_name].annotation == info.annotation
+    # and it reaches the eval: a simulation-only setting is passed on by config_for
+    cfg = AllEvalConfig(evals=["simulation"], compare_negatives=["similar_negative"])
+    assert cfg.config_for("simulation").compare_negatives == ["similar_negative"]

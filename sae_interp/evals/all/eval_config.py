@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import Field, create_model, field_validator
+from pydantic.fields import FieldInfo
 
 from sae_interp.evals.common.config import ExplainedEvalConfig
-from sae_interp.scorers.detection import DetectionSettings
-from sae_interp.scorers.embedding import EmbeddingSettings
-from sae_interp.scorers.fuzzing import FuzzingSettings
-from sae_interp.scorers.intruder import IntruderSettings
-from sae_interp.scorers.surprisal import SurprisalSettings
-from sae_interp.scoring_lm import ScoringLMSettings
 
 DEFAULT_EVALS = ["autointerp", "fuzzing", "surprisal", "embedding"]
 
@@ -28,9 +23,10 @@ def scored_eval(name: str) -> Any:
     return SCORED_EVALS.get(name)
 
 
-class AllEvalConfig(ExplainedEvalConfig):
+class _AllEvalBase(ExplainedEvalConfig):
     """Several explanation-based evals on the same SAEs, sharing one latent cache, one set of
-    explanations and one LLM service; one combined table and JSON per SAE."""
+    explanations and one LLM service; one combined table and JSON per SAE. Every setting of
+    every explanation-based eval is a setting here too (derived from the eval registry)."""
 
     eval_type_id: ClassVar[str] = "all"
 
@@ -39,12 +35,6 @@ class AllEvalConfig(ExplainedEvalConfig):
         min_length=1,
         description="Evals to run, comma-separated, in order.",
     )
-    detection: DetectionSettings = Field(default_factory=DetectionSettings)
-    fuzzing: FuzzingSettings = Field(default_factory=FuzzingSettings)
-    scoring_lm: ScoringLMSettings = Field(default_factory=ScoringLMSettings)
-    surprisal: SurprisalSettings = Field(default_factory=SurprisalSettings)
-    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
-    intruder: IntruderSettings = Field(default_factory=IntruderSettings)
 
     @field_validator("evals")
     @classmethod
@@ -56,6 +46,10 @@ class AllEvalConfig(ExplainedEvalConfig):
             raise ValueError(f"an eval is listed twice: {names}")
         return names
 
+    if TYPE_CHECKING:  # the settings derived from each eval's config
+
+        def __getattr__(self, name: str) -> Any: ...
+
     def config_for(self, name: str) -> ExplainedEvalConfig:
         """The config ``name`` runs with: every field it has, taken from this config."""
         config_cls = scored_eval(name).config_cls
@@ -63,3 +57,30 @@ class AllEvalConfig(ExplainedEvalConfig):
             k: getattr(self, k) for k in config_cls.model_fields if k in type(self).model_fields
         }
         return config_cls(**values)
+
+
+def eval_specific_fields() -> dict[str, tuple[Any, FieldInfo]]:
+    """The settings the explanation-based evals add to the shared ones, by name; one name
+    must mean one setting in every eval that has it."""
+    from sae_interp.evals import EXPLANATION_EVALS
+
+    fields: dict[str, tuple[Any, FieldInfo]] = {}
+    for name in EXPLANATION_EVALS:
+        for field_name, info in scored_eval(name).config_cls.model_fields.items():
+            if field_name in ExplainedEvalConfig.model_fields:
+                continue
+            if field_name in fields and fields[field_name][0] != info.annotation:
+                raise TypeError(f"the setting {field_name!r} of {name} clashes with another eval's")
+            fields[field_name] = (info.annotation, info)
+    return fields
+
+
+if TYPE_CHECKING:
+    AllEvalConfig = _AllEvalBase
+else:
+    AllEvalConfig = create_model(
+        "AllEvalConfig",
+        __base__=_AllEvalBase,
+        __doc__=_AllEvalBase.__doc__,
+        **eval_specific_fields(),
+    )
