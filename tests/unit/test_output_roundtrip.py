@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import math
 import types
 import typing
@@ -12,12 +13,15 @@ from typing import Any, Literal, Union
 import pytest
 from pydantic import BaseModel
 
-import sae_interp.evals.all  # noqa: F401  (registers every eval)
+from sae_interp.evals import EVAL_MODULES, get_eval
 from sae_interp.evals.autointerp.eval_output import AutoInterpEvalOutput
 from sae_interp.evals.common.scored import SCORED_EVALS
 from sae_interp.framework.latent_store import LatentStore
 from sae_interp.framework.nan_safe import load_json, restore_nan
 from sae_interp.framework.runner import EVALS
+
+for _name in EVAL_MODULES:  # every eval registers, so every output class is covered
+    get_eval(_name)
 
 
 def sample(annotation: Any, depth: int = 0) -> Any:
@@ -31,6 +35,8 @@ def sample(annotation: Any, depth: int = 0) -> Any:
         return True
     if annotation is int:
         return 3
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return next(iter(annotation))
     if annotation is str:
         return "x"
     if annotation is datetime:
