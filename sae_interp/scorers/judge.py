@@ -8,7 +8,7 @@ metrics (and reported). With log-probs, each example also gets P("1")."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -125,7 +125,20 @@ def plan_judgements(
     return JudgePlan(latent, explanation, batches, requests)
 
 
-def read_outcome(plan: JudgePlan, answers: Sequence[LLMResponse | LLMError]) -> JudgeOutcome:
+# reads one answer to a batch of n examples: (labels, probabilities, error)
+AnswerReader = Callable[
+    [LLMResponse | LLMError, int], tuple[list[int | None], list[float | None], str | None]
+]
+
+
+def read_outcome(
+    plan: JudgePlan,
+    answers: Sequence[LLMResponse | LLMError],
+    read: AnswerReader | None = None,
+) -> JudgeOutcome:
+    """The outcome of ``plan`` from its answers (one per batch), each read by ``read``
+    (the 0/1-list reader by default)."""
+    read = read or _read
     outcome = JudgeOutcome(
         latent=plan.latent,
         explanation=plan.explanation,
@@ -146,7 +159,7 @@ def read_outcome(plan: JudgePlan, answers: Sequence[LLMResponse | LLMError]) -> 
             )
             for s in batch
         ]
-        labels, probs, error = _read(answer, len(batch))
+        labels, probs, error = read(answer, len(batch))
         outcome.predictions += labels
         outcome.probabilities += probs
         outcome.raw_answers.append(answer.text if isinstance(answer, LLMResponse) else None)
@@ -154,14 +167,22 @@ def read_outcome(plan: JudgePlan, answers: Sequence[LLMResponse | LLMError]) -> 
     return outcome
 
 
-def run_plans(plans: Sequence[JudgePlan], service: LLMService) -> list[JudgeOutcome]:
-    """All plans' requests in one pass through the LLM layer (up to its concurrency)."""
+def run_plans(
+    plans: Sequence[JudgePlan],
+    service: LLMService,
+    read: AnswerReader | None = None,
+    validator: Callable[[int], Validator | None] | None = None,
+) -> list[JudgeOutcome]:
+    """All plans' requests in one pass through the LLM layer (up to its concurrency); by
+    default answers are 0/1 lists, checked (an unreadable one is asked again, never cached)
+    and read as such."""
     requests = [request for plan in plans for request in plan.requests]
     sizes = [len(batch) for plan in plans for batch in plan.batches]
-    answers = service.complete_all(requests, validate=[labels_validator(n) for n in sizes])
+    validator = validator or labels_validator
+    answers = service.complete_all(requests, validate=[validator(n) for n in sizes])
     outcomes, start = [], 0
     for plan in plans:
-        outcomes.append(read_outcome(plan, answers[start : start + len(plan.requests)]))
+        outcomes.append(read_outcome(plan, answers[start : start + len(plan.requests)], read))
         start += len(plan.requests)
     return outcomes
 

@@ -19,7 +19,7 @@ from sae_interp.llm.service import LLMService
 from sae_interp.llm.types import ChatMessage, LLMRequest, LLMResponse
 from sae_interp.scorers import judge
 from sae_interp.scorers.base import JudgeScorer, ScoreItem
-from sae_interp.scorers.judge import JudgeOutcome, JudgePlan, JudgeSettings, Shown, ShownExample
+from sae_interp.scorers.judge import JudgeOutcome, JudgePlan, JudgeSettings, Shown
 from sae_interp.scorers.per_example_prompts import NO, YES, PerExamplePrompts
 
 MAX_ANSWER_TOKENS = 3
@@ -80,48 +80,21 @@ def plan_examples(
     return JudgePlan(latent, explanation, batches, requests)
 
 
-def read_outcome(plan: JudgePlan, answers: Sequence[LLMResponse | LLMError]) -> JudgeOutcome:
-    outcome = JudgeOutcome(
-        latent=plan.latent,
-        explanation=plan.explanation,
-        examples=[],
-        predictions=[],
-        probabilities=[],
-        raw_answers=[],
-        batch_errors=[],
-    )
-    for (shown,), answer in zip(plan.batches, answers, strict=True):
-        outcome.examples.append(
-            ShownExample(
-                seq=shown.window.seq,
-                start=shown.window.start,
-                label=shown.label,
-                quantile_bin=shown.window.quantile_bin if shown.label else None,
-                highlighted=list(shown.highlighted) if shown.highlighted else None,
-            )
-        )
-        label, prob, error = None, None, None
-        if isinstance(answer, LLMError):
-            error = str(answer)
-        else:
-            label = parse_yes_no(answer.text)
-            prob = yes_probability(answer)
-            if label is None:
-                error, prob = "the answer is neither Yes nor No", None
-        outcome.predictions.append(label)
-        outcome.probabilities.append(prob)
-        outcome.raw_answers.append(answer.text if isinstance(answer, LLMResponse) else None)
-        outcome.batch_errors.append(error)
-    return outcome
+def read_yes_no(
+    answer: LLMResponse | LLMError, n: int
+) -> tuple[list[int | None], list[float | None], str | None]:
+    """One example's label and P(Yes); an answer that is neither Yes nor No is a failure."""
+    if isinstance(answer, LLMError):
+        return [None], [None], str(answer)
+    label = parse_yes_no(answer.text)
+    if label is None:
+        return [None], [None], "the answer is neither Yes nor No"
+    return [label], [yes_probability(answer)], None
 
 
 def run_plans(plans: Sequence[JudgePlan], service: LLMService) -> list[JudgeOutcome]:
-    answers = service.complete_all([request for plan in plans for request in plan.requests])
-    outcomes, start = [], 0
-    for plan in plans:
-        outcomes.append(read_outcome(plan, answers[start : start + len(plan.requests)]))
-        start += len(plan.requests)
-    return outcomes
+    """The shared judge loop, one example per request, answers read as Yes / No."""
+    return judge.run_plans(plans, service, read=read_yes_no, validator=lambda n: None)
 
 
 class PerExampleScorer(JudgeScorer):
