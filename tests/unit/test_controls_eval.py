@@ -10,7 +10,9 @@ from sae_interp.activations.records import LatentRecord, RecordStatus, Window
 from sae_interp.cli import main as cli_main
 from sae_interp.compare import compare, load_result
 from sae_interp.evals.autointerp import run_eval
+from sae_interp.evals.autointerp.main import DEFINITION
 from sae_interp.evals.common.arms import with_train_of
+from sae_interp.framework.runner import plan_per_sae
 from sae_interp.llm.settings import LLM_BACKENDS
 from sae_interp.saes.random_control import random_like
 from sae_interp.testing import make_tiny_sae
@@ -28,6 +30,7 @@ def test_random_sae_arm_and_reseeds_in_one_run(
 ) -> None:
     sae = make_tiny_sae(d_sae=32, k=4)
     cfg = _config(tmp_path, corpus_file, random_sae_control=True, seeds=[42, 7])
+    (plan,) = plan_per_sae(DEFINITION, cfg, saes={"tiny": sae})
     (out,) = run_eval(cfg, saes={"tiny": sae})
     m = out.eval_result_metrics
     # the all-ones judge scores exactly chance whatever the SAE: every arm is 0.5
@@ -48,7 +51,7 @@ def test_random_sae_arm_and_reseeds_in_one_run(
     assert len(stores) == 2  # the SAE's and the random SAE's
     # 4 + 4 explanations; detection: (real + control) x 2 batches x 4 latents, for the run and
     # the reseed; the random SAE: 2 batches x 4 latents, no shuffled control
-    assert m.llm_usage["calls"] == 8 + 2 * (4 * 2 * 2) + 4 * 2
+    assert m.llm_usage["calls"] == 8 + 2 * (4 * 2 * 2) + 4 * 2 == plan.calls  # dry run exact
 
 
 def _window(seq: int, start: int) -> Window:

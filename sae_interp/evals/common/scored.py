@@ -417,14 +417,14 @@ def plan_scored(ctx: EvalContext[Any], spec: ScoredEval, explain: bool = True) -
     scorer = spec.make_scorer(ctx, None)
     control = cfg.random_control and spec.needs_explanation
     copies = 2 if control and len(setup.usable) > 1 else 1
-    scoring = [
-        request
-        for record in setup.usable
-        for request in scorer.planned_requests(ScoreItem(record, PLACEHOLDER_EXPLANATION))
-    ]
-    pending = [r for r in setup.usable if r.latent not in setup.results]
-    for record in pending:
-        requests += scorer.planned_requests(ScoreItem(record, PLACEHOLDER_EXPLANATION)) * copies
+    per_latent = {
+        r.latent: scorer.planned_requests(ScoreItem(r, PLACEHOLDER_EXPLANATION))
+        for r in setup.usable
+    }
+    for latent, latent_requests in per_latent.items():
+        if latent not in setup.results:
+            requests += latent_requests * copies
+    scoring = [request for latent_requests in per_latent.values() for request in latent_requests]
     extra_seeds = len({s for s in cfg.seeds or [] if s != cfg.seed})
     requests += scoring * copies * extra_seeds
     notes = (
@@ -435,7 +435,10 @@ def plan_scored(ctx: EvalContext[Any], spec: ScoredEval, explain: bool = True) -
         notes += f"; {extra_seeds} extra seeds score every latent again"
     if cfg.random_sae_control:
         # the random SAE's latents are matched one to one: as many explanations and scorings
-        requests += [q for r in setup.usable for q in planned_explain_requests(cfg, r, tokenizer)]
+        if spec.needs_explanation:
+            requests += [
+                q for r in setup.usable for q in planned_explain_requests(cfg, r, tokenizer)
+            ]
         requests += scoring
         notes += "; random-SAE control estimated as one explanation + scoring per latent"
     return plan_from_requests(spec.eval_type_id, ctx.sae_spec, cfg.llm, requests, notes)
