@@ -24,7 +24,7 @@ from sae_interp.evals.all import run_eval as run_all
 from sae_interp.evals.intruder import IntruderEvalConfig
 from sae_interp.evals.intruder import run_eval as run_intruder
 from sae_interp.explainers.explanations import Explanation, ExplanationStore
-from sae_interp.explainers.pipeline import explanation_store_path
+from sae_interp.explainers.kinds import store_path_for
 from sae_interp.framework.runner import result_path
 from sae_interp.models import load_model
 from sae_interp.saes import load_sae
@@ -101,17 +101,8 @@ def given_explanations(sae: PlantedSAE) -> dict[int, str]:
 
 
 def fill_store(cfg: AllEvalConfig, spec: str, sae: BaseSAE, texts: dict[int, str]) -> None:
-    path = explanation_store_path(
-        cfg.output_dir,
-        cfg.model,
-        spec,
-        sae_fingerprint(sae),
-        cfg.sampling,
-        cfg.explainer,
-        cfg.llm.identity(),
-        cfg.seed,
-    )
-    store = ExplanationStore(path)
+    # the path the evals read (negative settings left out of the key, as they do)
+    store = ExplanationStore(store_path_for(cfg, spec, sae_fingerprint(sae)))
     for latent, text in texts.items():
         if latent not in store:
             store.put(Explanation(latent=latent, text=text, raw="given"))
