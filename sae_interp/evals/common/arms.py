@@ -57,7 +57,9 @@ def random_sae_arm(
     records = {r.latent: r for r in sample_records(cache, latents, cfg.sampling, cfg.seed)}
     usable = [r for r in records.values() if r.status == RecordStatus.ok]
     store = explanation_store(ctx, control_sae, control_spec)
-    explanations = explanations_of(spec, cfg, usable, ctx.model.tokenizer, resources, store)
+    explanations = explanations_of(
+        spec.needs_explanation, cfg, usable, ctx.model.tokenizer, resources, store
+    )
     control_ctx = dataclasses.replace(ctx, sae=control_sae, sae_spec=control_spec)
     return score_latents(
         spec,

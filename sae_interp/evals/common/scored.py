@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
-from tqdm.auto import tqdm
 
 from sae_interp.activations.cache import LatentCache
 from sae_interp.activations.latents import latent_cache_for, select_latents
@@ -26,6 +25,7 @@ from sae_interp.base.errors import ExplanationsFileError
 from sae_interp.base.paths import stable_hash
 from sae_interp.base.registry import Registry
 from sae_interp.evals.common.config import ExplainedEvalConfig
+from sae_interp.evals.common.latent_loop import RECORD_STATUS_COUNTS, run_latents, status_counts
 from sae_interp.evals.common.resources import EvalResources, open_resources
 from sae_interp.explainers.explanations import Explanation, ExplanationStore
 from sae_interp.explainers.kinds import (
@@ -37,7 +37,6 @@ from sae_interp.framework.latent_store import LatentStore
 from sae_interp.framework.output import BaseEvalOutput
 from sae_interp.framework.runner import EVALS, EvalContext, EvalDefinition, EvalResult, LLMPlan
 from sae_interp.interop.explanations import GivenExplanations, read_explanations
-from sae_interp.llm.pipeline import run_overlapped
 from sae_interp.llm.pricing import cost_usd, price_of
 from sae_interp.llm.service import UsageReport, estimate_usage
 from sae_interp.llm.settings import LLMSettings
@@ -112,16 +111,12 @@ class ScoredRun:
         return [r.control_metrics for r in self.results if r.control_metrics is not None]
 
     def counts(self) -> dict[str, Any]:
-        status = [r.status for r in self.results]
-        return {
-            "n_requested": len(self.results),
-            "n_scored": len(self.metrics),
-            "n_too_rare": status.count(RecordStatus.too_rare.value),
-            "n_dead": status.count(RecordStatus.dead.value),
-            "n_failed_explanations": status.count("explanation_failed"),
-            "n_out_of_range": status.count(RecordStatus.out_of_range.value),
-            "llm_usage": self.llm_usage,
-        }
+        return status_counts(
+            self.results,
+            **RECORD_STATUS_COUNTS,
+            n_failed_explanations="explanation_failed",
+            n_out_of_range=RecordStatus.out_of_range.value,
+        ) | {"n_scored": len(self.metrics), "llm_usage": self.llm_usage}
 
 
 @dataclass(frozen=True)
@@ -272,7 +267,7 @@ def _shell(
 
 
 def explanations_of(
-    spec: ScoredEval,
+    needs_explanation: bool,
     cfg: ExplainedEvalConfig,
     records: Sequence[LatentRecord],
     tokenizer: Any,
@@ -282,8 +277,8 @@ def explanations_of(
 ) -> dict[int, Explanation]:
     """The records' explanations: ``given`` ones (``--explanations``) as they are, stored
     ones reused, the rest made by the configured explainer and stored; empty texts for an
-    explanation-free scorer, which needs no explainer."""
-    if not spec.needs_explanation:
+    explanation-free scorer (``needs_explanation`` False), which needs no explainer."""
+    if not needs_explanation:
         return {r.latent: Explanation(latent=r.latent, text="") for r in records}
     given = given or {}
     rest = [r for r in records if r.latent not in given]
@@ -320,13 +315,6 @@ def score_latents(
     """Score the latents not in ``store`` yet (each with its own explanation and, when
     ``controls`` names one, another latent's), storing each group as it finishes; returns
     every latent's result in order."""
-    pending = [latent for latent in latents if latent not in store]
-    if len(pending) < len(latents):
-        logger.info(
-            "resuming: %d of %d latents already scored", len(latents) - len(pending), len(latents)
-        )
-    groups = [pending[i : i + group] for i in range(0, len(pending), group)]
-    bar = tqdm(total=len(pending), desc=desc, leave=False)
 
     def score_group(group_latents: list[int]) -> list[LatentScore[Any, Any]]:
         shells = [
@@ -345,21 +333,13 @@ def score_latents(
                 result.outcome, result.metrics = outcome, metrics
         return [result for result, _ in shells]
 
-    def keep(group_latents: list[int], results: list[LatentScore[Any, Any]]) -> None:
-        for result in results:
-            store.put(result)
-        bar.update(len(group_latents))
-
     # LLM scorers work on the next group while one finishes (one queue, no idle boundary)
-    usable = [records[latent] for latent in pending if records[latent].status == RecordStatus.ok]
+    usable = [r for r in records.values() if r.status == RecordStatus.ok and r.latent not in store]
     probe = [ScoreItem(r, PLACEHOLDER_EXPLANATION) for r in usable[:1]]
     uses_llm = bool(probe) and bool(scorer.planned_requests(probe[0]))
-    try:
-        run_overlapped(groups, score_group, keep, overlap=2 if uses_llm else 1)
-    finally:
-        bar.close()
-    final = [store.get(latent) for latent in latents]
-    return [r for r in final if r is not None]
+    return run_latents(
+        latents, store, score_group, group=group, desc=desc, overlap=2 if uses_llm else 1
+    )
 
 
 def run_scored(
@@ -376,7 +356,7 @@ def run_scored(
     setup = prepare(ctx, spec.result_cls, fresh=cfg.force)
     tokenizer = ctx.model.tokenizer
     explanations = explanations_of(
-        spec, cfg, setup.usable, tokenizer, resources, setup.store, setup.given
+        spec.needs_explanation, cfg, setup.usable, tokenizer, resources, setup.store, setup.given
     )
     controls = control_sources(
         explanations, cfg.random_control and spec.needs_explanation, cfg.seed

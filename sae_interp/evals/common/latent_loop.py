@@ -1,0 +1,108 @@
+"""The per-latent loop every explanation-based eval runs on.
+
+An eval's stage works on a group of latents and returns one result per latent; the loop
+skips the latents already finished in the per-latent JSONL (resume), works through the rest
+in groups (overlapping groups when the stage waits on an LLM), stores each result as its
+group finishes, and hands back every latent's result in the requested order. A later stage
+may finish latents an earlier one stored (``finished`` says which are done), e.g. a control
+that needs every latent's explanation first.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol, TypeVar
+
+from pydantic import BaseModel
+from tqdm.auto import tqdm
+
+from sae_interp.activations.records import LatentRecord, RecordStatus
+from sae_interp.framework.latent_store import LatentStore
+from sae_interp.llm.pipeline import run_overlapped
+
+logger = logging.getLogger(__name__)
+
+
+class LatentResult(Protocol):
+    """What the loop and the status counts read of a per-latent result."""
+
+    @property
+    def latent(self) -> int: ...
+
+    @property
+    def status(self) -> str: ...
+
+
+ResultT = TypeVar("ResultT", bound=BaseModel)
+
+
+def run_latents(
+    latents: Sequence[int],
+    store: LatentStore[ResultT],
+    work: Callable[[list[int]], list[ResultT]],
+    *,
+    group: int,
+    desc: str,
+    overlap: int = 1,
+    finished: Callable[[ResultT], bool] | None = None,
+) -> list[ResultT]:
+    """``work`` on every latent of ``latents`` not finished in ``store`` yet (a stored result
+    counts as finished unless ``finished`` says otherwise), ``group`` latents at a time, up to
+    ``overlap`` groups at once; each result is stored as its group finishes. Returns the
+    stored result of every latent, in order."""
+
+    def done(latent: int) -> bool:
+        stored = store.get(latent)
+        return stored is not None and (finished is None or finished(stored))
+
+    pending = [latent for latent in latents if not done(latent)]
+    if len(pending) < len(latents):
+        logger.info(
+            "%s: resuming, %d of %d latents already done",
+            desc,
+            len(latents) - len(pending),
+            len(latents),
+        )
+    groups = [pending[i : i + group] for i in range(0, len(pending), max(1, group))]
+    bar = tqdm(total=len(pending), desc=desc, leave=False)
+
+    def keep(group_latents: list[int], results: list[ResultT]) -> None:
+        for result in results:
+            store.put(result)
+        bar.update(len(group_latents))
+
+    try:
+        run_overlapped(groups, work, keep, overlap=overlap)
+    finally:
+        bar.close()
+    return stored_results(store, latents)
+
+
+def stored_results(store: LatentStore[ResultT], latents: Sequence[int]) -> list[ResultT]:
+    """The stored result of each of ``latents`` that has one, in order."""
+    return [r for r in (store.get(latent) for latent in latents) if r is not None]
+
+
+def pending_records(
+    latents: Sequence[int], records: Mapping[int, LatentRecord], store: LatentStore[ResultT]
+) -> list[LatentRecord]:
+    """The usable records of the latents not in ``store`` yet, in order (what a dry run
+    counts)."""
+    return [
+        records[latent]
+        for latent in latents
+        if latent not in store and records[latent].status == RecordStatus.ok
+    ]
+
+
+def status_counts(results: Sequence[LatentResult], **fields: str) -> dict[str, int]:
+    """``n_requested`` and, per keyword (an output field), how many latents ended with the
+    status it names, e.g. ``status_counts(results, n_dead="dead")``."""
+    counts = Counter(r.status for r in results)
+    return {"n_requested": len(results)} | {field: counts[s] for field, s in fields.items()}
+
+
+# the statuses every explanation-based eval reports (records that could not be scored)
+RECORD_STATUS_COUNTS = {"n_too_rare": "too_rare", "n_dead": "dead"}
