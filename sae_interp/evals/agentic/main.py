@@ -10,11 +10,6 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from tqdm.auto import tqdm
-
-from sae_interp.activations.records import LatentRecord, RecordStatus
-from sae_interp.agentic.controller import AgentController, AgentLLM
-from sae_interp.agentic.tools import ModelTools, ToolError
 from sae_interp.evals.agentic.eval_config import AgenticEvalConfig
 from sae_interp.evals.agentic.eval_output import (
     AgenticEvalOutput,
@@ -23,88 +18,14 @@ from sae_interp.evals.agentic.eval_output import (
     ExplanationScores,
     LatentAgenticResult,
 )
+from sae_interp.evals.agentic.stages import explain_and_evaluate
 from sae_interp.evals.common import EvalResources, open_resources
-from sae_interp.evals.common.scored import control_sources, prepare, usage_delta
-from sae_interp.explainers.pipeline import explanations_for
+from sae_interp.evals.common.latent_loop import RECORD_STATUS_COUNTS, run_latents, status_counts
+from sae_interp.evals.common.scored import control_sources, explanations_of, prepare, usage_delta
 from sae_interp.framework.runner import EVALS, EvalContext, EvalDefinition, EvalResult, run_per_sae
-from sae_interp.llm.errors import LLMError
-from sae_interp.llm.service import LLMService
-from sae_interp.llm.types import ChatMessage, LLMRequest, LLMResponse
-from sae_interp.scorers import generation, prediction
 from sae_interp.stats import IntervalSettings, pool, pool_paired_difference
 
 logger = logging.getLogger(__name__)
-
-
-def agent_llm(service: LLMService, cfg: AgenticEvalConfig) -> AgentLLM:
-    """The agent's view of the LLM layer: messages in, text (or the error) out."""
-
-    def call(messages: list[ChatMessage]) -> str | LLMError:
-        request = LLMRequest(
-            messages=tuple(messages),
-            max_tokens=cfg.agent.max_tokens,
-            temperature=cfg.agent.temperature,
-        )
-        answer = service.complete_all([request], progress=False)[0]
-        return answer.text if isinstance(answer, LLMResponse) else answer
-
-    return call
-
-
-def evaluate(
-    explanations: Sequence[str],
-    record: LatentRecord,
-    tools: ModelTools,
-    reference: float,
-    cfg: AgenticEvalConfig,
-    service: LLMService,
-) -> list[ExplanationEvaluation]:
-    """Generation and prediction for several explanations of one latent, all LLM calls sent
-    together."""
-    windows = prediction.bands(record.test, cfg.prediction.n_per_band)
-    tokenizer = tools.model.tokenizer
-    shown = [(band, w, w.str_tokens(tokenizer)) for band, w in windows]
-    requests: list[LLMRequest] = []
-    for text in explanations:
-        requests.append(generation.build_request(text, cfg.generation))
-        requests += [prediction.build_request(text, toks, cfg.prediction) for _, _, toks in shown]
-    answers = service.complete_all(requests, progress=False)
-    per = 1 + len(shown)
-    out = []
-    for i, text in enumerate(explanations):
-        chunk = answers[i * per : (i + 1) * per]
-        gen = generation.read_texts(chunk[0], cfg.generation.n_texts)
-        if gen.texts:
-            peaks = []
-            for t in gen.texts:
-                try:
-                    peaks.append(tools.run_text(t).max_activation)
-                except ToolError:
-                    peaks.append(0.0)
-            rate, mean, threshold = generation.generation_metrics(peaks, reference)
-            gen = gen.model_copy(
-                update={
-                    "max_activations": peaks,
-                    "success_rate": rate,
-                    "mean_activation": mean,
-                    "threshold": threshold,
-                }
-            )
-        predicted = [
-            prediction.read_prediction(
-                prediction.PredictedWindow(seq=w.seq, start=w.start, band=band, true=w.activations),
-                answer,
-            )
-            for (band, w, _), answer in zip(shown, chunk[1:], strict=True)
-        ]
-        out.append(
-            ExplanationEvaluation(
-                explanation=text,
-                generation=gen,
-                prediction=prediction.prediction_result(predicted),
-            )
-        )
-    return out
 
 
 def run_agentic(ctx: EvalContext[AgenticEvalConfig]) -> EvalResult:
@@ -112,47 +33,20 @@ def run_agentic(ctx: EvalContext[AgenticEvalConfig]) -> EvalResult:
     assert isinstance(resources, EvalResources)
     usage_start = resources.usage()
     setup = prepare(ctx, LatentAgenticResult, fresh=cfg.force)
-    service = resources.service
-    one_shot = explanations_for(
-        setup.usable, ctx.model.tokenizer, service, cfg.explainer, setup.store, setup.given
+    one_shot = explanations_of(
+        True, cfg, setup.usable, ctx.model.tokenizer, resources, setup.store, setup.given
     )
     controls = control_sources(one_shot, cfg.random_control, cfg.seed) or {}
-    pending = [latent for latent in setup.latents if latent not in setup.results]
-    for latent in tqdm(pending, desc="agentic", leave=False):
-        record = setup.records[latent]
-        result = LatentAgenticResult(latent=latent, status=record.status.value)
-        if record.status != RecordStatus.ok:
-            setup.results.put(result)
-            continue
-        before = resources.usage()
-        tools = ModelTools(ctx.model, ctx.sae, latent, record.train)
-        transcript = AgentController(agent_llm(service, cfg), tools, cfg.agent, latent).run()
-        result.transcript = transcript
-        texts: list[str] = []
-        if transcript.conclusion is not None:
-            texts.append(transcript.conclusion.description)
-        else:
-            result.status = "no_conclusion"
-        own = one_shot.get(latent)
-        if own is not None and own.text is not None:
-            texts.append(own.text)
-        if latent in controls:
-            texts.append(one_shot[controls[latent]].text or "")
-        evaluations = evaluate(texts, record, tools, transcript.exemplar_mean_max, cfg, service)
-        if transcript.conclusion is not None:
-            result.agentic = evaluations.pop(0)
-        if own is not None and own.text is not None:
-            result.one_shot = evaluations.pop(0)
-        if latent in controls:
-            result.control_explanation_of = controls[latent]
-            result.random_explanation_control = evaluations.pop(0)
-        result.llm_usage = usage_delta(before, resources.usage())
-        setup.results.put(result)
-    final = [r for r in (setup.results.get(latent) for latent in setup.latents) if r is not None]
-    return EvalResult(
-        metrics=summarise(final, usage_delta(usage_start, resources.usage()), cfg.intervals),
-        details=final,
-    )
+
+    def work(latents: list[int]) -> list[LatentAgenticResult]:
+        return [
+            explain_and_evaluate(ctx, resources, setup.records[latent], one_shot, controls)
+            for latent in latents
+        ]
+
+    results = run_latents(setup.latents, setup.results, work, group=1, desc="agentic")
+    usage = usage_delta(usage_start, resources.usage())
+    return EvalResult(metrics=summarise(results, usage, cfg.intervals), details=results)
 
 
 def _scores(evaluation: ExplanationEvaluation | None) -> ExplanationScores | None:
@@ -164,12 +58,13 @@ def summarise(
     usage: dict[str, Any],
     intervals: IntervalSettings | None = None,
 ) -> AgenticMetrics:
+    """The agent's, the one-shot and the control explanations' scores pooled, and the
+    agent's minus each of the others per latent, with intervals."""
     agentic = [_scores(r.agentic) for r in results]
     one_shot = [_scores(r.one_shot) for r in results]
     control = [_scores(r.random_explanation_control) for r in results]
     conclusions = [r.transcript.conclusion for r in results if r.transcript is not None]
     tests = [len(r.transcript.tests) for r in results if r.transcript is not None]
-    status = [r.status for r in results]
     return AgenticMetrics(
         agentic=pool(ExplanationScores, agentic, intervals),
         one_shot=pool(ExplanationScores, one_shot, intervals),
@@ -180,14 +75,11 @@ def summarise(
         agentic_minus_control=pool_paired_difference(
             ExplanationScores, list(zip(agentic, control, strict=True)), intervals
         ),
-        n_requested=len(results),
         n_concluded=sum(c is not None and not c.forced for c in conclusions),
         n_forced=sum(c is not None and c.forced for c in conclusions),
-        n_no_conclusion=status.count("no_conclusion"),
-        n_too_rare=status.count(RecordStatus.too_rare.value),
-        n_dead=status.count(RecordStatus.dead.value),
         mean_tests=sum(tests) / len(tests) if tests else 0.0,
         llm_usage=usage,
+        **status_counts(results, **RECORD_STATUS_COUNTS, n_no_conclusion="no_conclusion"),
     )
 
 

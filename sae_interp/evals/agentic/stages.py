@@ -1,0 +1,131 @@
+"""The agentic eval's stage on one latent, run by the shared per-latent loop
+(:func:`~sae_interp.evals.common.latent_loop.run_latents`): the agent explains the latent by
+experiments on the live model, then its explanation, the latent's one-shot explanation and
+another latent's (the shuffled-explanation control) are evaluated by generation and
+prediction, all LLM calls of the evaluation sent together."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sae_interp.activations.records import LatentRecord, RecordStatus
+from sae_interp.agentic.controller import AgentController, AgentLLM
+from sae_interp.agentic.tools import ModelTools, ToolError
+from sae_interp.evals.agentic.eval_config import AgenticEvalConfig
+from sae_interp.evals.agentic.eval_output import ExplanationEvaluation, LatentAgenticResult
+from sae_interp.evals.common.resources import EvalResources
+from sae_interp.evals.common.scored import usage_delta
+from sae_interp.explainers.explanations import Explanation
+from sae_interp.framework.runner import EvalContext
+from sae_interp.llm.errors import LLMError
+from sae_interp.llm.service import LLMService
+from sae_interp.llm.types import ChatMessage, LLMRequest, LLMResponse
+from sae_interp.scorers import generation, prediction
+
+
+def agent_llm(service: LLMService, cfg: AgenticEvalConfig) -> AgentLLM:
+    """The agent's view of the LLM layer: messages in, text (or the error) out."""
+
+    def call(messages: list[ChatMessage]) -> str | LLMError:
+        request = LLMRequest(
+            messages=tuple(messages),
+            max_tokens=cfg.agent.max_tokens,
+            temperature=cfg.agent.temperature,
+        )
+        answer = service.complete_all([request], progress=False)[0]
+        return answer.text if isinstance(answer, LLMResponse) else answer
+
+    return call
+
+
+def evaluate(
+    explanations: Sequence[str],
+    record: LatentRecord,
+    tools: ModelTools,
+    reference: float,
+    cfg: AgenticEvalConfig,
+    service: LLMService,
+) -> list[ExplanationEvaluation]:
+    """Generation and prediction for several explanations of one latent, all LLM calls sent
+    together."""
+    windows = prediction.bands(record.test, cfg.prediction.n_per_band)
+    tokenizer = tools.model.tokenizer
+    shown = [(band, w, w.str_tokens(tokenizer)) for band, w in windows]
+    requests: list[LLMRequest] = []
+    for text in explanations:
+        requests.append(generation.build_request(text, cfg.generation))
+        requests += [prediction.build_request(text, toks, cfg.prediction) for _, _, toks in shown]
+    answers = service.complete_all(requests, progress=False)
+    per = 1 + len(shown)
+    out = []
+    for i, text in enumerate(explanations):
+        chunk = answers[i * per : (i + 1) * per]
+        gen = generation.read_texts(chunk[0], cfg.generation.n_texts)
+        if gen.texts:
+            peaks = []
+            for t in gen.texts:
+                try:
+                    peaks.append(tools.run_text(t).max_activation)
+                except ToolError:
+                    peaks.append(0.0)
+            rate, mean, threshold = generation.generation_metrics(peaks, reference)
+            gen = gen.model_copy(
+                update={
+                    "max_activations": peaks,
+                    "success_rate": rate,
+                    "mean_activation": mean,
+                    "threshold": threshold,
+                }
+            )
+        predicted = [
+            prediction.read_prediction(
+                prediction.PredictedWindow(seq=w.seq, start=w.start, band=band, true=w.activations),
+                answer,
+            )
+            for (band, w, _), answer in zip(shown, chunk[1:], strict=True)
+        ]
+        out.append(
+            ExplanationEvaluation(
+                explanation=text,
+                generation=gen,
+                prediction=prediction.prediction_result(predicted),
+            )
+        )
+    return out
+
+
+def explain_and_evaluate(
+    ctx: EvalContext[AgenticEvalConfig],
+    resources: EvalResources,
+    record: LatentRecord,
+    one_shot: dict[int, Explanation],
+    controls: dict[int, int],
+) -> LatentAgenticResult:
+    """One latent: the agent's transcript and the evaluations of the agent's, the one-shot
+    and the control explanation, with the LLM usage of this latent alone."""
+    cfg, latent = ctx.config, record.latent
+    result = LatentAgenticResult(latent=latent, status=record.status.value)
+    if record.status != RecordStatus.ok:
+        return result
+    before = resources.usage()
+    service = resources.service
+    tools = ModelTools(ctx.model, ctx.sae, latent, record.train)
+    transcript = AgentController(agent_llm(service, cfg), tools, cfg.agent, latent).run()
+    result.transcript = transcript
+    own = one_shot.get(latent)
+    own_text = own.text if own is not None else None
+    control_text = one_shot[controls[latent]].text or "" if latent in controls else None
+    conclusion = transcript.conclusion.description if transcript.conclusion is not None else None
+    if conclusion is None:
+        result.status = "no_conclusion"
+    texts = [t for t in (conclusion, own_text, control_text) if t is not None]
+    evaluations = evaluate(texts, record, tools, transcript.exemplar_mean_max, cfg, service)
+    if conclusion is not None:
+        result.agentic = evaluations.pop(0)
+    if own_text is not None:
+        result.one_shot = evaluations.pop(0)
+    if control_text is not None:
+        result.control_explanation_of = controls[latent]
+        result.random_explanation_control = evaluations.pop(0)
+    result.llm_usage = usage_delta(before, resources.usage())
+    return result
