@@ -3,12 +3,11 @@ import json
 import re
 from pathlib import Path
 
-from sae_interp.agentic.prompts import common
+from scripted_tasks import task_of
+
 from sae_interp.evals.agentic import AgenticEvalConfig, run_eval
-from sae_interp.explainers import one_shot_prompts
 from sae_interp.llm import ScriptedBackend
 from sae_interp.llm.settings import LLM_BACKENDS
-from sae_interp.scorers import generation_prompts, prediction_prompts
 from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae
 
 AGENT_REPLIES = {
@@ -32,16 +31,16 @@ EXPLAINED = itertools.count()
 
 
 def reply(request):  # type: ignore[no-untyped-def]
-    system, last = request.messages[0].content, request.messages[-1].content
-    if system == one_shot_prompts.SYSTEM:
+    last, task = request.messages[-1].content, task_of(request)
+    if task == "explain":
         # numbered, so that no two latents share a text (the control needs a different one)
         token = last.split('"')[1] if '"' in last else "the"
         return f"[EXPLANATION]: the token {token} (#{next(EXPLAINED)})"
-    if system == common.SYSTEM:
-        return next(v for k, v in AGENT_REPLIES.items() if k in last)
-    if system == generation_prompts.SYSTEM:
+    if task == "generation":
         return '{"texts": ["the cat", "a red cat ran", "one two three"]}'
-    assert system == prediction_prompts.SYSTEM
+    if task == "other":  # the agent's steps, each named by its task
+        return next(v for k, v in AGENT_REPLIES.items() if k in last)
+    assert task == "prediction"
     n = int(re.search(r"list of (\d+) integers", last).group(1))  # type: ignore[union-attr]
     return "[" + ", ".join("5" if i % 2 else "0" for i in range(n)) + "]"
 

@@ -2,12 +2,11 @@ import json
 from pathlib import Path
 
 import pytest
+from scripted_tasks import task_of
 
 from sae_interp.evals.autointerp import AutoInterpEvalConfig, run_eval
-from sae_interp.explainers import one_shot_prompts
 from sae_interp.llm import LLMError, ScriptedBackend
 from sae_interp.llm.settings import LLM_BACKENDS
-from sae_interp.scorers import saebench_prompts
 from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae
 
 
@@ -22,13 +21,13 @@ class Judge:
 
     def reply(self, request):  # type: ignore[no-untyped-def]
         last = request.messages[-1].content
-        if request.messages[0].content == one_shot_prompts.SYSTEM:
+        if task_of(request) == "explain":
             if self.broken_left:
                 self.broken_left -= 1
                 return "I cannot tell."
             top = last.split('"')[1] if '"' in last else "something"
             return f"It fires on {top}.\n[EXPLANATION]: the token {top}"
-        if request.messages[0].content == saebench_prompts.SYSTEM:
+        if task_of(request) == "saebench":
             n = sum(line[:1].isdigit() for line in last.splitlines())
             return ", ".join(str(i) for i in range(1, n + 1))  # every example "activates"
         self.n_detection += 1

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scripted_tasks import task_of
 
 from sae_interp.evals.all import AllEvalConfig
 from sae_interp.evals.all import run_eval as run_all
@@ -17,11 +18,9 @@ from sae_interp.evals.fuzzing import FuzzingEvalConfig
 from sae_interp.evals.fuzzing import run_eval as run_fuzzing
 from sae_interp.evals.surprisal import SurprisalEvalConfig
 from sae_interp.evals.surprisal import run_eval as run_surprisal
-from sae_interp.explainers import one_shot_prompts
 from sae_interp.framework.runner import plan_per_sae
 from sae_interp.llm import ScriptedBackend
 from sae_interp.llm.settings import LLM_BACKENDS
-from sae_interp.scorers import detection_prompts, fuzzing_prompts
 from sae_interp.testing import TINY_LONG_MODEL_SPEC, TINY_MODEL_SPEC, make_tiny_sae
 from sae_interp.testing.tiny import TINY_WORDS
 
@@ -32,8 +31,8 @@ class KeywordJudge:
         self.explained = 0
 
     def reply(self, request):  # type: ignore[no-untyped-def]
-        system, last = request.messages[0].content, request.messages[-1].content
-        if system == one_shot_prompts.SYSTEM:
+        last, task = request.messages[-1].content, task_of(request)
+        if task == "explain":
             self.explained += 1
             top = last.split('"')[1] if '"' in last else "the"
             return f"[EXPLANATION]: the token {top}"
@@ -41,13 +40,13 @@ class KeywordJudge:
         excerpts = [
             line.split(": ", 1)[1] for line in last.splitlines() if line.startswith("Excerpt")
         ]
-        if system == fuzzing_prompts.SYSTEM:
+        if task == "fuzzing":
             labels = [
                 int(bool(m) and all(x == keyword for x in m))
                 for m in (re.findall(r"<<(.*?)>>", e) for e in excerpts)
             ]
         else:
-            assert system == detection_prompts.SYSTEM
+            assert task == "detection"
             labels = [int(keyword in e) for e in excerpts]
         return "[" + ", ".join(map(str, labels)) + "]"
 

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scripted_tasks import task_of
 
 from sae_interp.cli import main as cli_main
 from sae_interp.evals.autointerp import AutoInterpEvalConfig
 from sae_interp.evals.autointerp import run_eval as run_autointerp
 from sae_interp.evals.embedding import EmbeddingEvalConfig
 from sae_interp.evals.embedding import run_eval as run_embedding
-from sae_interp.explainers import one_shot_prompts
 from sae_interp.llm import ScriptedBackend
 from sae_interp.llm.settings import LLM_BACKENDS
 from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae
@@ -29,7 +29,7 @@ class Explainer:
         self.explained = 0
 
     def reply(self, request):  # type: ignore[no-untyped-def]
-        assert request.messages[0].content == one_shot_prompts.SYSTEM, "only explaining here"
+        assert task_of(request) == "explain", "only explaining here"
         self.explained += 1
         return "[EXPLANATION]: the token dog"
 
@@ -178,7 +178,7 @@ def test_autointerp_scores_given_explanations(tmp_path: Path, corpus_file: Path)
     answers: list[str] = []
 
     def judge(request):  # type: ignore[no-untyped-def]
-        assert request.messages[0].content != one_shot_prompts.SYSTEM
+        assert task_of(request) == "detection"
         n = sum(line.startswith("Excerpt") for line in request.messages[-1].content.splitlines())
         answers.append("x")
         return "[" + ", ".join(["1"] * n) + "]"

@@ -1,6 +1,7 @@
 import math
 
 import pytest
+from scripted_tasks import task_of
 
 from sae_interp.activations.records import LatentRecord, RecordStatus, Window, WindowKind
 from sae_interp.llm import LLMService, ScriptedBackend
@@ -75,7 +76,7 @@ def test_judge_that_checks_highlights_scores_perfectly(record, tokenizer) -> Non
     """A judge that says 1 exactly when every marked token is 'cat' is right every time."""
 
     def reply(request):  # type: ignore[no-untyped-def]
-        assert request.messages[0].content == fuzzing_prompts.SYSTEM
+        assert task_of(request) == "fuzzing"
         excerpts = [
             line for line in request.messages[-1].content.splitlines() if line.startswith("Excerpt")
         ]

@@ -2,10 +2,10 @@ import json
 from pathlib import Path
 
 import pytest
+from scripted_tasks import task_of
 
 from sae_interp.evals.intervention import InterventionEvalConfig, run_eval
 from sae_interp.evals.intervention.main import DEFINITION
-from sae_interp.explainers import output_prompts
 from sae_interp.framework.runner import plan_per_sae
 from sae_interp.llm import LLMError, ScriptedBackend
 from sae_interp.llm.settings import LLM_BACKENDS
@@ -20,7 +20,7 @@ class OutputExplainer:
         self.broken = broken
 
     def reply(self, request):  # type: ignore[no-untyped-def]
-        assert request.messages[0].content == output_prompts.SYSTEM
+        assert task_of(request) == "explain_outputs"
         if self.broken:
             self.broken -= 1
             return LLMError("500 after retries")
