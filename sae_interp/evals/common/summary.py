@@ -107,3 +107,19 @@ def pooled_arms(run: ScoredRun, metrics_cls: type[BaseModel]) -> dict[str, Any]:
         "n_without_control": sum(r.control_note is not None for r in run.results),
         "reseed": reseed_spread(run, metrics_cls),
     }
+
+
+MetricsOutT = TypeVar("MetricsOutT", bound=BaseModel)
+
+
+def controlled_metrics(
+    run: ScoredRun,
+    metrics_cls: type[BaseModel],
+    output_cls: type[MetricsOutT],
+    headline: str,
+    **extra: Any,
+) -> MetricsOutT:
+    """An eval's metrics: its headline score (field ``headline`` of ``output_cls``) and every
+    control pooled from ``run`` (:func:`pooled_arms`), the latent counts and ``extra``."""
+    arms = pooled_arms(run, metrics_cls)
+    return output_cls(**{headline: arms.pop("real")}, **arms, **run.counts(), **extra)

@@ -9,8 +9,8 @@ from sae_interp.evals.common import (
     EvalResources,
     ScoredEval,
     ScoredRun,
+    controlled_metrics,
     definition_for,
-    pooled_arms,
 )
 from sae_interp.evals.embedding.eval_config import EmbeddingEvalConfig
 from sae_interp.evals.embedding.eval_output import (
@@ -34,12 +34,7 @@ def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> Embed
 
 
 def summarise(run: ScoredRun) -> EmbeddingEvalMetrics:
-    arms = pooled_arms(run, EmbeddingMetrics)
-    return EmbeddingEvalMetrics(
-        embedding=arms.pop("real"),
-        **arms,
-        **run.counts(),
-    )
+    return controlled_metrics(run, EmbeddingMetrics, EmbeddingEvalMetrics, "embedding")
 
 
 SPEC = ScoredEval(

@@ -8,8 +8,8 @@ from sae_interp.evals.common import (
     EvalResources,
     ScoredEval,
     ScoredRun,
+    controlled_metrics,
     definition_for,
-    pooled_arms,
 )
 from sae_interp.evals.fuzzing.eval_config import FuzzingEvalConfig
 from sae_interp.evals.fuzzing.eval_output import (
@@ -43,12 +43,7 @@ def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> Laten
 
 
 def summarise(run: ScoredRun) -> FuzzingMetrics:
-    arms = pooled_arms(run, JudgeMetrics)
-    return FuzzingMetrics(
-        fuzzing=arms.pop("real"),
-        **arms,
-        **run.counts(),
-    )
+    return controlled_metrics(run, JudgeMetrics, FuzzingMetrics, "fuzzing")
 
 
 SPEC = ScoredEval(

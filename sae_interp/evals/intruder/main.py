@@ -10,8 +10,8 @@ from sae_interp.evals.common import (
     EvalResources,
     ScoredEval,
     ScoredRun,
+    controlled_metrics,
     definition_for,
-    pooled_arms,
 )
 from sae_interp.evals.common.scored import latent_records
 from sae_interp.evals.intruder.eval_config import IntruderEvalConfig
@@ -32,8 +32,7 @@ def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> Intru
 
 
 def summarise(run: ScoredRun) -> IntruderMetricsOut:
-    arms = pooled_arms(run, IntruderMetrics)
-    return IntruderMetricsOut(intruder=arms.pop("real"), **arms, **run.counts())
+    return controlled_metrics(run, IntruderMetrics, IntruderMetricsOut, "intruder")
 
 
 SPEC = ScoredEval(

@@ -8,8 +8,8 @@ from sae_interp.evals.common import (
     EvalResources,
     ScoredEval,
     ScoredRun,
+    controlled_metrics,
     definition_for,
-    pooled_arms,
 )
 from sae_interp.evals.surprisal.eval_config import SurprisalEvalConfig
 from sae_interp.evals.surprisal.eval_output import (
@@ -35,12 +35,9 @@ def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> Surpr
 
 def summarise(run: ScoredRun) -> SurprisalEvalMetrics:
     cfg: SurprisalEvalConfig = run.config
-    arms = pooled_arms(run, SurprisalMetrics)
-    return SurprisalEvalMetrics(
-        surprisal=arms.pop("real"),
-        **arms,
-        scoring_lm=f"{cfg.scoring_lm.backend}:{cfg.scoring_lm.model}",
-        **run.counts(),
+    scoring_lm = f"{cfg.scoring_lm.backend}:{cfg.scoring_lm.model}"
+    return controlled_metrics(
+        run, SurprisalMetrics, SurprisalEvalMetrics, "surprisal", scoring_lm=scoring_lm
     )
 
 
