@@ -41,6 +41,11 @@ def passages(result: LatentInterventionResult) -> tuple[list[str], list[str]]:
     return clean, steered
 
 
+def decode(model: HookedTransformer, ids: Sequence[int]) -> str:
+    assert model.tokenizer is not None
+    return str(model.tokenizer.decode(list(ids)))
+
+
 def explanation_texts(result: LatentInterventionResult) -> list[str]:
     return [e.text for e in result.explanations if e.text is not None]
 
@@ -69,7 +74,7 @@ class InterventionArm:
         return self.ctx.model
 
     def _decode(self, ids: Sequence[int], prompt: bool = False) -> str:
-        return str(self.model.tokenizer.decode(list(ids[1:] if prompt and self.bos else ids)))
+        return decode(self.model, ids[1:] if prompt and self.bos else ids)
 
     def steer(self, record: LatentRecord) -> tuple[LatentInterventionResult, list[LLMRequest]]:
         """A latent steered (clean and steered continuations, top tokens on the train
@@ -174,10 +179,9 @@ def planned_requests(ctx: EvalContext[InterventionEvalConfig]) -> tuple[list[LLM
     cfg = ctx.config
     _, latents, records = latent_records(ctx, cfg.sampling)
     store = LatentStore(results_path(ctx, fresh=False), LatentInterventionResult)
-    tokenizer = ctx.model.tokenizer
     risen = ["token"] * cfg.explainer.n_top_tokens
     requests: list[LLMRequest] = []
     for record in pending_records(latents, records, store):
-        examples = [(str(tokenizer.decode(w.tokens)), risen) for w in record.train]
+        examples = [(decode(ctx.model, w.tokens), risen) for w in record.train]
         requests += build_requests(examples, cfg.explainer, cfg.seed)
     return requests, len(store)
