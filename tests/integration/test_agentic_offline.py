@@ -1,6 +1,7 @@
 """The agentic eval on one latent of the embedded default: Gemma 3 270M + the shipped SAE as
 the live model the agent experiments on, the offline LLM as the agent, explainer, text
-writer and simulator. A small budget keeps it to a few minutes on 2 cores."""
+writer and simulator. One test round, two generated texts and one prediction window per
+activation band keep it near two minutes on 2 cores."""
 
 from pathlib import Path
 
@@ -20,13 +21,13 @@ def test_agentic_offline_one_latent(gemma, tmp_path: Path) -> None:
                 "window_len": 16,
                 "n_train": 8,
                 "train_strategy": "top",
-                "n_test": 6,
+                "n_test": 3,
                 "n_negatives": 0,
                 "min_activating": 14,
             },
             "explainer": {"max_tokens": 80},
-            "agent": {"max_rounds": 2, "min_tests": 1, "top_k": 6, "max_tokens": 200},
-            "generation": {"n_texts": 3, "max_tokens": 200},
+            "agent": {"max_rounds": 1, "min_tests": 1, "top_k": 6, "max_tokens": 200},
+            "generation": {"n_texts": 2, "max_tokens": 120},
             "prediction": {"n_per_band": 1},
             "llm": {"concurrency": 1, "cache": False},
         }
@@ -38,9 +39,10 @@ def test_agentic_offline_one_latent(gemma, tmp_path: Path) -> None:
     assert t is not None and len(t.exemplars) == 6 and t.exemplar_mean_max > 0
     states = [s.state for s in t.steps]
     assert states[0] == State.GET_EXEMPLARS and State.FINAL_CONCLUSION in states
-    assert len(t.tests) <= 2 and t.stop_reason in ("concluded", "max_rounds", "failures")
+    assert len(t.tests) <= 1 and t.stop_reason in ("concluded", "max_rounds", "failures")
     for test in t.tests:  # every test that ran was run on the live model
         assert test.error is not None or (test.result and len(test.result.activations) > 0)
     if r.agentic is not None:
-        assert r.agentic.prediction.windows and r.agentic.generation.threshold > 0
+        assert 1 <= len(r.agentic.prediction.windows) <= 3
+        assert r.agentic.generation.threshold > 0
     assert r.llm_usage["calls"] >= 3 and r.llm_usage["prompt_tokens"] > 0
