@@ -47,11 +47,13 @@ def run_latents(
     desc: str,
     overlap: int = 1,
     finished: Callable[[ResultT], bool] | None = None,
+    unfinished: Callable[[ResultT], bool] | None = None,
 ) -> list[ResultT]:
     """``work`` on every latent of ``latents`` not finished in ``store`` yet (a stored result
     counts as finished unless ``finished`` says otherwise), ``group`` latents at a time, up to
-    ``overlap`` groups at once; each result is stored as its group finishes. Returns the
-    stored result of every latent, in order."""
+    ``overlap`` groups at once; each result is stored as its group finishes, except those
+    ``unfinished`` picks (e.g. a failure): they are returned and counted but not stored, so
+    the next run retries exactly them. Returns every latent's result, in order."""
 
     def done(latent: int) -> bool:
         stored = store.get(latent)
@@ -68,16 +70,40 @@ def run_latents(
     groups = [pending[i : i + group] for i in range(0, len(pending), max(1, group))]
     bar = tqdm(total=len(pending), desc=desc, leave=False)
 
+    left: dict[int, ResultT] = {}
+
     def keep(group_latents: list[int], results: list[ResultT]) -> None:
         for result in results:
-            store.put(result)
+            if unfinished is not None and unfinished(result):
+                left[_latent_of(result)] = result
+            else:
+                store.put(result)
         bar.update(len(group_latents))
 
     try:
         run_overlapped(groups, work, keep, overlap=overlap)
     finally:
         bar.close()
-    return stored_results(store, latents)
+    if left:
+        logger.warning(
+            "%s: %d latents left unfinished (%s); run again to retry them",
+            desc,
+            len(left),
+            ", ".join(
+                f"{s}: {n}"
+                for s, n in sorted(Counter(_status_of(r) for r in left.values()).items())
+            ),
+        )
+    final = [left.get(latent) or store.get(latent) for latent in latents]
+    return [r for r in final if r is not None]
+
+
+def _latent_of(result: BaseModel) -> int:
+    return int(getattr(result, "latent"))  # noqa: B009 (every per-latent result has one)
+
+
+def _status_of(result: BaseModel) -> str:
+    return str(getattr(result, "status"))  # noqa: B009
 
 
 def stored_results(store: LatentStore[ResultT], latents: Sequence[int]) -> list[ResultT]:
