@@ -99,16 +99,21 @@ def test_resume_and_failures(tmp_path: Path, corpus_file: Path) -> None:
     assert out.eval_result_metrics.n_failed_explanations == 1
     failed = next(r for r in out.eval_result_details if r.status == "explanation_failed")
     assert failed.score is None and all(e.error for e in failed.explanations)
-    # kill after two latents: only the third is steered and explained again
+    # the failed latent is counted, not stored; kill after one stored latent: the rerun
+    # steers and explains the other two again (2 explanations each), this time with success
     result = next((tmp_path / "out" / "intervention").glob("*.json"))
     jsonl = next((tmp_path / "out" / "intervention").rglob("latents_*.jsonl"))
-    lines = jsonl.read_text().splitlines()
+    stored = [json.loads(x) for x in jsonl.read_text().splitlines()]  # last line per latent wins
+    assert len({x["latent"] for x in stored}) == 2 and all(x["status"] == "ok" for x in stored)
+    assert failed.latent not in {x["latent"] for x in stored}
     result.unlink()
-    jsonl.write_text("\n".join(lines[:2]) + "\n")
+    kept = stored[0]["latent"]
+    jsonl.write_text("".join(json.dumps(x) + "\n" for x in stored if x["latent"] == kept))
     calls = len(explainer.backend.calls)
     (again,) = run_eval(cfg, saes=SAE)
-    assert len(explainer.backend.calls) - calls == 2
-    assert again.eval_result_metrics.n_requested == 3
+    assert len(explainer.backend.calls) - calls == 2 * 2
+    m = again.eval_result_metrics
+    assert m.n_requested == m.n_scored == 3 and m.n_failed_explanations == 0
     loaded = json.loads(next((tmp_path / "out" / "intervention").glob("*.json")).read_text())
     assert loaded["eval_result_metrics"]["target_kl"] == 0.5
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from transformer_lens import HookedTransformer
 
 from sae_interp.activations.records import LatentRecord, RecordStatus
-from sae_interp.evals.common.latent_loop import pending_records, run_latents, stored_results
+from sae_interp.evals.common.latent_loop import pending_records, run_latents
 from sae_interp.evals.common.resources import EvalResources
 from sae_interp.evals.common.scored import control_sources, latent_records, results_path
 from sae_interp.evals.intervention.eval_config import InterventionEvalConfig
@@ -39,6 +39,11 @@ def passages(result: LatentInterventionResult) -> tuple[list[str], list[str]]:
     clean = [c.prompt + c.clean for c in result.continuations]
     steered = [c.prompt + c.steered for c in result.continuations]
     return clean, steered
+
+
+# a latent without a usable explanation (every LLM answer failed) is counted, not stored:
+# a rerun steers and explains it again
+UNFINISHED_STATUSES = frozenset({"explanation_failed"})
 
 
 def decode(model: HookedTransformer, ids: Sequence[int]) -> str:
@@ -139,7 +144,12 @@ class InterventionArm:
     def run(self) -> list[LatentInterventionResult]:
         group = max(1, self.cfg.llm.effective_concurrency())
         return run_latents(
-            self.latents, self.store, self.explain_and_score, group=group, desc=self.desc
+            self.latents,
+            self.store,
+            self.explain_and_score,
+            group=group,
+            desc=self.desc,
+            unfinished=lambda r: r.status in UNFINISHED_STATUSES,
         )
 
     def control(self, results: list[LatentInterventionResult]) -> list[LatentInterventionResult]:
@@ -170,7 +180,7 @@ class InterventionArm:
             desc=f"{self.desc} (control)",
             finished=lambda r: r.control_score is not None,
         )
-        return stored_results(self.store, self.latents)
+        return [self.store.get(r.latent) or r for r in results]  # unfinished ones as they are
 
 
 def planned_requests(ctx: EvalContext[InterventionEvalConfig]) -> tuple[list[LLMRequest], int]:
