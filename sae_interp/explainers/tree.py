@@ -235,6 +235,7 @@ class TreeExplainer:
                 latent=latent,
                 text=None,
                 error=f"no readable explanation in the tree ({errors})",
+                error_kind="unparseable_answer",
                 tree=nodes,
             )
         best = min(

@@ -23,8 +23,14 @@ from sae_interp.evals.agentic.eval_output import (
     ExplanationScores,
     LatentAgenticResult,
 )
+from sae_interp.evals.agentic.plan import plan_agentic
 from sae_interp.evals.common import EvalResources, open_resources
-from sae_interp.evals.common.scored import control_sources, prepare, usage_delta
+from sae_interp.evals.common.scored import (
+    control_sources,
+    prepare,
+    refresh_explanations,
+    usage_delta,
+)
 from sae_interp.explainers.pipeline import explanations_for
 from sae_interp.framework.runner import EVALS, EvalContext, EvalDefinition, EvalResult, run_per_sae
 from sae_interp.llm.errors import LLMError
@@ -111,7 +117,7 @@ def run_agentic(ctx: EvalContext[AgenticEvalConfig]) -> EvalResult:
     cfg, resources = ctx.config, ctx.resources
     assert isinstance(resources, EvalResources)
     usage_start = resources.usage()
-    setup = prepare(ctx, LatentAgenticResult, fresh=cfg.force)
+    setup = prepare(ctx, LatentAgenticResult, cfg.force, refresh_explanations(cfg))
     service = resources.service
     one_shot = explanations_for(
         setup.usable, ctx.model.tokenizer, service, cfg.explainer, setup.store, setup.given
@@ -200,6 +206,7 @@ DEFINITION = EVALS.register(
         run=run_agentic,
         latent_metrics=lambda result: _scores(result.agentic),
         resources=lambda cfg: open_resources(cfg.llm, cfg.seed),
+        plan=plan_agentic,
         table_columns=(
             "agentic.prediction_pearson",
             "one_shot.prediction_pearson",
