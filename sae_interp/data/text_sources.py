@@ -144,7 +144,8 @@ def open_corpus(spec: str) -> DocumentStream:
         if resolver.matches(spec):
             return resolver.open(spec)
     path = Path(spec.partition("#")[0]).expanduser()
-    if path.suffix in (".txt", ".jsonl") or "/" in spec or spec.startswith((".", "~")):
+    looks_like_a_path = path.suffix in (".txt", ".jsonl") or "/" in spec or spec[:1] in ".~"
+    if looks_like_a_path and "://" not in spec:
         raise CorpusError(f"corpus file {path} does not exist (--corpus {spec})")
     forms = "; ".join(CORPUS_RESOLVERS.get(n).describe for n in CORPUS_RESOLVERS.names())
     raise SpecError(f"unknown corpus spec {spec!r}. A corpus spec is one of: {forms}")
