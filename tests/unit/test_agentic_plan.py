@@ -8,10 +8,10 @@ from pathlib import Path
 from test_agentic_eval import reply
 
 from sae_interp.agentic.prompts import common
-from sae_interp.framework.runner import plan_per_sae
 from sae_interp.evals.agentic import AgenticEvalConfig, run_eval
 from sae_interp.evals.agentic.main import DEFINITION
 from sae_interp.evals.agentic.plan import agent_calls_at_most
+from sae_interp.framework.runner import plan_per_sae
 from sae_interp.llm import ScriptedBackend
 from sae_interp.llm.settings import LLM_BACKENDS
 from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sae_interp.framework.cli import eval_main
 from sae_interp.evals.autointerp.main import DEFINITION
+from sae_interp.framework.cli import eval_main
 from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae
 
 
@@ -162,9 +162,9 @@ def test_unknown_model_spec(tmp_path, corpus_file, sae_dir, capsys, caplog, no_m
 
 
 def test_help_shows_the_defaults_each_eval_uses(capsys) -> None:  # type: ignore[no-untyped-def]
-    from sae_interp.framework.cli import build_parser
     from sae_interp.evals.agentic import AgenticEvalConfig
     from sae_interp.evals.autointerp import AutoInterpEvalConfig
+    from sae_interp.framework.cli import build_parser
 
     def help_line(config_cls: type, flag: str) -> str:
         text = " ".join(build_parser(config_cls).format_help().split())
