@@ -21,7 +21,7 @@ def mark_scoring_failures(
     ``scoring_failed``: their partial scores are kept for audit but not pooled, and they are
     not stored. A failure no latent's planned requests explain fails the whole group (its
     successful answers are cached, so the rerun costs only the failed calls)."""
-    explained = set()
+    explained: set[LLMRequest] = set()
     for result, items in shells:
         planned = [q for item, _ in items for q in scorer.planned_requests(item)]
         error = next((failed[q] for q in planned if q in failed), None)
