@@ -98,7 +98,10 @@ def _tree_explain(
     for record in tqdm(records, desc="explaining (tree)", leave=False):
         if not record.train:
             continue
-        store.put(explainer.explain(record, progress.get(record.latent), progress.put))
+        saved = progress.get(record.latent)
+        if saved is not None and any(n.error for n in saved.nodes):
+            saved = None  # a failed call: grow the tree again (the cache answers the rest)
+        store.put(explainer.explain(record, saved, progress.put))
 
 
 def _tree_plan(env: ExplainerEnv, record: LatentRecord) -> list[LLMRequest]:
