@@ -3,10 +3,31 @@
 
 from __future__ import annotations
 
+import weakref
 from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+# token id -> its text, per tokenizer: every prompt shows windows token by token, and one
+# decode call per token per prompt was most of the CPU spent building prompts
+_TOKEN_TEXT: weakref.WeakKeyDictionary[Any, dict[int, str]] = weakref.WeakKeyDictionary()
+
+
+def token_texts(tokenizer: Any, tokens: list[int]) -> list[str]:
+    """The text of each token on its own (``tokenizer.decode([t])``), memoised per
+    tokenizer."""
+    try:
+        known = _TOKEN_TEXT.setdefault(tokenizer, {})
+    except TypeError:  # a tokenizer that cannot be weakly referenced: no memo
+        return [tokenizer.decode([t]) for t in tokens]
+    out = []
+    for t in tokens:
+        text = known.get(t)
+        if text is None:
+            text = known[t] = tokenizer.decode([t])
+        out.append(text)
+    return out
 
 
 class WindowKind(str, Enum):
@@ -38,7 +59,7 @@ class Window(BaseModel):
         return self.kind == WindowKind.activating
 
     def str_tokens(self, tokenizer: Any) -> list[str]:
-        return [tokenizer.decode([t]) for t in self.tokens]
+        return token_texts(tokenizer, self.tokens)
 
 
 class RecordStatus(str, Enum):

@@ -24,3 +24,11 @@ class CacheError(SaeInterpError, RuntimeError):
 
 class ExplanationsFileError(SaeInterpError, ValueError):
     """A file of explanations given with ``--explanations`` could not be read."""
+
+
+class ConfigFileError(SaeInterpError, ValueError):
+    """A ``--config`` file is missing, unreadable or not a JSON object."""
+
+
+class AllLLMWorkFailedError(SaeInterpError, RuntimeError):
+    """No latent could be explained or scored because every LLM request failed."""

@@ -63,7 +63,12 @@ def _iter_file(path: Path, column: str) -> Iterator[str]:
             for n, line in enumerate(handle, 1):
                 if not line.strip():
                     continue
-                record = json.loads(line)
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as err:
+                    raise CorpusError(f"{path}, line {n}: not valid JSON ({err.msg})") from None
+                if not isinstance(record, dict):
+                    raise CorpusError(f"{path}, line {n}: expected a JSON object per line")
                 if column not in record:
                     raise CorpusError(f"{path}:{n} has no field {column!r}")
                 yield str(record[column])
@@ -138,5 +143,9 @@ def open_corpus(spec: str) -> DocumentStream:
         resolver = CORPUS_RESOLVERS.get(name)
         if resolver.matches(spec):
             return resolver.open(spec)
+    path = Path(spec.partition("#")[0]).expanduser()
+    looks_like_a_path = path.suffix in (".txt", ".jsonl") or "/" in spec or spec[:1] in ".~"
+    if looks_like_a_path and "://" not in spec:
+        raise CorpusError(f"corpus file {path} does not exist (--corpus {spec})")
     forms = "; ".join(CORPUS_RESOLVERS.get(n).describe for n in CORPUS_RESOLVERS.names())
     raise SpecError(f"unknown corpus spec {spec!r}. A corpus spec is one of: {forms}")

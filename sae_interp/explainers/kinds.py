@@ -98,7 +98,10 @@ def _tree_explain(
     for record in tqdm(records, desc="explaining (tree)", leave=False):
         if not record.train:
             continue
-        store.put(explainer.explain(record, progress.get(record.latent), progress.put))
+        saved = progress.get(record.latent)
+        if saved is not None and any(n.error for n in saved.nodes):
+            saved = None  # a failed call: grow the tree again (the cache answers the rest)
+        store.put(explainer.explain(record, saved, progress.put))
 
 
 def _tree_plan(env: ExplainerEnv, record: LatentRecord) -> list[LLMRequest]:
@@ -217,7 +220,8 @@ def explain_records(
     resources: Any,
     store: ExplanationStore,
 ) -> dict[int, Any]:
-    """Stored explanations of ``records``, explaining (and storing) the missing ones."""
+    """Explanations of ``records``: stored ones, and the missing ones explained now (stored
+    when they succeed; a failure is returned with its kind, and asked again next run)."""
     missing = [r for r in records if r.latent not in store]
     if missing:
         logger.info(
@@ -229,7 +233,8 @@ def explain_records(
         EXPLAINERS.get(cfg.explainer_kind).explain(
             ExplainerEnv(cfg, tokenizer, resources), missing, store
         )
-    return {r.latent: store.get(r.latent) for r in records if r.latent in store}
+    found = {r.latent: store.get(r.latent) or store.failure(r.latent) for r in records}
+    return {latent: e for latent, e in found.items() if e is not None}
 
 
 def planned_explain_requests(cfg: Any, record: LatentRecord, tokenizer: Any) -> list[LLMRequest]:

@@ -34,6 +34,7 @@ from sae_interp.text.formatting import (
 )
 
 NO_LINE = "no '[EXPLANATION]:' line in the answer"
+UNPARSEABLE = "unparseable_answer"  # failure kind of an answer that holds no explanation
 
 
 class OneShotSettings(FrozenModel):
@@ -142,16 +143,27 @@ def explain(
     for record, response in zip(usable, responses, strict=True):
         if isinstance(response, LLMError):
             by_latent[record.latent] = Explanation(
-                latent=record.latent, text=None, error=str(response)
+                latent=record.latent,
+                text=None,
+                error=str(response),
+                error_kind=response.kind.value,
             )
             continue
         text = parse_explanation(response.text)
-        error = None if text is not None else NO_LINE
         by_latent[record.latent] = Explanation(
-            latent=record.latent, text=text, raw=response.text, error=error
+            latent=record.latent,
+            text=text,
+            raw=response.text,
+            error=None if text is not None else NO_LINE,
+            error_kind=None if text is not None else UNPARSEABLE,
         )
     return [
         by_latent.get(r.latent)
-        or Explanation(latent=r.latent, text=None, error=f"no train windows ({r.status.value})")
+        or Explanation(
+            latent=r.latent,
+            text=None,
+            error=f"no train windows ({r.status.value})",
+            error_kind="no_train_windows",
+        )
         for r in records
     ]

@@ -61,7 +61,8 @@ def explanations_for(
     given: Mapping[int, Explanation] | None = None,
 ) -> dict[int, Explanation]:
     """The explanation of every record: ``given`` ones as they are (they never enter the
-    store), stored ones reused, the rest asked of the explainer and stored."""
+    store), stored ones reused, the rest asked of the explainer. Only successes are stored;
+    a failure is returned with its kind (the caller counts it) and asked again next run."""
     given = given or {}
     missing = [r for r in records if r.latent not in given and r.latent not in store]
     if missing:
@@ -70,9 +71,12 @@ def explanations_for(
         logger.info("explaining %d latents (%d reused)", len(missing), len(records) - len(missing))
         for item in explain(missing, tokenizer, service, settings):
             store.put(item)
-    return {
-        r.latent: given[r.latent]
-        if r.latent in given
-        else store.get(r.latent).model_copy(update={"source": EXPLAINER_SOURCE})  # type: ignore[union-attr]
-        for r in records
-    }
+    out: dict[int, Explanation] = {}
+    for r in records:
+        if r.latent in given:
+            out[r.latent] = given[r.latent]
+            continue
+        found = store.get(r.latent) or store.failure(r.latent)
+        assert found is not None
+        out[r.latent] = found.model_copy(update={"source": EXPLAINER_SOURCE})
+    return out

@@ -14,7 +14,7 @@ from sae_interp.activations.records import LatentRecord
 from sae_interp.base.frozen import FrozenModel
 from sae_interp.explainers import structured_prompts as prompts
 from sae_interp.explainers.explanations import Explanation
-from sae_interp.explainers.one_shot import OneShotSettings
+from sae_interp.explainers.one_shot import UNPARSEABLE, OneShotSettings
 from sae_interp.explainers.one_shot import build_request as one_shot_request
 from sae_interp.llm.errors import LLMError
 from sae_interp.llm.service import LLMService
@@ -63,21 +63,28 @@ def explain(
     requests = [build_request(r, tokenizer, one_shot, settings) for r in records]
     answers = service.complete_all(requests, progress=progress, desc="explaining (rules)")
     out: dict[int, Explanation] = {}
-    retry: list[tuple[LatentRecord, LLMRequest, str]] = []
+    retry: list[tuple[LatentRecord, LLMRequest, str, LLMRequest]] = []
     for record, request, answer in zip(records, requests, answers, strict=True):
         if isinstance(answer, LLMError):
-            out[record.latent] = Explanation(latent=record.latent, text=None, error=str(answer))
+            out[record.latent] = Explanation(
+                latent=record.latent, text=None, error=str(answer), error_kind=answer.kind.value
+            )
             continue
         parsed = parse_rules(answer.text, cap)
         if isinstance(parsed, str):
-            retry.append((record, retry_request(request, answer.text, parsed, cap), answer.text))
+            second_request = retry_request(request, answer.text, parsed, cap)
+            retry.append((record, second_request, answer.text, request))
         else:
             out[record.latent] = rules_explanation(record.latent, parsed, answer.text)
-    second = service.complete_all([r for _, r, _ in retry]) if retry else []
-    for (record, _, first_raw), answer in zip(retry, second, strict=True):
+    second = service.complete_all([r for _, r, _, _ in retry]) if retry else []
+    for (record, second_request, first_raw, first), answer in zip(retry, second, strict=True):
         if isinstance(answer, LLMError):
             out[record.latent] = Explanation(
-                latent=record.latent, text=None, raw=first_raw, error=str(answer)
+                latent=record.latent,
+                text=None,
+                raw=first_raw,
+                error=str(answer),
+                error_kind=answer.kind.value,
             )
             continue
         assert isinstance(answer, LLMResponse)
@@ -85,7 +92,11 @@ def explain(
         both = f"{first_raw}\n--- after correction ---\n{answer.text}"
         if isinstance(parsed, str):
             error = f"rules unreadable after one corrective retry: {parsed}"
-            out[record.latent] = Explanation(latent=record.latent, text=None, raw=both, error=error)
+            out[record.latent] = Explanation(
+                latent=record.latent, text=None, raw=both, error=error, error_kind=UNPARSEABLE
+            )
+            for unusable in (first, second_request):  # not cached: the next run asks again
+                service.evict(unusable)
         else:
             out[record.latent] = rules_explanation(record.latent, parsed, both)
     return [out[r.latent] for r in records]

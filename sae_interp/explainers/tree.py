@@ -151,6 +151,8 @@ class TreeExplainer:
             assert isinstance(answer, LLMResponse)
             text = parse_explanation(answer.text)
             error = None if text else "no '[EXPLANATION]:' line in the answer"
+            if text is None:
+                self.service.evict(requests[k])  # not kept: a rerun asks again
             out.append(node.model_copy(update={"text": text, "raw": answer.text, "error": error}))
         return out
 
@@ -235,6 +237,7 @@ class TreeExplainer:
                 latent=latent,
                 text=None,
                 error=f"no readable explanation in the tree ({errors})",
+                error_kind="unparseable_answer",
                 tree=nodes,
             )
         best = min(

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from tabulate import tabulate
 
-from sae_interp.base.errors import SaeInterpError
+from sae_interp.base.errors import ConfigFileError, SaeInterpError
 from sae_interp.framework.runner import EvalDefinition, plan_per_sae, result_path, run_per_sae
 from sae_interp.framework.table import results_table
 from sae_interp.utils.logging import setup_logging
@@ -66,11 +66,12 @@ def _list_parser(item: Any, optional: bool) -> Any:
     return parse
 
 
-def _add_field(parser: argparse.ArgumentParser, dest: str, info: FieldInfo) -> None:
+def _add_field(
+    parser: argparse.ArgumentParser, dest: str, info: FieldInfo, default: Any = None
+) -> None:
     annotation, optional = _unwrap_optional(info.annotation)
     flag = "--" + dest.replace("__", "-").replace("_", "-")
     help_text = info.description or ""
-    default = info.get_default(call_default_factory=True)
     if default is not None:
         shown = ",".join(map(str, default)) if isinstance(default, list) else default
         help_text += f" (default: {shown})"
@@ -88,15 +89,25 @@ def _add_field(parser: argparse.ArgumentParser, dest: str, info: FieldInfo) -> N
 
 
 def _add_model_fields(
-    parser: argparse.ArgumentParser, model_cls: type[BaseModel], prefix: str = ""
+    parser: argparse.ArgumentParser,
+    model_cls: type[BaseModel],
+    prefix: str = "",
+    defaults: BaseModel | None = None,
 ) -> None:
+    """Flags for ``model_cls``'s fields. ``defaults`` is the instance a parent config builds
+    for this nested model: its values, not the class defaults, are what a run uses."""
     for name, info in model_cls.model_fields.items():
         annotation, _ = _unwrap_optional(info.annotation)
+        if defaults is not None:
+            default = getattr(defaults, name)
+        else:
+            default = info.get_default(call_default_factory=True)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             group = parser.add_argument_group(f"{name} options")
-            _add_model_fields(group, annotation, prefix=f"{prefix}{name}__")  # type: ignore[arg-type]
+            nested = default if isinstance(default, BaseModel) else None
+            _add_model_fields(group, annotation, f"{prefix}{name}__", nested)  # type: ignore[arg-type]
         else:
-            _add_field(parser, f"{prefix}{name}", info)
+            _add_field(parser, f"{prefix}{name}", info, default)
 
 
 def build_parser(config_cls: type[BaseModel], prog: str | None = None) -> argparse.ArgumentParser:
@@ -152,8 +163,34 @@ def parse_config(
     args = vars(parser.parse_args(argv))
     config_file = args.pop("_config_file")
     log_level = args.pop("_log_level")
-    values = json.loads(config_file.read_text()) if config_file else {}
+    values = read_config_file(config_file) if config_file else {}
     return config_cls.model_validate(_merge(values, _nest(args))), log_level
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The values of a ``--config`` JSON file; a missing or malformed file is one clear
+    error naming the file (and the line and column of a JSON error)."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigFileError(
+            f"--config {path}: no such file; give the path of a JSON file of config values"
+        ) from None
+    except OSError as err:
+        raise ConfigFileError(f"--config {path}: cannot be read ({err.strerror})") from None
+    try:
+        values = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ConfigFileError(
+            f"--config {path}, line {err.lineno} column {err.colno}: not valid JSON "
+            f"({err.msg}); fix the file"
+        ) from None
+    if not isinstance(values, dict):
+        raise ConfigFileError(
+            f"--config {path}: expected a JSON object of config values, got a "
+            f"{type(values).__name__}"
+        )
+    return values
 
 
 def eval_main(definition: EvalDefinition[Any], argv: Sequence[str] | None = None) -> int:
@@ -162,6 +199,9 @@ def eval_main(definition: EvalDefinition[Any], argv: Sequence[str] | None = None
         config, log_level = parse_config(definition.config_cls, argv)
     except ValidationError as err:
         sys.stderr.write(f"invalid configuration:\n{err}\n")
+        return 2
+    except ConfigFileError as err:
+        sys.stderr.write(f"error: {err}\n")
         return 2
     setup_logging(log_level)
     try:

@@ -58,6 +58,11 @@ class BaseEvalOutput(BaseModel, Generic[ConfigT, MetricsT, DetailT]):
     eval_result_metrics: MetricsT
     eval_result_details: list[DetailT] = Field(default_factory=list)
     eval_result_unstructured: dict[str, Any] | None = None
+    failures: dict[str, int] = Field(
+        default_factory=dict,
+        description="Latents left unfinished by failures, by kind; running the same command "
+        "again retries exactly them.",
+    )
 
     def save(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,9 @@ import sae_interp
 from sae_interp.base.paths import slugify
 from sae_interp.base.registry import Registry
 from sae_interp.framework.config import BaseEvalConfig
+from sae_interp.framework.failures import check_failures
 from sae_interp.framework.output import BaseEvalOutput, Provenance, utc_now
+from sae_interp.framework.preflight import check_latent_ids, preflight
 from sae_interp.models import load_model
 from sae_interp.saes import BaseSAE, as_sae, check_sae_fits, load_sae
 from sae_interp.saes.fingerprint import sae_fingerprint
@@ -51,6 +53,8 @@ class EvalResult:
     metrics: BaseModel
     details: list[Any] = field(default_factory=list)
     unstructured: dict[str, Any] | None = None
+    failures: dict[str, int] = field(default_factory=dict)  # unfinished latents by kind
+    n_ok: int | None = None  # latents whose LLM work succeeded (None: not counted)
 
 
 class LLMPlan(BaseModel):
@@ -110,6 +114,7 @@ def run_per_sae(
     notebooks pass objects they already hold instead of specs to load.
     """
     device = resolve_device(config.device)
+    preflight(config, given=saes or {}, model_given=model is not None)  # before any load
     outputs: list[BaseEvalOutput[Any, Any, Any]] = []
     with ExitStack() as stack:
         resources: list[Any] = []
@@ -172,6 +177,7 @@ def plan_per_sae(
         logger.info("%s makes no LLM calls; nothing to plan", definition.eval_type_id)
         return []
     device = resolve_device(config.device)
+    preflight(config, given=saes or {}, model_given=model is not None)
     model = model or load_model(config.model, device=device, dtype=config.dtype)
     plans = []
     for spec in config.saes:
@@ -195,6 +201,7 @@ def _load(
     else:
         sae = load_sae(spec, model=model, device=device, dtype=config.dtype)
     check_sae_fits(model, sae, config.ctx_len)
+    check_latent_ids(getattr(config, "latents", None), sae.cfg.d_sae, spec)
     return sae
 
 
@@ -228,6 +235,7 @@ def build_output(
         eval_result_metrics=result.metrics,
         eval_result_details=result.details,
         eval_result_unstructured=result.unstructured,
+        failures=result.failures,
     )
 
 
@@ -236,6 +244,8 @@ def stale_reason(
 ) -> str | None:
     """Why a stored result may not stand in for a run with ``config`` on an SAE with this
     fingerprint; None when it may."""
+    if stored.failures:
+        return f"{sum(stored.failures.values())} latents failed last time; retrying them"
     recorded = stored.provenance.sae_fingerprint
     if recorded is None:
         return "it records no SAE fingerprint"
@@ -269,6 +279,7 @@ def _run_one(
     output = build_output(definition, ctx, result, started)
     output.save(path)
     logger.info("%s: wrote %s", definition.eval_type_id, path)
+    check_failures(definition.eval_type_id, spec, result.failures, result.n_ok, path)
     del ctx
     free_memory()
     return output

@@ -13,10 +13,11 @@ that submit work from several threads keep the backend saturated.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import threading
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from typing import Any, TypeVar
 
 from tqdm.auto import tqdm
@@ -49,6 +50,34 @@ def estimate_usage(request: LLMRequest) -> Usage:
     return Usage(
         prompt_tokens=chars // 4 + 4 * len(request.messages), completion_tokens=request.max_tokens
     )
+
+
+_RECORDER = threading.local()
+
+
+@contextlib.contextmanager
+def recorded_failures() -> Iterator[dict[LLMRequest, LLMError]]:
+    """Collect the requests whose final answer was an error (after retries) in the calls
+    that this thread makes to any service's :meth:`LLMService.complete_all` inside the
+    block, so the caller can tell which of its items failed (and not store them)."""
+    outer = getattr(_RECORDER, "failed", None)
+    failed: dict[LLMRequest, LLMError] = {}
+    _RECORDER.failed = failed
+    try:
+        yield failed
+    finally:
+        _RECORDER.failed = outer
+        if outer is not None:
+            outer.update(failed)
+
+
+def _record(requests: Sequence[LLMRequest], answers: Sequence[LLMResponse | LLMError]) -> None:
+    failed = getattr(_RECORDER, "failed", None)
+    if failed is None:
+        return
+    for request, answer in zip(requests, answers, strict=True):
+        if isinstance(answer, LLMError):
+            failed[request] = answer
 
 
 class _LoopThread:
@@ -310,9 +339,11 @@ class LLMService:
         with self._loop_lock:
             if self._loop is None:
                 self._loop = _LoopThread()
-        return self._loop.run(
+        answers = self._loop.run(
             self.complete_many(requests, progress=progress, desc=desc, validate=validate)
         )
+        _record(requests, answers)
+        return answers
 
     def close(self) -> None:
         if self._loop is not None:
@@ -331,4 +362,4 @@ def _per_request(
     return validators
 
 
-__all__ = ["LLMService", "UsageReport", "Validator", "estimate_usage"]
+__all__ = ["LLMService", "UsageReport", "Validator", "estimate_usage", "recorded_failures"]

@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from sae_interp.base.frozen import FrozenModel
 from sae_interp.base.paths import cache_dir, slugify
@@ -53,6 +53,16 @@ class LLMSettings(FrozenModel):
     )
     timeout_s: float = Field(default=300.0, gt=0, description="Per-request timeout (seconds).")
     cache: bool = Field(default=True, description="Reuse answers to identical requests.")
+
+    @model_validator(mode="after")
+    def _endpoint_needs_model(self) -> LLMSettings:
+        # checked with the settings, before any model loads (not at the first LLM call)
+        if self.resolved_backend() == "openai" and not self.model:
+            given = f"--llm-base-url {self.base_url}" if self.base_url else "--llm-backend openai"
+            raise ValueError(
+                f"{given} is given without --llm-model: name the model to ask at that endpoint"
+            )
+        return self
 
     def effective_concurrency(self) -> int:
         """``concurrency``, or the default for this kind of endpoint."""

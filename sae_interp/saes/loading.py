@@ -26,9 +26,10 @@ from transformer_lens import HookedTransformer
 
 from sae_interp.base.errors import SpecError
 from sae_interp.base.registry import Registry
-from sae_interp.saes.base import CONFIG_FILE, FORMAT_KEY, BaseSAE
+from sae_interp.saes.base import FORMAT_KEY, WEIGHTS_FILE, BaseSAE
 from sae_interp.saes.identity import IdentitySAE
 from sae_interp.saes.planted import load_planted
+from sae_interp.saes.preflight import check_weights_file, read_cfg_json, shape_of
 from sae_interp.saes.random_control import random_like
 from sae_interp.saes.saelens_adapter import SaeLensAdapter
 from sae_interp.utils.torch_utils import resolve_device, str_to_dtype
@@ -101,10 +102,7 @@ def _is_dir(spec: str) -> bool:
 
 def _load_dir(spec: str, model: HookedTransformer | None, device: torch.device) -> BaseSAE:
     directory = Path(spec).expanduser()
-    cfg_path = directory / CONFIG_FILE
-    if not cfg_path.exists():
-        raise SpecError(f"{directory} holds no {CONFIG_FILE}; not an SAE directory")
-    if FORMAT_KEY in json.loads(cfg_path.read_text()):
+    if FORMAT_KEY in read_cfg_json(directory):
         return BaseSAE.load(directory, device=device)
     from sae_lens import SAE
 
@@ -176,8 +174,50 @@ def _resolve(spec: str) -> SaeResolver:
         resolver = SAE_RESOLVERS.get(name)
         if resolver.matches is not None and resolver.matches(spec):
             return resolver
+    if "/" in spec or spec.startswith((".", "~")):
+        raise SpecError(f"SAE directory {spec} does not exist")
     forms = "; ".join(SAE_RESOLVERS.get(n).describe for n in SAE_RESOLVERS.names())
     raise SpecError(f"unknown SAE spec {spec!r}. An SAE spec is one of: {forms}")
+
+
+def sae_directory(spec: str) -> Path | None:
+    """The directory ``spec`` loads from, when it is one (checked: unknown specs, embedded
+    names and missing directories raise here); None for hub and model-derived SAEs."""
+    resolver = _resolve(spec)
+    if resolver is SAE_RESOLVERS.get("embedded"):
+        names = embedded_sae_names()
+        if not names:
+            return None  # the loader says what to use instead
+        name = (
+            spec.partition(":")[2] or json.loads((ASSETS_DIR / "index.json").read_text())["default"]
+        )
+        if name not in names:
+            raise SpecError(f"unknown embedded SAE {name!r}; shipped: {', '.join(names)}")
+        return ASSETS_DIR / name
+    if resolver is SAE_RESOLVERS.get("local_dir"):
+        return Path(spec).expanduser()
+    if resolver is SAE_RESOLVERS.get("custom"):
+        parts = spec.removeprefix("custom:").split(":", 2)
+        return Path(parts[2]).expanduser() if len(parts) == 3 else None
+    if resolver is SAE_RESOLVERS.get("random"):
+        inner, _, seed = spec.removeprefix("random:").rpartition("@")
+        if not inner or not seed.isdigit():
+            inner = spec.removeprefix("random:")
+        return sae_directory(inner)
+    return None
+
+
+def sae_shape(spec: str) -> tuple[int, int, str | None] | None:
+    """(d_in, d_sae, hook name) of ``spec`` read from its files, weights header checked,
+    without loading it; None when only loading tells (hub releases, ``identity:``)."""
+    directory = sae_directory(spec)
+    if directory is None:
+        return None
+    shape = shape_of(directory)
+    weights = directory / WEIGHTS_FILE
+    if FORMAT_KEY in read_cfg_json(directory) or weights.exists():
+        check_weights_file(weights)
+    return shape
 
 
 def load_sae(

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from transformer_lens import HookedTransformer, HookedTransformerConfig
 
+from sae_interp.models.facts import ModelFacts
 from sae_interp.models.loading import ModelResolver, register_model_resolver
 from sae_interp.saes.base import BaseSAE, SAEConfig, build_sae
 
@@ -123,6 +124,7 @@ def register_tiny_model() -> None:
             matches=lambda spec: spec == TINY_MODEL_SPEC,
             load=lambda spec, device, dtype: make_tiny_model(device=str(device)).to(dtype),
             describe=f"'{TINY_MODEL_SPEC}' (test model)",
+            facts=lambda spec: ModelFacts(TINY_MODEL_SPEC, n_layers=2, d_model=16, n_ctx=64),
         ),
     )
     register_model_resolver(
@@ -133,6 +135,7 @@ def register_tiny_model() -> None:
                 dtype
             ),
             describe=f"'{TINY_LONG_MODEL_SPEC}' (test model)",
+            facts=lambda spec: ModelFacts(TINY_LONG_MODEL_SPEC, n_layers=2, d_model=16, n_ctx=256),
         ),
     )
 

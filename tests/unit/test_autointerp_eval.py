@@ -1,3 +1,4 @@
+import contextlib
 import json
 from pathlib import Path
 
@@ -115,24 +116,35 @@ def test_resume_pays_only_for_unfinished_latents(
 
 
 def test_failures_are_recorded_and_counted(tmp_path: Path, corpus_file: Path) -> None:
+    from sae_interp.base.errors import AllLLMWorkFailedError
+    from sae_interp.evals.autointerp import AutoInterpEvalOutput
+
     judge = Judge(broken_explanations=1, garbage_every=3)
     LLM_BACKENDS.register("test-judge", lambda settings, stack: judge.backend, overwrite=True)
-    llm = {"backend": "test-judge", "cache": False, "invalid_retries": 0}  # unreadable: kept
-    (out,) = run_eval(
-        _config(tmp_path, corpus_file, llm=llm), saes={"tiny": make_tiny_sae(d_sae=32, k=4)}
-    )
+    llm = {"backend": "test-judge", "cache": False, "invalid_retries": 0}
+    # the result file is written before the run says that no latent is left scored
+    with contextlib.suppress(AllLLMWorkFailedError):
+        run_eval(
+            _config(tmp_path, corpus_file, llm=llm), saes={"tiny": make_tiny_sae(d_sae=32, k=4)}
+        )
+    out = AutoInterpEvalOutput.load(next((tmp_path / "out" / "autointerp").glob("*.json")))
     m = out.eval_result_metrics
     assert m.n_failed_explanations == 1
     failed = [d for d in out.eval_result_details if d.status == "explanation_failed"]
     assert (
         len(failed) == 1
         and failed[0].metrics is None
+        and failed[0].error_kind == "unparseable_answer"
         and "EXPLANATION" in (failed[0].explanation_error or "")
     )
-    assert m.detection.n_latents == 3
-    assert 0 < m.detection.failed_batch_fraction.value < 1
-    errors = [e for d in out.eval_result_details if d.outcome for e in d.outcome.batch_errors if e]
-    assert errors and all("503" in e for e in errors)
+    # a latent with a failed scoring call is unfinished: counted, not pooled, not stored
+    unscored = [d for d in out.eval_result_details if d.status == "scoring_failed"]
+    assert unscored and all("503" in (d.scoring_error or "") for d in unscored)
+    assert all(d.metrics is None and d.error_kind == "other" for d in unscored)
+    assert m.n_failed_scoring == len(unscored)
+    scored = [d for d in out.eval_result_details if d.status == "ok"]
+    assert len(scored) == 3 - len(unscored) == (m.detection.n_latents if m.detection else 0)
+    assert out.failures == {"other": len(unscored), "unparseable_answer": 1} == m.failures
 
 
 def test_output_json_round_trips(judge: Judge, tmp_path: Path, corpus_file: Path) -> None:

@@ -139,7 +139,7 @@ def test_all_shares_cache_and_explanations(
     combined = next((tmp_path / "out" / "all").glob("*.json"))
     assert json.loads(combined.read_text())["eval_result_metrics"]["embedding"]["embedding"]
     # a later eval on its own reuses the stored explanations: no explainer call
-    values = _values(tmp_path, corpus_file, force=True)
+    values = _values(tmp_path, corpus_file, force=True, reuse_explanations=True)
     fuzz_cfg = FuzzingEvalConfig.model_validate(
         {k: v for k, v in values.items() if k != "scoring_lm"}
     )

@@ -2,12 +2,14 @@
 latent scored despite 20% faults, failures counted by kind, permanent errors stop the run
 early, and no file or log line of a run contains the API key."""
 
+import contextlib
 import logging
 from pathlib import Path
 
 import pytest
 
-from sae_interp.evals.autointerp import AutoInterpEvalConfig, run_eval
+from sae_interp.base.errors import AllLLMWorkFailedError
+from sae_interp.evals.autointerp import AutoInterpEvalConfig, AutoInterpEvalOutput, run_eval
 from sae_interp.llm import LLMRunAborted
 from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae
 from sae_interp.testing.fault_server import FaultServer, retries_match
@@ -94,13 +96,21 @@ def test_no_file_or_log_line_contains_the_key(
 ) -> None:
     monkeypatch.setenv("LOOPBACK_KEY", KEY)
     caplog.set_level(logging.DEBUG)
-    with FaultServer(fault_rate=0.3, seed=0, faults=("echo_key",)) as server:
-        (out,) = run_eval(
+    # a latent with a failed call is unfinished: the result file is written, then the run
+    # with no latent finished says so
+    with (
+        FaultServer(fault_rate=0.3, seed=0, faults=("echo_key",)) as server,
+        contextlib.suppress(AllLLMWorkFailedError),
+    ):
+        run_eval(
             _config(tmp_path, corpus_file, server), saes={"tiny": make_tiny_sae(d_sae=32, k=4)}
         )
+    (result,) = (tmp_path / "out" / "autointerp").glob("*.json")
+    out = AutoInterpEvalOutput.load(result)
     assert (
         server.injected["echo_key"] > 0
         and out.eval_result_metrics.llm_usage["failed_bad_request"] > 0
+        and out.failures.get("bad_request", 0) > 0
     )
     written = [p for root in (tmp_path, isolated_cache) for p in root.rglob("*") if p.is_file()]
     assert len(written) >= 3

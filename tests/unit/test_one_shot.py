@@ -68,7 +68,9 @@ def test_explain_parses_records_failures_and_skips(tokenizer, tmp_path: Path) ->
     for item in out:
         store.put(item)
     reloaded = ExplanationStore(tmp_path / "e.jsonl")
-    assert len(reloaded) == 4 and reloaded.get(1) == Explanation(
+    assert len(reloaded) == 1 and reloaded.get(1) == Explanation(
         latent=1, text="the word cat", raw=out[0].raw
     )
-    assert not reloaded.get(2).ok  # type: ignore[union-attr]
+    assert reloaded.get(2) is None and 2 not in reloaded  # failures are asked again
+    assert store.failure(2) == out[1] and out[1].error_kind == "unparseable_answer"
+    assert out[2].error_kind == "other" and out[3].error_kind == "no_train_windows"

@@ -18,10 +18,17 @@ from sae_interp.evals.agentic.eval_output import (
     ExplanationScores,
     LatentAgenticResult,
 )
+from sae_interp.evals.agentic.plan import plan_agentic
 from sae_interp.evals.agentic.stages import explain_and_evaluate
 from sae_interp.evals.common import EvalResources, open_resources
 from sae_interp.evals.common.latent_loop import RECORD_STATUS_COUNTS, run_latents, status_counts
-from sae_interp.evals.common.scored import control_sources, explanations_of, prepare, usage_delta
+from sae_interp.evals.common.scored import (
+    control_sources,
+    explanations_of,
+    prepare,
+    refresh_explanations,
+    usage_delta,
+)
 from sae_interp.framework.runner import EVALS, EvalContext, EvalDefinition, EvalResult, run_per_sae
 from sae_interp.stats import IntervalSettings, pool, pool_paired_difference
 
@@ -32,7 +39,7 @@ def run_agentic(ctx: EvalContext[AgenticEvalConfig]) -> EvalResult:
     cfg, resources = ctx.config, ctx.resources
     assert isinstance(resources, EvalResources)
     usage_start = resources.usage()
-    setup = prepare(ctx, LatentAgenticResult, fresh=cfg.force)
+    setup = prepare(ctx, LatentAgenticResult, cfg.force, refresh_explanations(cfg))
     one_shot = explanations_of(
         True, cfg, setup.usable, ctx.model.tokenizer, resources, setup.store, setup.given
     )
@@ -92,6 +99,7 @@ DEFINITION = EVALS.register(
         run=run_agentic,
         latent_metrics=lambda result: _scores(result.agentic),
         resources=lambda cfg: open_resources(cfg.llm, cfg.seed),
+        plan=plan_agentic,
         table_columns=(
             "agentic.prediction_pearson",
             "one_shot.prediction_pearson",

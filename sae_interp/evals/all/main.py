@@ -6,6 +6,7 @@ metrics and, per latent, one row with all scores."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -13,6 +14,7 @@ from sae_interp.evals.all.eval_config import DEFAULT_EVALS, AllEvalConfig, score
 from sae_interp.evals.all.eval_output import AllEvalOutput, AllLatentResult, AllMetrics
 from sae_interp.evals.common import ScoredRun, open_resources, plan_scored, run_scored
 from sae_interp.evals.common.scored import usage_delta
+from sae_interp.framework.failures import merge_counts
 from sae_interp.framework.output import utc_now
 from sae_interp.framework.runner import (
     EVALS,
@@ -67,17 +69,21 @@ def run_all(ctx: EvalContext[AllEvalConfig]) -> EvalResult:
     runs: dict[str, ScoredRun] = {}
     summaries: dict[str, Any] = {}
     usage_before = ctx.resources.usage()
+    explained = False
     for name in ctx.config.evals:
         spec = scored_eval(name)
         sub = _sub_context(ctx, name)
+        if explained:  # with --force, the first eval asks again and the others reuse that
+            reuse = sub.config.model_copy(update={"reuse_explanations": True})
+            sub = dataclasses.replace(sub, config=reuse)
+        explained = explained or spec.needs_explanation
         started = utc_now()
         logger.info("all: %s on %s", name, ctx.sae_spec)
         runs[name] = run_scored(sub, spec, ctx.resources)
         summaries[name] = spec.summarise(runs[name])
         definition = EVALS.get(name)
-        output = build_output(
-            definition, sub, EvalResult(summaries[name], runs[name].results), started
-        )
+        result = EvalResult(summaries[name], runs[name].results, failures=runs[name].failures())
+        output = build_output(definition, sub, result, started)
         output.save(result_path(sub.config, name, ctx.sae_spec))
     metrics = AllMetrics(
         evals=list(ctx.config.evals),
@@ -88,7 +94,12 @@ def run_all(ctx: EvalContext[AllEvalConfig]) -> EvalResult:
         llm_usage=usage_delta(usage_before, ctx.resources.usage()),
         **{name: s.model_dump() for name, s in summaries.items()},
     )
-    return EvalResult(metrics=metrics, details=_merge(runs))
+    return EvalResult(
+        metrics=metrics,
+        details=_merge(runs),
+        failures=merge_counts(run.failures() for run in runs.values()),
+        n_ok=sum(len(run.metrics) for run in runs.values()),
+    )
 
 
 def plan_all(ctx: EvalContext[AllEvalConfig]) -> LLMPlan:

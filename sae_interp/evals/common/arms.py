@@ -26,6 +26,7 @@ from sae_interp.evals.common.scored import (
     control_sources,
     explanation_store,
     explanations_of,
+    refresh_explanations,
     results_path,
     score_latents,
 )
@@ -56,7 +57,8 @@ def random_sae_arm(
     latents = match_by_frequency(frequencies, cache, cfg.sampling.min_activating)
     records = {r.latent: r for r in sample_records(cache, latents, cfg.sampling, cfg.seed)}
     usable = [r for r in records.values() if r.status == RecordStatus.ok]
-    store = explanation_store(ctx, control_sae, control_spec)
+    fresh = refresh_explanations(cfg) and spec.needs_explanation
+    store = explanation_store(ctx, control_sae, control_spec, fresh)
     explanations = explanations_of(
         spec.needs_explanation, cfg, usable, ctx.model.tokenizer, resources, store
     )

@@ -29,7 +29,8 @@ class ExplainedEvalConfig(BaseEvalConfig):
 
     # the file's path may move; what it holds counts, through ``explanations_digest``
     RUN_CONTROL_FIELDS: ClassVar[frozenset[str]] = BaseEvalConfig.RUN_CONTROL_FIELDS | {
-        "explanations"
+        "explanations",
+        "reuse_explanations",
     }
 
     corpus: str = Field(
@@ -81,6 +82,11 @@ class ExplainedEvalConfig(BaseEvalConfig):
             "folder; 'FORMAT:PATH' names the format. Its latents are scored unless --latents "
             "is given; latents it lacks are explained by the LLM."
         ),
+    )
+    reuse_explanations: bool = Field(
+        default=False,
+        description="With --force, keep the stored explanations and recompute only the scores "
+        "(without it, --force asks the explainer again).",
     )
     explanations_digest: str | None = Field(
         default=None,

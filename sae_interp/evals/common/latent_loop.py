@@ -5,7 +5,8 @@ skips the latents already finished in the per-latent JSONL (resume), works throu
 in groups (overlapping groups when the stage waits on an LLM), stores each result as its
 group finishes, and hands back every latent's result in the requested order. A later stage
 may finish latents an earlier one stored (``finished`` says which are done), e.g. a control
-that needs every latent's explanation first.
+that needs every latent's explanation first. A failed latent is returned and counted but not
+stored, so a rerun retries exactly it; every eval inherits that here.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import BaseModel
 from tqdm.auto import tqdm
 
 from sae_interp.activations.records import LatentRecord, RecordStatus
+from sae_interp.framework.failures import FAILED_STATUSES
 from sae_interp.framework.latent_store import LatentStore
 from sae_interp.llm.pipeline import run_overlapped
 
@@ -52,8 +54,12 @@ def run_latents(
     """``work`` on every latent of ``latents`` not finished in ``store`` yet (a stored result
     counts as finished unless ``finished`` says otherwise), ``group`` latents at a time, up to
     ``overlap`` groups at once; each result is stored as its group finishes, except those
-    ``unfinished`` picks (e.g. a failure): they are returned and counted but not stored, so
-    the next run retries exactly them. Returns every latent's result, in order."""
+    ``unfinished`` picks (by default a failed explanation or scoring,
+    :data:`~sae_interp.framework.failures.FAILED_STATUSES`): they are returned and counted
+    but not stored, so the next run retries exactly them. Returns every latent's result, in
+    order."""
+    if unfinished is None:
+        unfinished = _failed
 
     def done(latent: int) -> bool:
         stored = store.get(latent)
@@ -74,7 +80,7 @@ def run_latents(
 
     def keep(group_latents: list[int], results: list[ResultT]) -> None:
         for result in results:
-            if unfinished is not None and unfinished(result):
+            if unfinished(result):
                 left[_latent_of(result)] = result
             else:
                 store.put(result)
@@ -86,16 +92,24 @@ def run_latents(
         bar.close()
     if left:
         logger.warning(
-            "%s: %d latents left unfinished (%s); run again to retry them",
+            "%s: %d latents left unfinished by failures (%s); run again to retry them",
             desc,
             len(left),
             ", ".join(
-                f"{s}: {n}"
-                for s, n in sorted(Counter(_status_of(r) for r in left.values()).items())
+                f"{k}: {n}" for k, n in sorted(Counter(map(_kind_of, left.values())).items())
             ),
         )
     final = [left.get(latent) or store.get(latent) for latent in latents]
     return [r for r in final if r is not None]
+
+
+def _kind_of(result: BaseModel) -> str:
+    """The failure's kind where the result records one, else its status."""
+    return str(getattr(result, "error_kind", None) or _status_of(result))
+
+
+def _failed(result: BaseModel) -> bool:
+    return _status_of(result) in FAILED_STATUSES
 
 
 def _latent_of(result: BaseModel) -> int:

@@ -25,6 +25,7 @@ from sae_interp.base.errors import ExplanationsFileError
 from sae_interp.base.paths import stable_hash
 from sae_interp.base.registry import Registry
 from sae_interp.evals.common.config import ExplainedEvalConfig
+from sae_interp.evals.common.failures import mark_scoring_failures
 from sae_interp.evals.common.latent_loop import RECORD_STATUS_COUNTS, run_latents, status_counts
 from sae_interp.evals.common.resources import EvalResources, open_resources
 from sae_interp.explainers.explanations import Explanation, ExplanationStore
@@ -32,13 +33,15 @@ from sae_interp.explainers.kinds import (
     explain_records,
     planned_explain_requests,
     store_path_for,
+    tree_progress_path,
 )
+from sae_interp.framework.failures import failure_counts, merge_counts
 from sae_interp.framework.latent_store import LatentStore
 from sae_interp.framework.output import BaseEvalOutput
 from sae_interp.framework.runner import EVALS, EvalContext, EvalDefinition, EvalResult, LLMPlan
 from sae_interp.interop.explanations import GivenExplanations, read_explanations
 from sae_interp.llm.pricing import cost_usd, price_of
-from sae_interp.llm.service import UsageReport, estimate_usage
+from sae_interp.llm.service import UsageReport, estimate_usage, recorded_failures
 from sae_interp.llm.settings import LLMSettings
 from sae_interp.llm.types import LLMRequest, Usage
 from sae_interp.saes.base import BaseSAE
@@ -59,12 +62,21 @@ class LatentScore(BaseModel, Generic[OutcomeT, MetricsT]):
     was shown and answered)."""
 
     latent: int
-    status: str = Field(description="ok | too_rare | dead | explanation_failed")
+    status: str = Field(
+        description="ok | too_rare | dead | out_of_range | explanation_failed | "
+        "scoring_failed (the last two are not stored as finished: a rerun retries them)"
+    )
     explanation: str | None = None
     explanation_source: str | None = Field(
         default=None, description="'explainer', or FORMAT:FILE:LINE of a given explanation."
     )
     explanation_error: str | None = None
+    scoring_error: str | None = Field(
+        default=None, description="The LLM error that left the latent unscored, if any."
+    )
+    error_kind: str | None = Field(
+        default=None, description="Kind of the failure (explanation or scoring), if any."
+    )
     metrics: MetricsT | None = None
     outcome: OutcomeT | None = None
     control_explanation_of: int | None = Field(
@@ -87,6 +99,13 @@ class ExplainedCounts(BaseModel):
     n_too_rare: int
     n_dead: int
     n_failed_explanations: int
+    n_failed_scoring: int = Field(
+        default=0, description="Latents whose scoring LLM calls failed (retried on rerun)."
+    )
+    failures: dict[str, int] = Field(
+        default_factory=dict,
+        description="Latents left unfinished by failures, by kind (retried on rerun).",
+    )
     n_out_of_range: int = Field(default=0, description="Requested latent ids the SAE lacks.")
     llm_usage: dict[str, float | int | bool] = Field(default_factory=dict)
 
@@ -115,8 +134,18 @@ class ScoredRun:
             self.results,
             **RECORD_STATUS_COUNTS,
             n_failed_explanations="explanation_failed",
+            n_failed_scoring="scoring_failed",
             n_out_of_range=RecordStatus.out_of_range.value,
-        ) | {"n_scored": len(self.metrics), "llm_usage": self.llm_usage}
+        ) | {
+            "n_scored": len(self.metrics),
+            "failures": self.failures(),
+            "llm_usage": self.llm_usage,
+        }
+
+    def failures(self) -> dict[str, int]:
+        """Unfinished latents by failure kind, over the SAE's latents and every arm."""
+        arms = [self.results, self.random_sae_results, *self.reseed_results.values()]
+        return merge_counts(failure_counts(results) for results in arms)
 
 
 @dataclass(frozen=True)
@@ -204,15 +233,34 @@ def results_path(ctx: EvalContext[Any], fresh: bool, suffix: str = "") -> Path:
     return path
 
 
-def explanation_store(ctx: EvalContext[Any], sae: BaseSAE, sae_spec: str) -> ExplanationStore:
+def refresh_explanations(cfg: ExplainedEvalConfig) -> bool:
+    """``--force`` recomputes explanations too, unless ``--reuse-explanations``."""
+    return cfg.force and not cfg.reuse_explanations
+
+
+def explanation_store(
+    ctx: EvalContext[Any], sae: BaseSAE, sae_spec: str, fresh: bool = False
+) -> ExplanationStore:
+    """The explanation store of ``sae`` (emptied first when ``fresh``)."""
     cfg: ExplainedEvalConfig = ctx.config
-    return ExplanationStore(store_path_for(cfg, sae_spec, sae_fingerprint(sae)))
+    path = store_path_for(cfg, sae_spec, sae_fingerprint(sae))
+    if fresh:
+        for stale in (path, tree_progress_path(ExplanationStore(path))):
+            stale.unlink(missing_ok=True)
+    return ExplanationStore(path)
 
 
-def prepare(ctx: EvalContext[Any], result_cls: type[BaseModel], fresh: bool) -> Setup:
+def prepare(
+    ctx: EvalContext[Any],
+    result_cls: type[BaseModel],
+    fresh: bool,
+    fresh_explanations: bool = False,
+) -> Setup:
+    """Records, explanation store and per-latent store (the latter emptied first when
+    ``fresh``, the explanations when ``fresh_explanations``)."""
     cfg: ExplainedEvalConfig = ctx.config
     _, latents, records = latent_records(ctx, cfg.sampling)
-    store = explanation_store(ctx, ctx.sae, ctx.sae_spec)
+    store = explanation_store(ctx, ctx.sae, ctx.sae_spec, fresh_explanations)
     usable = [r for r in records.values() if r.status == RecordStatus.ok]
     given = given_explanations(cfg).as_explanations() if cfg.explanations else {}
     results = LatentStore(results_path(ctx, fresh), result_cls)
@@ -253,6 +301,7 @@ def _shell(
         return result, []
     if explanation.text is None:
         result.status, result.explanation_error = "explanation_failed", explanation.error
+        result.error_kind = explanation.error_kind or "unknown"
         return result, []
     result.explanation = explanation.text or None  # empty for explanation-free scorers
     result.explanation_source = explanation.source
@@ -314,7 +363,8 @@ def score_latents(
 ) -> list[LatentScore[Any, Any]]:
     """Score the latents not in ``store`` yet (each with its own explanation and, when
     ``controls`` names one, another latent's), storing each group as it finishes; returns
-    every latent's result in order."""
+    every latent's result in order. A latent whose explanation or scoring failed is
+    returned with its failure but not stored, so the next run retries exactly it."""
 
     def score_group(group_latents: list[int]) -> list[LatentScore[Any, Any]]:
         shells = [
@@ -324,13 +374,16 @@ def score_latents(
             for latent in group_latents
         ]
         pairs = [(result, item, control) for result, items in shells for item, control in items]
-        outcomes = scorer.score([item for _, item, _ in pairs]) if pairs else []
+        with recorded_failures() as failed:
+            outcomes = scorer.score([item for _, item, _ in pairs]) if pairs else []
         for (result, _, control), outcome in zip(pairs, outcomes, strict=True):
             metrics = scorer.metrics(outcome)
             if control:
                 result.control_outcome, result.control_metrics = outcome, metrics
             else:
                 result.outcome, result.metrics = outcome, metrics
+        if failed:
+            mark_scoring_failures(scorer, shells, failed)
         return [result for result, _ in shells]
 
     # LLM scorers work on the next group while one finishes (one queue, no idle boundary)
@@ -353,7 +406,8 @@ def run_scored(
     resources = resources or ctx.resources
     assert isinstance(resources, EvalResources)
     usage_before = resources.usage()
-    setup = prepare(ctx, spec.result_cls, fresh=cfg.force)
+    fresh_explanations = refresh_explanations(cfg) and spec.needs_explanation
+    setup = prepare(ctx, spec.result_cls, fresh=cfg.force, fresh_explanations=fresh_explanations)
     tokenizer = ctx.model.tokenizer
     explanations = explanations_of(
         spec.needs_explanation, cfg, setup.usable, tokenizer, resources, setup.store, setup.given
@@ -452,7 +506,12 @@ def definition_for(spec: ScoredEval) -> EvalDefinition[Any]:
 
     def run(ctx: EvalContext[Any]) -> EvalResult:
         scored = run_scored(ctx, spec)
-        return EvalResult(metrics=spec.summarise(scored), details=scored.results)
+        return EvalResult(
+            metrics=spec.summarise(scored),
+            details=scored.results,
+            failures=scored.failures(),
+            n_ok=len(scored.metrics),
+        )
 
     return EVALS.register(
         spec.eval_type_id,

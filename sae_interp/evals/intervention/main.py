@@ -19,7 +19,7 @@ from sae_interp.evals.intervention.eval_output import (
     LatentInterventionResult,
 )
 from sae_interp.evals.intervention.stages import InterventionArm, planned_requests
-from sae_interp.evals.intervention.summary import latent_scores, summarise
+from sae_interp.evals.intervention.summary import failures_by_kind, latent_scores, summarise
 from sae_interp.framework.runner import (
     EVALS,
     EvalContext,
@@ -51,10 +51,13 @@ def run_intervention(ctx: EvalContext[InterventionEvalConfig]) -> EvalResult:
         random_sae = random_like(ctx.sae, cfg.random_sae_seed)
         random_results = InterventionArm(ctx, random_sae, lm, resources, "_random_sae").run()
     usage = usage_delta(usage_before, resources.usage())
+    metrics = summarise(cfg, results, random_results, usage)
     return EvalResult(
-        metrics=summarise(cfg, results, random_results, usage),
+        metrics=metrics,
         details=results,
         unstructured={"random_sae_control": [r.model_dump(mode="json") for r in random_results]},
+        failures=failures_by_kind([*results, *random_results]),
+        n_ok=metrics.n_scored,
     )
 
 

@@ -41,11 +41,6 @@ def passages(result: LatentInterventionResult) -> tuple[list[str], list[str]]:
     return clean, steered
 
 
-# a latent without a usable explanation (every LLM answer failed) is counted, not stored:
-# a rerun steers and explains it again
-UNFINISHED_STATUSES = frozenset({"explanation_failed"})
-
-
 def decode(model: HookedTransformer, ids: Sequence[int]) -> str:
     assert model.tokenizer is not None
     return str(model.tokenizer.decode(list(ids)))
@@ -149,8 +144,7 @@ class InterventionArm:
             self.explain_and_score,
             group=group,
             desc=self.desc,
-            unfinished=lambda r: r.status in UNFINISHED_STATUSES,
-        )
+        )  # a latent whose explanations all failed is not stored: a rerun steers it again
 
     def control(self, results: list[LatentInterventionResult]) -> list[LatentInterventionResult]:
         """Stage 2: each scored latent's continuations scored with another latent's

@@ -5,6 +5,7 @@ the latent score, each with its interval, and the latent counts by status."""
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +16,7 @@ from sae_interp.evals.intervention.eval_output import (
     InterventionScores,
     LatentInterventionResult,
 )
+from sae_interp.framework.failures import FAILED_STATUSES
 from sae_interp.stats import (
     IntervalSettings,
     bootstrap_mean,
@@ -71,3 +73,14 @@ def summarise(
             n_failed_explanations="explanation_failed",
         ),
     )
+
+
+def failures_by_kind(results: Sequence[LatentInterventionResult]) -> dict[str, int]:
+    """Latents left unfinished because every explanation failed, by the kind of the first
+    failure (the LLM layer's classification)."""
+    kinds = [
+        next((e.error_kind for e in r.explanations if e.error_kind), None) or "unknown"
+        for r in results
+        if r.status in FAILED_STATUSES
+    ]
+    return dict(sorted(Counter(kinds).items()))

@@ -1,0 +1,72 @@
+"""``--dry-run`` of the agentic eval: the LLM calls a run would make, without making them.
+
+The agent's calls depend on its answers, so they are bounded: every test round asks twice
+(design, analysis), a review may follow each round, plus the first analysis and the
+conclusion; corrective re-asks are not counted. Agent prompts grow with the transcript;
+each is estimated at the size of the first one (the exemplars), so tokens are a lower bound.
+"""
+
+from __future__ import annotations
+
+from sae_interp.agentic.prompts import analyze_exemplars, common
+from sae_interp.agentic.schema import AgentTranscript
+from sae_interp.agentic.tools import ModelTools
+from sae_interp.evals.agentic.eval_config import AgenticEvalConfig
+from sae_interp.evals.agentic.eval_output import LatentAgenticResult
+from sae_interp.evals.common.scored import (
+    PLACEHOLDER_EXPLANATION,
+    plan_from_requests,
+    prepare,
+)
+from sae_interp.explainers.one_shot import build_request as build_explain_request
+from sae_interp.framework.runner import EvalContext, LLMPlan
+from sae_interp.llm.types import ChatMessage, LLMRequest
+from sae_interp.scorers import generation, prediction
+
+
+def agent_calls_at_most(cfg: AgenticEvalConfig) -> int:
+    """First analysis + (design, analysis, review) per round + conclusion."""
+    return 1 + 3 * cfg.agent.max_rounds + 1
+
+
+def plan_agentic(ctx: EvalContext[AgenticEvalConfig]) -> LLMPlan:
+    cfg = ctx.config
+    tokenizer = ctx.model.tokenizer
+    setup = prepare(ctx, LatentAgenticResult, fresh=False)
+    to_explain = [
+        r for r in setup.usable if r.latent not in setup.store and r.latent not in setup.given
+    ]
+    requests = [build_explain_request(r, tokenizer, cfg.explainer) for r in to_explain]
+    pending = [r for r in setup.usable if r.latent not in setup.results]
+    n_explanations = 3 if cfg.random_control and len(setup.usable) > 1 else 2
+    for record in pending:
+        tools = ModelTools(ctx.model, ctx.sae, record.latent, record.train)
+        transcript = AgentTranscript(
+            latent=record.latent,
+            exemplars=tools.exemplars(0, cfg.agent.top_k),
+            exemplar_mean_max=0.0,
+        )
+        first = LLMRequest(
+            messages=(
+                ChatMessage(role="system", content=common.SYSTEM),
+                ChatMessage(role="user", content=analyze_exemplars.user_message(transcript)),
+            ),
+            max_tokens=cfg.agent.max_tokens,
+            temperature=cfg.agent.temperature,
+        )
+        requests += [first] * agent_calls_at_most(cfg)
+        windows = prediction.bands(record.test, cfg.prediction.n_per_band)
+        for _ in range(n_explanations):  # agentic, one-shot, random-explanation control
+            requests.append(generation.build_request(PLACEHOLDER_EXPLANATION, cfg.generation))
+            requests += [
+                prediction.build_request(
+                    PLACEHOLDER_EXPLANATION, w.str_tokens(tokenizer), cfg.prediction
+                )
+                for _, w in windows
+            ]
+    notes = (
+        f"agent: at most {agent_calls_at_most(cfg)} calls per latent (no corrective re-asks; "
+        f"prompt tokens a lower bound); {len(setup.usable) - len(to_explain)} stored "
+        f"explanations and {len(setup.results)} finished latents reused"
+    )
+    return plan_from_requests("agentic", ctx.sae_spec, cfg.llm, requests, notes)
