@@ -13,12 +13,13 @@ from sae_interp.agentic.schema import AgentTranscript
 from sae_interp.agentic.tools import ModelTools
 from sae_interp.evals.agentic.eval_config import AgenticEvalConfig
 from sae_interp.evals.agentic.eval_output import LatentAgenticResult
+from sae_interp.evals.common.latent_loop import pending_records
 from sae_interp.evals.common.scored import (
     PLACEHOLDER_EXPLANATION,
     plan_from_requests,
     prepare,
 )
-from sae_interp.explainers.one_shot import build_request as build_explain_request
+from sae_interp.explainers.kinds import planned_explain_requests
 from sae_interp.framework.runner import EvalContext, LLMPlan
 from sae_interp.llm.types import ChatMessage, LLMRequest
 from sae_interp.scorers import generation, prediction
@@ -36,8 +37,9 @@ def plan_agentic(ctx: EvalContext[AgenticEvalConfig]) -> LLMPlan:
     to_explain = [
         r for r in setup.usable if r.latent not in setup.store and r.latent not in setup.given
     ]
-    requests = [build_explain_request(r, tokenizer, cfg.explainer) for r in to_explain]
-    pending = [r for r in setup.usable if r.latent not in setup.results]
+    # the configured explainer's requests (the run explains through the shared stage)
+    requests = [q for r in to_explain for q in planned_explain_requests(cfg, r, tokenizer)]
+    pending = pending_records(setup.latents, setup.records, setup.results)
     n_explanations = 3 if cfg.random_control and len(setup.usable) > 1 else 2
     for record in pending:
         tools = ModelTools(ctx.model, ctx.sae, record.latent, record.train)
