@@ -7,21 +7,18 @@ cost) are appended per latent; a killed run resumes at the next unfinished laten
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from sae_interp.evals.agentic.eval_config import AgenticEvalConfig
 from sae_interp.evals.agentic.eval_output import (
     AgenticEvalOutput,
-    AgenticMetrics,
-    ExplanationEvaluation,
-    ExplanationScores,
     LatentAgenticResult,
 )
 from sae_interp.evals.agentic.plan import plan_agentic
 from sae_interp.evals.agentic.stages import explain_and_evaluate
+from sae_interp.evals.agentic.summary import scores, summarise
 from sae_interp.evals.common import EvalResources, open_resources
-from sae_interp.evals.common.latent_loop import RECORD_STATUS_COUNTS, run_latents, status_counts
+from sae_interp.evals.common.latent_loop import run_latents
 from sae_interp.evals.common.scored import (
     control_sources,
     explanations_of,
@@ -30,7 +27,6 @@ from sae_interp.evals.common.scored import (
     usage_delta,
 )
 from sae_interp.framework.runner import EVALS, EvalContext, EvalDefinition, EvalResult, run_per_sae
-from sae_interp.stats import IntervalSettings, pool, pool_paired_difference
 
 logger = logging.getLogger(__name__)
 
@@ -56,40 +52,6 @@ def run_agentic(ctx: EvalContext[AgenticEvalConfig]) -> EvalResult:
     return EvalResult(metrics=summarise(results, usage, cfg.intervals), details=results)
 
 
-def _scores(evaluation: ExplanationEvaluation | None) -> ExplanationScores | None:
-    return evaluation.scores() if evaluation is not None else None
-
-
-def summarise(
-    results: Sequence[LatentAgenticResult],
-    usage: dict[str, Any],
-    intervals: IntervalSettings | None = None,
-) -> AgenticMetrics:
-    """The agent's, the one-shot and the control explanations' scores pooled, and the
-    agent's minus each of the others per latent, with intervals."""
-    agentic = [_scores(r.agentic) for r in results]
-    one_shot = [_scores(r.one_shot) for r in results]
-    control = [_scores(r.random_explanation_control) for r in results]
-    conclusions = [r.transcript.conclusion for r in results if r.transcript is not None]
-    tests = [len(r.transcript.tests) for r in results if r.transcript is not None]
-    return AgenticMetrics(
-        agentic=pool(ExplanationScores, agentic, intervals),
-        one_shot=pool(ExplanationScores, one_shot, intervals),
-        random_explanation_control=pool(ExplanationScores, control, intervals),
-        agentic_minus_one_shot=pool_paired_difference(
-            ExplanationScores, list(zip(agentic, one_shot, strict=True)), intervals
-        ),
-        agentic_minus_control=pool_paired_difference(
-            ExplanationScores, list(zip(agentic, control, strict=True)), intervals
-        ),
-        n_concluded=sum(c is not None and not c.forced for c in conclusions),
-        n_forced=sum(c is not None and c.forced for c in conclusions),
-        mean_tests=sum(tests) / len(tests) if tests else 0.0,
-        llm_usage=usage,
-        **status_counts(results, **RECORD_STATUS_COUNTS, n_no_conclusion="no_conclusion"),
-    )
-
-
 DEFINITION = EVALS.register(
     "agentic",
     EvalDefinition(
@@ -97,7 +59,7 @@ DEFINITION = EVALS.register(
         config_cls=AgenticEvalConfig,
         output_cls=AgenticEvalOutput,
         run=run_agentic,
-        latent_metrics=lambda result: _scores(result.agentic),
+        latent_metrics=lambda result: scores(result.agentic),
         resources=lambda cfg: open_resources(cfg.llm, cfg.seed),
         plan=plan_agentic,
         table_columns=(
