@@ -1,9 +1,9 @@
 """``kill -9`` at a scripted point, then the same command: no answered request is asked
 again, and the result equals that of an uninterrupted run.
 
-The killed run is a forked child process (the test process has already imported torch, so
-it starts in well under a second); it is killed with SIGKILL by the loopback endpoint just
-before it answers the n-th request. The rerun and the clean run go through the same command
+The killed run is a child process started fresh (``spawn``: a forked copy of this process
+could inherit locks held by its other threads, the loopback endpoint's among them); it is
+killed with SIGKILL by the loopback endpoint just before it answers the n-th request. The rerun and the clean run go through the same command
 line entry point in this process.
 """
 
@@ -22,6 +22,7 @@ from loopback_llm import LoopbackLLM, Messages
 
 from sae_interp.explainers import one_shot_prompts
 from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae
+from sae_interp.testing.tiny import register_tiny_model
 
 
 def answer(messages: Messages) -> str:
@@ -52,9 +53,7 @@ def run_command(args: list[str]) -> int:
 
 
 def _child(args: list[str]) -> None:
-    import torch
-
-    torch.set_num_threads(1)  # no OpenMP team inherited across the fork
+    register_tiny_model()  # a fresh interpreter has only the built-in model specs
     sys.exit(run_command(args))
 
 
@@ -86,12 +85,12 @@ def test_kill_9_then_rerun_repeats_nothing_and_matches_a_clean_run(
     with LoopbackLLM(answer) as llm:
         llm.before_answer = kill_before_answering
         args = argv(tmp_path / "out", sae, corpus_file, llm.base_url)
-        child = multiprocessing.get_context("fork").Process(
+        child = multiprocessing.get_context("spawn").Process(
             target=_child, args=(args,), daemon=True
         )
         victim.append(child)
         child.start()
-        child.join(timeout=90)
+        child.join(timeout=300)
         if child.is_alive():
             child.kill()
             child.join()
