@@ -35,6 +35,12 @@ EXPLANATION_EVALS: tuple[str, ...] = (
     "intruder",
 )
 
+# evals with a per-SAE run of their own that ``evals.all`` runs whole on the same model and
+# SAE: the settings they share with the run (model, SAEs, corpus, seed, LLM, output
+# directory, ...) come from it, the rest from their defaults or a config file
+# (``--eval-config-files intervention=cfg.json``)
+WHOLE_EVALS: tuple[str, ...] = ("intervention", "agentic", "sparse_probing")
+
 
 def get_eval(name: str) -> EvalDefinition[Any]:
     if name in EVAL_MODULES:

@@ -127,3 +127,42 @@ def test_ablation_mode_and_dry_run(
     (out,) = run_eval(cfg, saes=SAE)
     for r in out.eval_result_details:
         assert r.strength.delta == 0.0 and r.strength.kl >= 0.0
+
+
+def test_evals_all_runs_intervention_whole_with_its_config_file(
+    explainer: OutputExplainer, tmp_path: Path, corpus_file: Path
+) -> None:
+    from sae_interp.evals.all import AllEvalConfig
+    from sae_interp.evals.all import run_eval as run_all
+    from sae_interp.evals.all.main import DEFINITION as ALL
+
+    alone = _config(tmp_path, corpus_file, random_sae_control=False)
+    own = {k: alone.model_dump(mode="json")[k] for k in ("steering", "explainer", "scoring_lm")}
+    own["random_sae_control"] = False
+    (tmp_path / "intervention.json").write_text(json.dumps(own))
+    shared = alone.model_dump(include={"model", "saes", "corpus", "n_tokens", "ctx_len", "device"})
+    cfg = AllEvalConfig.model_validate(
+        shared
+        | {
+            "output_dir": tmp_path / "all",
+            "n_latents": 3,
+            "sampling": alone.sampling.model_dump(),
+            "llm": alone.llm.model_dump(),
+            "evals": ["intervention"],
+            "eval_config_files": [f"intervention={tmp_path / 'intervention.json'}"],
+        }
+    )
+    sub = cfg.whole_config("intervention")
+    assert sub.steering == alone.steering and sub.n_latents == 3 and not sub.random_sae_control
+    (plan,) = plan_per_sae(ALL, cfg, saes=SAE)
+    assert plan.calls == 2 * 3 and explainer.backend.calls == []  # 2 explanations per latent
+    (combined,) = run_all(cfg, saes=SAE)
+    (reference,) = run_eval(alone, saes=SAE)
+    pooled = combined.eval_result_metrics.model_dump()["intervention"]
+    assert pooled["intervention"] == reference.eval_result_metrics.intervention.model_dump()
+    assert pooled["n_scored"] == 3
+    assert len(list((tmp_path / "all" / "intervention").glob("*.json"))) == 1  # its own output
+    with pytest.raises(ValueError, match="NAME=FILE"):
+        AllEvalConfig.model_validate(shared | {"eval_config_files": ["fuzzing=x.json"]})
+    with pytest.raises(ValueError, match="no such file"):
+        AllEvalConfig.model_validate(shared | {"eval_config_files": ["agentic=missing.json"]})

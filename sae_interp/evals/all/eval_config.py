@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import importlib
+import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field, create_model, field_validator
 from pydantic.fields import FieldInfo
 
+from sae_interp.base.errors import ConfigFileError
 from sae_interp.evals.common.config import ExplainedEvalConfig
+from sae_interp.framework.config import BaseEvalConfig
 
 DEFAULT_EVALS = ["autointerp", "fuzzing", "surprisal", "embedding"]
+
+
+def whole_eval(name: str) -> Any:
+    """The registered :class:`~sae_interp.framework.runner.EvalDefinition` of an eval that
+    ``evals.all`` runs whole (``WHOLE_EVALS``), or None for any other name."""
+    from sae_interp.evals import WHOLE_EVALS, get_eval
+
+    return get_eval(name) if name in WHOLE_EVALS else None
 
 
 def scored_eval(name: str) -> Any:
@@ -33,7 +45,14 @@ class _AllEvalBase(ExplainedEvalConfig):
     evals: list[str] = Field(
         default_factory=lambda: list(DEFAULT_EVALS),
         min_length=1,
-        description="Evals to run, comma-separated, in order.",
+        description="Evals to run, comma-separated, in order: any explanation-based eval, "
+        "and intervention, agentic or sparse_probing (run whole on the same model and SAE).",
+    )
+    eval_config_files: list[str] = Field(
+        default_factory=list,
+        description="NAME=FILE pairs: a JSON config file for intervention, agentic or "
+        "sparse_probing; settings it does not give come from this run where the eval has "
+        "them, else from the eval's defaults.",
     )
 
     @field_validator("evals")
@@ -41,10 +60,27 @@ class _AllEvalBase(ExplainedEvalConfig):
     def _known_evals(cls, value: list[str]) -> list[str]:
         names = [v.strip() for v in value]
         for name in names:
-            scored_eval(name)  # raises with the list of known evals
+            if whole_eval(name) is None:
+                scored_eval(name)  # raises with the list of known evals
         if len(set(names)) != len(names):
             raise ValueError(f"an eval is listed twice: {names}")
         return names
+
+    @field_validator("eval_config_files")
+    @classmethod
+    def _readable_files(cls, value: list[str]) -> list[str]:
+        from sae_interp.evals import WHOLE_EVALS
+
+        for pair in value:
+            name, sep, file = pair.partition("=")
+            if not sep or name.strip() not in WHOLE_EVALS:
+                raise ValueError(
+                    f"--eval-config-files entry {pair!r} is not NAME=FILE with NAME one of "
+                    f"{', '.join(WHOLE_EVALS)}"
+                )
+            if not Path(file.strip()).is_file():
+                raise ValueError(f"--eval-config-files: no such file {file.strip()!r}")
+        return value
 
     if TYPE_CHECKING:  # the settings derived from each eval's config
 
@@ -57,6 +93,32 @@ class _AllEvalBase(ExplainedEvalConfig):
             k: getattr(self, k) for k in config_cls.model_fields if k in type(self).model_fields
         }
         return config_cls(**values)
+
+    def whole_config(self, name: str) -> BaseEvalConfig:
+        """The config a whole eval (``WHOLE_EVALS``) runs with: its config file's values,
+        then, for settings the file does not give, this run's shared settings and the
+        settings given explicitly here that the eval has with the same type."""
+        config_cls = whole_eval(name).config_cls
+        mine = type(self).model_fields
+        shared = set(BaseEvalConfig.model_fields) - {"dry_run"}
+        values = {
+            k: getattr(self, k)
+            for k, info in config_cls.model_fields.items()
+            if k in mine
+            and (k in shared or k in self.model_fields_set or k == "llm")
+            and info.annotation == mine[k].annotation
+        }
+        for pair in self.eval_config_files:
+            key, _, file = pair.partition("=")
+            if key.strip() == name:
+                path = Path(file.strip())
+                try:
+                    values |= json.loads(path.read_text())
+                except json.JSONDecodeError as err:
+                    raise ConfigFileError(
+                        f"{path}: not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}"
+                    ) from None
+        return config_cls.model_validate(values)
 
 
 def eval_specific_fields() -> dict[str, tuple[Any, FieldInfo]]:

@@ -10,7 +10,7 @@ import dataclasses
 import logging
 from typing import Any
 
-from sae_interp.evals.all.eval_config import DEFAULT_EVALS, AllEvalConfig, scored_eval
+from sae_interp.evals.all.eval_config import DEFAULT_EVALS, AllEvalConfig, scored_eval, whole_eval
 from sae_interp.evals.all.eval_output import AllEvalOutput, AllLatentResult, AllMetrics
 from sae_interp.evals.common import ScoredRun, open_resources, plan_scored, run_scored
 from sae_interp.evals.common.scored import usage_delta
@@ -44,6 +44,33 @@ def _sub_context(ctx: EvalContext[AllEvalConfig], name: str) -> EvalContext[Any]
     )
 
 
+def _whole_context(ctx: EvalContext[AllEvalConfig], name: str) -> EvalContext[Any]:
+    config = ctx.config.whole_config(name)
+    resources = ctx.resources if whole_eval(name).resources is not None else None
+    return EvalContext(
+        config,
+        ctx.model,
+        ctx.sae,
+        ctx.sae_spec,
+        ctx.device,
+        work_dir(config, name, ctx.sae_spec),
+        resources,
+    )
+
+
+def _run_whole(ctx: EvalContext[AllEvalConfig], name: str, reuse: bool) -> EvalResult:
+    """One eval of ``WHOLE_EVALS`` on this SAE, its own output written as if it ran alone."""
+    definition, sub = whole_eval(name), _whole_context(ctx, name)
+    if reuse and "reuse_explanations" in type(sub.config).model_fields:
+        update = {"reuse_explanations": True}
+        sub = dataclasses.replace(sub, config=sub.config.model_copy(update=update))
+    started = utc_now()
+    logger.info("all: %s on %s", name, ctx.sae_spec)
+    result: EvalResult = definition.run(sub)
+    build_output(definition, sub, result, started).save(result_path(sub.config, name, ctx.sae_spec))
+    return result
+
+
 def _merge(runs: dict[str, ScoredRun]) -> list[AllLatentResult]:
     rows: dict[int, AllLatentResult] = {}
     for name, run in runs.items():
@@ -70,7 +97,12 @@ def run_all(ctx: EvalContext[AllEvalConfig]) -> EvalResult:
     summaries: dict[str, Any] = {}
     usage_before = ctx.resources.usage()
     explained = False
+    whole: dict[str, EvalResult] = {}
     for name in ctx.config.evals:
+        if whole_eval(name) is not None:
+            whole[name] = _run_whole(ctx, name, reuse=explained)
+            summaries[name] = whole[name].metrics
+            continue
         spec = scored_eval(name)
         sub = _sub_context(ctx, name)
         if explained:  # with --force, the first eval asks again and the others reuse that
@@ -97,18 +129,35 @@ def run_all(ctx: EvalContext[AllEvalConfig]) -> EvalResult:
     return EvalResult(
         metrics=metrics,
         details=_merge(runs),
-        failures=merge_counts(run.failures() for run in runs.values()),
-        n_ok=sum(len(run.metrics) for run in runs.values()),
+        failures=merge_counts(
+            [*(run.failures() for run in runs.values()), *(r.failures for r in whole.values())]
+        ),
+        n_ok=sum(len(run.metrics) for run in runs.values())
+        + sum(r.n_ok if r.n_ok is not None else 1 for r in whole.values()),
     )
 
 
 def plan_all(ctx: EvalContext[AllEvalConfig]) -> LLMPlan:
     """One plan for everything; explanations are counted once (the first eval pays for them,
     every later one reuses them)."""
-    plans = [
-        plan_scored(_sub_context(ctx, name), scored_eval(name), explain=i == 0)
-        for i, name in enumerate(ctx.config.evals)
-    ]
+    plans = []
+    for i, name in enumerate(ctx.config.evals):
+        definition = whole_eval(name)
+        if definition is None:
+            plans.append(plan_scored(_sub_context(ctx, name), scored_eval(name), explain=i == 0))
+        elif definition.plan is not None:
+            plans.append(definition.plan(_whole_context(ctx, name)))
+    if not plans:  # only evals without LLM calls
+        return LLMPlan(
+            eval_type_id="all",
+            sae_spec=ctx.sae_spec,
+            llm="none",
+            calls=0,
+            prompt_tokens=0,
+            max_completion_tokens=0,
+            estimated_cost_usd=0.0,
+            notes="no LLM calls",
+        )
     costs = [p.estimated_cost_usd for p in plans]
     return LLMPlan(
         eval_type_id="all",
