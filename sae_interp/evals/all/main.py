@@ -32,35 +32,22 @@ logger = logging.getLogger(__name__)
 
 
 def _sub_context(ctx: EvalContext[AllEvalConfig], name: str) -> EvalContext[Any]:
-    config = ctx.config.config_for(name)
-    return EvalContext(
-        config,
-        ctx.model,
-        ctx.sae,
-        ctx.sae_spec,
-        ctx.device,
-        work_dir(config, name, ctx.sae_spec),
-        ctx.resources,
-    )
-
-
-def _whole_context(ctx: EvalContext[AllEvalConfig], name: str) -> EvalContext[Any]:
-    config = ctx.config.whole_config(name)
-    resources = ctx.resources if whole_eval(name).resources is not None else None
-    return EvalContext(
-        config,
-        ctx.model,
-        ctx.sae,
-        ctx.sae_spec,
-        ctx.device,
-        work_dir(config, name, ctx.sae_spec),
-        resources,
+    """The context eval ``name`` runs in on this SAE: its own config and work directory, the
+    shared model, SAE and (where it uses them) resources."""
+    whole = whole_eval(name)
+    config = ctx.config.config_for(name) if whole is None else ctx.config.whole_config(name)
+    uses_resources = whole is None or whole.resources is not None
+    return dataclasses.replace(
+        ctx,
+        config=config,
+        work_dir=work_dir(config, name, ctx.sae_spec),
+        resources=ctx.resources if uses_resources else None,
     )
 
 
 def _run_whole(ctx: EvalContext[AllEvalConfig], name: str, reuse: bool) -> EvalResult:
     """One eval of ``WHOLE_EVALS`` on this SAE, its own output written as if it ran alone."""
-    definition, sub = whole_eval(name), _whole_context(ctx, name)
+    definition, sub = whole_eval(name), _sub_context(ctx, name)
     if reuse and "reuse_explanations" in type(sub.config).model_fields:
         update = {"reuse_explanations": True}
         sub = dataclasses.replace(sub, config=sub.config.model_copy(update=update))
@@ -146,7 +133,7 @@ def plan_all(ctx: EvalContext[AllEvalConfig]) -> LLMPlan:
         if definition is None:
             plans.append(plan_scored(_sub_context(ctx, name), scored_eval(name), explain=i == 0))
         elif definition.plan is not None:
-            plans.append(definition.plan(_whole_context(ctx, name)))
+            plans.append(definition.plan(_sub_context(ctx, name)))
     if not plans:  # only evals without LLM calls
         return LLMPlan(
             eval_type_id="all",
