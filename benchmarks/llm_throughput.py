@@ -120,7 +120,7 @@ def main() -> None:
     args = parser.parse_args()
     tokenizer = make_tiny_tokenizer()
     records = synthetic_records(args.latents, tokenizer)
-    with FaultServer(latency_s=args.latency_ms / 1000) as server:
+    with FaultServer(latency_s=args.latency_ms / 1000, keep_alive=True) as server:
         sequential = run_once(
             server.base_url, records[: args.sequential_latents], tokenizer, 1, overlap=1
         )

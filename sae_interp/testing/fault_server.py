@@ -75,6 +75,7 @@ class FaultServer:
         hang_s: float = 2.0,
         retry_after_s: float = 0.05,
         mode: str = "normal",
+        keep_alive: bool = False,
     ) -> None:
         unknown = set(faults) - set(FAULTS)
         if unknown:
@@ -89,7 +90,11 @@ class FaultServer:
         self._seen: Counter[str] = Counter()
         self._prefixes: set[str] = set()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        # HTTP/1.1 keeps each client connection open across requests, as inference servers
+        # do; the default HTTP/1.0 opens one connection (and one server thread) per request
+        handler = self._handler()
+        handler.protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 

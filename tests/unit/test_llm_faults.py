@@ -157,8 +157,9 @@ def test_evict_forgets_one_cached_answer(tmp_path) -> None:  # type: ignore[no-u
     assert len(backend.calls) == 3 and service.report.cached == 1
 
 
-def test_twenty_percent_faults_lose_nothing() -> None:
-    with FaultServer(fault_rate=0.2, seed=3, hang_s=2.0) as server:
+@pytest.mark.parametrize("keep_alive", [False, True])  # a connection per request, or kept open
+def test_twenty_percent_faults_lose_nothing(keep_alive: bool) -> None:
+    with FaultServer(fault_rate=0.2, seed=3, hang_s=2.0, keep_alive=keep_alive) as server:
         service = service_for(server, timeout_s=1.0, concurrency=8, max_invalid_retries=2)
         requests = [req(f'word "{i}"') for i in range(60)]
         answers = service.complete_all(requests, validate=not_garbage)
