@@ -83,7 +83,7 @@ class AgentController:
         for attempt in range(2):
             answer = self.llm(messages)
             if isinstance(answer, LLMError):
-                step.error = f"LLM error: {answer}"
+                step.error, step.error_kind = f"LLM error: {answer}", answer.kind.value
                 break
             step.raw.append(answer)
             try:

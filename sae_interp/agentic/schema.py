@@ -68,6 +68,9 @@ class AgentStep(BaseModel):
     parsed: dict[str, Any] | None = None
     tool_result: str | None = None
     error: str | None = None
+    error_kind: str | None = Field(
+        default=None, description="The LLM failure's kind when the step's call failed."
+    )
 
 
 class AgentTranscript(BaseModel):

@@ -71,13 +71,34 @@ def recorded_failures() -> Iterator[dict[LLMRequest, LLMError]]:
             outer.update(failed)
 
 
+@contextlib.contextmanager
+def recorded_usage() -> Iterator[dict[str, int]]:
+    """Count the answers (``calls``) and their tokens that this thread receives from any
+    service's :meth:`LLMService.complete_all` inside the block: one latent's own usage when
+    several latents share a service at once (a service's report sums every thread's)."""
+    outer = getattr(_RECORDER, "usage", None)
+    used = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
+    _RECORDER.usage = used
+    try:
+        yield used
+    finally:
+        _RECORDER.usage = outer
+        if outer is not None:
+            for key, value in used.items():
+                outer[key] += value
+
+
 def _record(requests: Sequence[LLMRequest], answers: Sequence[LLMResponse | LLMError]) -> None:
     failed = getattr(_RECORDER, "failed", None)
-    if failed is None:
-        return
+    used = getattr(_RECORDER, "usage", None)
     for request, answer in zip(requests, answers, strict=True):
         if isinstance(answer, LLMError):
-            failed[request] = answer
+            if failed is not None:
+                failed[request] = answer
+        elif used is not None:
+            used["calls"] += 1
+            used["prompt_tokens"] += answer.usage.prompt_tokens
+            used["completion_tokens"] += answer.usage.completion_tokens
 
 
 class _LoopThread:
@@ -362,4 +383,11 @@ def _per_request(
     return validators
 
 
-__all__ = ["LLMService", "UsageReport", "Validator", "estimate_usage", "recorded_failures"]
+__all__ = [
+    "LLMService",
+    "UsageReport",
+    "Validator",
+    "estimate_usage",
+    "recorded_failures",
+    "recorded_usage",
+]

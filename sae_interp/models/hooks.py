@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import re
+import threading
 from collections.abc import Callable, Iterator
 
 import torch
@@ -55,6 +56,9 @@ def hooks_attached(
         model.reset_hooks(including_permanent=False)
 
 
+_FORWARD_LOCK = threading.Lock()
+
+
 @torch.no_grad()
 def activations_at_hook(
     model: HookedTransformer, tokens_BL: torch.Tensor, hook_name: str
@@ -66,6 +70,8 @@ def activations_at_hook(
         captured["act"] = act
         return act
 
-    with hooks_attached(model, [(hook_name, grab)]):
+    # hooks are attached to the shared model: one forward at a time, so that a forward in
+    # another thread (several latents of the agentic eval at once) never calls this grab
+    with _FORWARD_LOCK, hooks_attached(model, [(hook_name, grab)]):
         model(tokens_BL, stop_at_layer=stop_layer(model, hook_name))
     return captured["act"]

@@ -6,7 +6,8 @@ from pathlib import Path
 from scripted_tasks import task_of
 
 from sae_interp.evals.agentic import AgenticEvalConfig, run_eval
-from sae_interp.llm import ScriptedBackend
+from sae_interp.llm import LLMError, ScriptedBackend
+from sae_interp.llm.errors import FailureKind
 from sae_interp.llm.settings import LLM_BACKENDS
 from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae
 
@@ -45,10 +46,8 @@ def reply(request):  # type: ignore[no-untyped-def]
     return "[" + ", ".join("5" if i % 2 else "0" for i in range(n)) + "]"
 
 
-def test_agentic_eval_end_to_end(tmp_path: Path, corpus_file: Path) -> None:
-    backend = ScriptedBackend(reply)
-    LLM_BACKENDS.register("agent-script", lambda s, stack: backend, overwrite=True)
-    cfg = AgenticEvalConfig.model_validate(
+def _config(tmp_path: Path, corpus_file: Path) -> AgenticEvalConfig:
+    return AgenticEvalConfig.model_validate(
         {
             "model": TINY_MODEL_SPEC,
             "saes": ["tiny"],
@@ -71,6 +70,12 @@ def test_agentic_eval_end_to_end(tmp_path: Path, corpus_file: Path) -> None:
             "llm": {"backend": "agent-script", "cache": False},
         }
     )
+
+
+def test_agentic_eval_end_to_end(tmp_path: Path, corpus_file: Path) -> None:
+    backend = ScriptedBackend(reply)
+    LLM_BACKENDS.register("agent-script", lambda s, stack: backend, overwrite=True)
+    cfg = _config(tmp_path, corpus_file)
     (out,) = run_eval(cfg, saes={"tiny": make_tiny_sae(d_sae=32, k=4)})
     m = out.eval_result_metrics
     assert m.n_requested == 2 and m.n_concluded == 2 and m.n_forced == 0
@@ -96,3 +101,30 @@ def test_agentic_eval_end_to_end(tmp_path: Path, corpus_file: Path) -> None:
     (next(iter((tmp_path / "out" / "agentic").glob("*.json")))).unlink()
     run_eval(cfg, saes={"tiny": make_tiny_sae(d_sae=32, k=4)})
     assert len(backend.calls) == calls
+
+
+def test_a_failed_agent_call_leaves_its_latent_for_the_rerun(
+    tmp_path: Path, corpus_file: Path
+) -> None:
+    broken = {"n": 1}  # the first "design a test" request fails at the LLM
+
+    def flaky(request):  # type: ignore[no-untyped-def]
+        if "Design one new test" in request.messages[-1].content and broken["n"]:
+            broken["n"] -= 1
+            return LLMError("503 after retries", kind=FailureKind.server_error)
+        return reply(request)
+
+    backend = ScriptedBackend(flaky)
+    LLM_BACKENDS.register("agent-script", lambda s, stack: backend, overwrite=True)
+    cfg = _config(tmp_path, corpus_file)
+    sae = {"tiny": make_tiny_sae(d_sae=32, k=4)}
+    (out,) = run_eval(cfg, saes=sae)
+    failed = [r for r in out.eval_result_details if r.status == "scoring_failed"]
+    assert len(failed) == 1 and failed[0].error_kind == "server_error"
+    assert out.failures == {"server_error": 1}
+    stored = next((tmp_path / "out" / "agentic").rglob("latents_*.jsonl")).read_text()
+    assert f'"latent": {failed[0].latent},' not in stored.replace('"latent":', '"latent": ')
+    calls = len(backend.calls)
+    (again,) = run_eval(cfg, saes=sae)  # the failed latent alone is run again
+    assert all(r.status == "ok" for r in again.eval_result_details) and not again.failures
+    assert 0 < len(backend.calls) - calls < calls

@@ -37,7 +37,13 @@ class ExplanationEvaluation(BaseModel):
 
 class LatentAgenticResult(BaseModel):
     latent: int
-    status: str = Field(description="ok | too_rare | dead | no_conclusion")
+    status: str = Field(
+        description="ok | too_rare | dead | no_conclusion | explanation_failed (the one-shot "
+        "explanation failed) | scoring_failed (an agent call failed): a failed latent is "
+        "counted, not stored, and a rerun retries it"
+    )
+    error: str | None = None
+    error_kind: str | None = None
     transcript: AgentTranscript | None = None
     agentic: ExplanationEvaluation | None = None
     one_shot: ExplanationEvaluation | None = None

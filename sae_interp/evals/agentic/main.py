@@ -26,6 +26,7 @@ from sae_interp.evals.common.scored import (
     refresh_explanations,
     usage_delta,
 )
+from sae_interp.framework.failures import failure_counts
 from sae_interp.framework.runner import EVALS, EvalContext, EvalDefinition, EvalResult, run_per_sae
 
 logger = logging.getLogger(__name__)
@@ -47,9 +48,18 @@ def run_agentic(ctx: EvalContext[AgenticEvalConfig]) -> EvalResult:
             for latent in latents
         ]
 
-    results = run_latents(setup.latents, setup.results, work, group=1, desc="agentic")
+    # latents run at once up to the LLM's concurrency (the model tools take turns)
+    overlap = cfg.llm.effective_concurrency()
+    results = run_latents(
+        setup.latents, setup.results, work, group=1, desc="agentic", overlap=overlap
+    )
     usage = usage_delta(usage_start, resources.usage())
-    return EvalResult(metrics=summarise(results, usage, cfg.intervals), details=results)
+    return EvalResult(
+        metrics=summarise(results, usage, cfg.intervals),
+        details=results,
+        failures=failure_counts(results),
+        n_ok=sum(r.status == "ok" for r in results),
+    )
 
 
 DEFINITION = EVALS.register(

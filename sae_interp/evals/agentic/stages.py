@@ -14,11 +14,10 @@ from sae_interp.agentic.tools import ModelTools, ToolError
 from sae_interp.evals.agentic.eval_config import AgenticEvalConfig
 from sae_interp.evals.agentic.eval_output import ExplanationEvaluation, LatentAgenticResult
 from sae_interp.evals.common.resources import EvalResources
-from sae_interp.evals.common.scored import usage_delta
 from sae_interp.explainers.explanations import Explanation
 from sae_interp.framework.runner import EvalContext
 from sae_interp.llm.errors import LLMError
-from sae_interp.llm.service import LLMService
+from sae_interp.llm.service import LLMService, recorded_usage
 from sae_interp.llm.types import ChatMessage, LLMRequest, LLMResponse
 from sae_interp.scorers import generation, prediction
 
@@ -107,25 +106,41 @@ def explain_and_evaluate(
     result = LatentAgenticResult(latent=latent, status=record.status.value)
     if record.status != RecordStatus.ok:
         return result
-    before = resources.usage()
-    service = resources.service
-    tools = ModelTools(ctx.model, ctx.sae, latent, record.train)
-    transcript = AgentController(agent_llm(service, cfg), tools, cfg.agent, latent).run()
-    result.transcript = transcript
-    own = one_shot.get(latent)
-    own_text = own.text if own is not None else None
-    control_text = one_shot[controls[latent]].text or "" if latent in controls else None
-    conclusion = transcript.conclusion.description if transcript.conclusion is not None else None
-    if conclusion is None:
-        result.status = "no_conclusion"
-    texts = [t for t in (conclusion, own_text, control_text) if t is not None]
-    evaluations = evaluate(texts, record, tools, transcript.exemplar_mean_max, cfg, service)
-    if conclusion is not None:
-        result.agentic = evaluations.pop(0)
-    if own_text is not None:
-        result.one_shot = evaluations.pop(0)
-    if control_text is not None:
-        result.control_explanation_of = controls[latent]
-        result.random_explanation_control = evaluations.pop(0)
-    result.llm_usage = usage_delta(before, resources.usage())
+    with recorded_usage() as used:  # this latent's calls alone, whatever runs beside it
+        service = resources.service
+        tools = ModelTools(ctx.model, ctx.sae, latent, record.train)
+        transcript = AgentController(agent_llm(service, cfg), tools, cfg.agent, latent).run()
+        result.transcript = transcript
+        own = one_shot.get(latent)
+        own_text = own.text if own is not None else None
+        control_text = one_shot[controls[latent]].text or "" if latent in controls else None
+        conclusion = (
+            transcript.conclusion.description if transcript.conclusion is not None else None
+        )
+        if conclusion is None:
+            result.status = "no_conclusion"
+        texts = [t for t in (conclusion, own_text, control_text) if t is not None]
+        evaluations = evaluate(texts, record, tools, transcript.exemplar_mean_max, cfg, service)
+        if conclusion is not None:
+            result.agentic = evaluations.pop(0)
+        if own_text is not None:
+            result.one_shot = evaluations.pop(0)
+        if control_text is not None:
+            result.control_explanation_of = controls[latent]
+            result.random_explanation_control = evaluations.pop(0)
+    result.llm_usage = dict(used)
+    _mark_failure(result, own)
     return result
+
+
+def _mark_failure(result: LatentAgenticResult, own: Explanation | None) -> None:
+    """A latent whose one-shot explanation or any agent call failed at the LLM is a failure
+    of that kind (counted, not stored), never a result."""
+    steps = result.transcript.steps if result.transcript is not None else []
+    failed_step = next((s for s in steps if s.error_kind), None)
+    if own is not None and own.error is not None:
+        result.status, result.error = "explanation_failed", own.error
+        result.error_kind = own.error_kind
+    elif failed_step is not None:
+        result.status, result.error = "scoring_failed", failed_step.error
+        result.error_kind = failed_step.error_kind
