@@ -37,11 +37,14 @@ def _sub_context(ctx: EvalContext[AllEvalConfig], name: str) -> EvalContext[Any]
     whole = whole_eval(name)
     config = ctx.config.config_for(name) if whole is None else ctx.config.whole_config(name)
     uses_resources = whole is None or whole.resources is not None
-    return dataclasses.replace(
-        ctx,
-        config=config,
-        work_dir=work_dir(config, name, ctx.sae_spec),
-        resources=ctx.resources if uses_resources else None,
+    return EvalContext(
+        config,
+        ctx.model,
+        ctx.sae,
+        ctx.sae_spec,
+        ctx.device,
+        work_dir(config, name, ctx.sae_spec),
+        ctx.resources if uses_resources else None,
     )
 
 
