@@ -56,7 +56,7 @@ def hooks_attached(
         model.reset_hooks(including_permanent=False)
 
 
-_FORWARD_LOCK = threading.Lock()
+_FORWARD_LOCK = threading.RLock()
 
 
 @torch.no_grad()
