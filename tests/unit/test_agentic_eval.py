@@ -46,7 +46,7 @@ def reply(request):  # type: ignore[no-untyped-def]
     return "[" + ", ".join("5" if i % 2 else "0" for i in range(n)) + "]"
 
 
-def _config(tmp_path: Path, corpus_file: Path) -> AgenticEvalConfig:
+def _config(tmp_path: Path, corpus_file: Path, backend: str = "agent-script") -> AgenticEvalConfig:
     return AgenticEvalConfig.model_validate(
         {
             "model": TINY_MODEL_SPEC,
@@ -67,7 +67,7 @@ def _config(tmp_path: Path, corpus_file: Path) -> AgenticEvalConfig:
             },
             "agent": {"max_rounds": 4, "min_tests": 3, "top_k": 4},
             "prediction": {"n_per_band": 1, "top_logprobs": 0},
-            "llm": {"backend": "agent-script", "cache": False},
+            "llm": {"backend": backend, "cache": False},
         }
     )
 

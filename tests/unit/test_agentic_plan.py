@@ -5,44 +5,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_agentic_eval import reply
+from test_agentic_eval import _config, reply
 
 from sae_interp.agentic.prompts import common
-from sae_interp.evals.agentic import AgenticEvalConfig, run_eval
+from sae_interp.evals.agentic import run_eval
 from sae_interp.evals.agentic.main import DEFINITION
 from sae_interp.evals.agentic.plan import agent_calls_at_most
 from sae_interp.framework.runner import plan_per_sae
 from sae_interp.llm import ScriptedBackend
 from sae_interp.llm.settings import LLM_BACKENDS
-from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae
+from sae_interp.testing import make_tiny_sae
 
 
 def test_dry_run_plans_the_agentic_calls(tmp_path: Path, corpus_file: Path) -> None:
     backend = ScriptedBackend(reply)
     LLM_BACKENDS.register("agent-plan-script", lambda s, stack: backend, overwrite=True)
-    cfg = AgenticEvalConfig.model_validate(
-        {
-            "model": TINY_MODEL_SPEC,
-            "saes": ["tiny"],
-            "corpus": str(corpus_file),
-            "n_tokens": 2048,
-            "ctx_len": 33,
-            "device": "cpu",
-            "output_dir": tmp_path / "out",
-            "n_latents": 2,
-            "sampling": {
-                "window_len": 8,
-                "n_train": 6,
-                "train_strategy": "top",
-                "n_test": 6,
-                "n_negatives": 0,
-                "min_activating": 8,
-            },
-            "agent": {"max_rounds": 4, "min_tests": 3, "top_k": 4},
-            "prediction": {"n_per_band": 1, "top_logprobs": 0},
-            "llm": {"backend": "agent-plan-script", "cache": False},
-        }
-    )
+    cfg = _config(tmp_path, corpus_file, backend="agent-plan-script")
     sae = make_tiny_sae(d_sae=32, k=4)
     (plan,) = plan_per_sae(DEFINITION, cfg, saes={"tiny": sae})
     assert backend.calls == [] and plan.prompt_tokens > 0 and "agent: at most" in plan.notes

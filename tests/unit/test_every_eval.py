@@ -17,15 +17,16 @@ from scripted_tasks import task_of
 from test_agentic_eval import AGENT_REPLIES
 from test_explained_evals import TinyEmbedder
 from test_sparse_probing_eval import _last_word_task
+from tiny_settings import TINY_SAMPLING, tiny_eval_values
 
 from sae_interp.evals import EVAL_MODULES, get_eval
 from sae_interp.framework.runner import plan_per_sae, result_path, run_per_sae
 from sae_interp.llm import ScriptedBackend
 from sae_interp.llm.settings import LLM_BACKENDS
 from sae_interp.probing.datasets import register_dataset, unregister_dataset
-from sae_interp.testing import TINY_LONG_MODEL_SPEC, TINY_MODEL_SPEC, make_tiny_sae
+from sae_interp.testing import TINY_LONG_MODEL_SPEC, make_tiny_sae
 
-SAMPLING = {"window_len": 8, "n_train": 6, "n_test": 4, "n_negatives": 4, "min_activating": 4}
+SAMPLING = TINY_SAMPLING | {"n_train": 6}
 
 # each eval's settings beyond the shared ones (small sizes on the tiny model)
 SETTINGS: dict[str, dict[str, Any]] = {
@@ -111,18 +112,8 @@ def test_eval_plans_runs_reads_back_and_resumes(
     name: str, backend: ScriptedBackend, tmp_path: Path, corpus_file: Path
 ) -> None:
     definition = get_eval(name)
-    shared = {
-        "model": TINY_MODEL_SPEC,
-        "saes": ["tiny"],
-        "corpus": str(corpus_file),
-        "n_tokens": 2048,
-        "ctx_len": 33,
-        "device": "cpu",
-        "output_dir": tmp_path / "out",
-        "n_latents": 3,
-        "sampling": SAMPLING,
-        "llm": {"backend": "every-eval", "cache": False},
-    }
+    shared = tiny_eval_values(tmp_path, corpus_file, {"backend": "every-eval", "cache": False})
+    shared |= {"n_latents": 3, "sampling": SAMPLING}
     values = shared | SETTINGS[name]
     for other, settings in values.pop("config_files", {}).items():
         file = tmp_path / f"{other}.json"

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from tiny_settings import tiny_eval_values
 
 from sae_interp.base.errors import AllLLMWorkFailedError
 from sae_interp.evals.autointerp import AutoInterpEvalConfig, run_eval
@@ -63,24 +64,8 @@ def endpoint() -> Endpoint:
 
 
 def config(tmp_path: Path, corpus: Path, cache: bool = True, **kw: object) -> AutoInterpEvalConfig:
-    values = {
-        "model": TINY_MODEL_SPEC,
-        "saes": ["tiny"],
-        "corpus": str(corpus),
-        "n_tokens": 2048,
-        "ctx_len": 33,
-        "device": "cpu",
-        "output_dir": tmp_path / "out",
-        "n_latents": 4,
-        "sampling": {
-            "window_len": 8,
-            "n_train": 4,
-            "n_test": 4,
-            "n_negatives": 4,
-            "min_activating": 4,
-        },
-        "llm": {"backend": "failing-endpoint", "cache": cache, "concurrency": 2},
-    }
+    llm = {"backend": "failing-endpoint", "cache": cache, "concurrency": 2}
+    values = tiny_eval_values(tmp_path, corpus, llm)
     return AutoInterpEvalConfig.model_validate(values | kw)
 
 
