@@ -12,13 +12,14 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
@@ -109,7 +110,9 @@ class LocalLlamaServer:
     model_path: Path | None = None
     alias: str = LOCAL_MODEL_ALIAS
     n_ctx: int = 4096
-    n_threads: int | None = None
+    # llama-cpp-python's server decodes on half the cores by default (1 of 2 here); every
+    # core decodes explanations ~1.25x faster (measured 16 -> 20 tokens/s on 2 cores)
+    n_threads: int | None = field(default_factory=os.cpu_count)
     startup_timeout_s: float = 300.0
 
     def __post_init__(self) -> None:

@@ -34,7 +34,11 @@ class GenerationResult(BaseModel):
     error: str | None = None
 
 
-def build_request(explanation: str, settings: GenerationSettings) -> LLMRequest:
+def build_request(
+    explanation: str, settings: GenerationSettings, seed: int | None = None
+) -> LLMRequest:
+    """The request for texts meant to activate the latent; ``seed`` (sampled at
+    ``settings.temperature``) makes another seed draw other texts, not the cached ones."""
     return LLMRequest(
         messages=(
             ChatMessage(role="system", content=prompts.SYSTEM),
@@ -42,6 +46,7 @@ def build_request(explanation: str, settings: GenerationSettings) -> LLMRequest:
         ),
         max_tokens=settings.max_tokens,
         temperature=settings.temperature,
+        seed=seed,
     )
 
 

@@ -128,3 +128,55 @@ def test_a_failed_agent_call_leaves_its_latent_for_the_rerun(
     (again,) = run_eval(cfg, saes=sae)  # the failed latent alone is run again
     assert all(r.status == "ok" for r in again.eval_result_details) and not again.failures
     assert 0 < len(backend.calls) - calls < calls
+
+
+def test_agentic_random_sae_control_and_reseeds(tmp_path: Path, corpus_file: Path) -> None:
+    """--random-sae-control runs the agent on a random SAE's frequency-matched latents;
+    --seeds evaluates every latent's explanations again on other windows and other
+    generated texts without running the agent again; a rerun pays nothing."""
+    backend = ScriptedBackend(reply)
+    LLM_BACKENDS.register("agent-script", lambda s, stack: backend, overwrite=True)
+    cfg = _config(tmp_path, corpus_file).model_copy(
+        update={"random_sae_control": True, "seeds": [1, 2]}
+    )
+    sae = {"tiny": make_tiny_sae(d_sae=32, k=4)}
+    (out,) = run_eval(cfg, saes=sae)
+    m = out.eval_result_metrics
+    starts = [c for c in backend.calls if "Propose at least three" in c.messages[-1].content]
+    assert len(starts) == 4  # the agent ran on 2 latents of each SAE, not once more per seed
+    assert m.random_sae_agentic is not None and m.random_sae_one_shot is not None
+    assert m.agentic_minus_random_sae is not None
+    real = m.agentic.prediction_pearson  # type: ignore[union-attr]
+    rand = m.random_sae_agentic.prediction_pearson  # type: ignore[attr-defined]
+    diff = m.agentic_minus_random_sae.prediction_pearson  # type: ignore[attr-defined]
+    assert real.n == 2 and rand.n == 2
+    assert abs(diff.value - (real.value - rand.value)) < 1e-9
+    spread = m.reseed["agentic.prediction_pearson"]  # type: ignore[index]
+    assert spread.seeds == [cfg.seed, 1, 2] and len(spread.means) == 3
+    assert spread.means[0] == real.value
+    assert set(m.reseed) >= {  # type: ignore[arg-type]
+        "one_shot.generation_success_rate",
+        "random_explanation_control.prediction_pearson",
+    }
+    generated = [c for c in backend.calls if task_of(c) == "generation"]
+    assert {c.seed for c in generated} == {cfg.seed, 1, 2}
+    # the reseeded arms hold their own per-latent records (no transcript: the agent's kept)
+    reseeded = list((tmp_path / "out" / "agentic").rglob("latents_*_reseed.jsonl"))
+    assert len(reseeded) == 2
+    rows = [json.loads(line) for line in reseeded[0].read_text().splitlines()]
+    assert len(rows) == 2 and all(r["transcript"] is None for r in rows)
+    assert {r["agentic"]["explanation"] for r in rows} == {"cat tokens"}
+    windows = {
+        r.latent: {(w.seq, w.start) for w in r.agentic.prediction.windows}
+        for r in out.eval_result_details
+    }
+    drawn = {
+        r["latent"]: {(w["seq"], w["start"]) for w in r["agentic"]["prediction"]["windows"]}
+        for r in rows
+    }
+    assert drawn.keys() == windows.keys() and drawn != windows  # other test windows
+    calls = len(backend.calls)
+    next((tmp_path / "out" / "agentic").glob("*.json")).unlink()
+    (again,) = run_eval(cfg, saes=sae)
+    assert len(backend.calls) == calls
+    assert again.eval_result_metrics.reseed == m.reseed

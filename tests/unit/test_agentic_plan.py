@@ -31,3 +31,20 @@ def test_dry_run_plans_the_agentic_calls(tmp_path: Path, corpus_file: Path) -> N
     assert 0 < agent <= 2 * agent_calls_at_most(cfg)
     (again,) = plan_per_sae(DEFINITION, cfg, saes={"tiny": sae})
     assert again.calls == 0  # everything finished
+
+
+def test_dry_run_plans_the_random_sae_arm_and_reseeds(tmp_path: Path, corpus_file: Path) -> None:
+    backend = ScriptedBackend(reply)
+    LLM_BACKENDS.register("agent-plan-script", lambda s, stack: backend, overwrite=True)
+    cfg = _config(tmp_path, corpus_file, backend="agent-plan-script").model_copy(
+        update={"random_sae_control": True, "seeds": [7]}
+    )
+    sae = make_tiny_sae(d_sae=32, k=4)
+    (plan,) = plan_per_sae(DEFINITION, cfg, saes={"tiny": sae})
+    assert "1 extra seeds" in plan.notes and "random-SAE control" in plan.notes
+    run_eval(cfg, saes={"tiny": sae})
+    agent = sum(r.messages[0].content == common.SYSTEM for r in backend.calls)
+    other = len(backend.calls) - agent
+    # explanations of both SAEs' latents, and evaluations of both plus the reseed, exactly
+    assert plan.calls - 4 * agent_calls_at_most(cfg) == other
+    assert 0 < agent <= 4 * agent_calls_at_most(cfg)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from sae_interp.activations.sampling import SamplingConfig
 from sae_interp.agentic.controller import AgentSettings
@@ -38,13 +38,3 @@ class AgenticEvalConfig(ExplainedEvalConfig):
     agent: AgentSettings = Field(default_factory=_default_agent)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     prediction: PredictionSettings = Field(default_factory=PredictionSettings)
-
-    @model_validator(mode="after")
-    def _no_unsupported_arms(self) -> AgenticEvalConfig:
-        # the agent runs per latent on the live model: a random-SAE arm or reseeds would
-        # rerun the whole agent, which this eval does not offer yet
-        if self.random_sae_control:
-            raise ValueError("--random-sae-control is not available in the agentic eval")
-        if self.seeds:
-            raise ValueError("--seeds is not available in the agentic eval")
-        return self

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from sae_interp.agentic.schema import AgentTranscript
 from sae_interp.evals.agentic.eval_config import AgenticEvalConfig
+from sae_interp.evals.common.summary import SeedSpread
 from sae_interp.framework.output import BaseEvalOutput
 from sae_interp.scorers.generation import GenerationResult
 from sae_interp.scorers.prediction import PredictionResult
@@ -64,6 +65,22 @@ class AgenticMetrics(BaseModel):
     )
     agentic_minus_control: PooledExplanationScores | None = Field(  # type: ignore[valid-type]
         default=None, description="Per-latent difference agentic - shuffled control, pooled."
+    )
+    random_sae_agentic: PooledExplanationScores | None = Field(  # type: ignore[valid-type]
+        default=None,
+        description="The agent's explanations of a random SAE's frequency-matched latents "
+        "(--random-sae-control).",
+    )
+    random_sae_one_shot: PooledExplanationScores | None = Field(  # type: ignore[valid-type]
+        default=None, description="One-shot explanations of the random SAE's latents."
+    )
+    agentic_minus_random_sae: PooledExplanationScores | None = Field(  # type: ignore[valid-type]
+        default=None, description="Difference of means agentic - random SAE's agentic."
+    )
+    reseed: dict[str, SeedSpread] | None = Field(
+        default=None,
+        description="Per pooled score ('agentic.prediction_pearson', ...), its spread "
+        "across --seeds (the evaluations drawn again, the agent not rerun).",
     )
     n_requested: int
     n_concluded: int = Field(description="The agent chose to conclude.")

@@ -1,32 +1,32 @@
 """The agentic explanation eval. Per latent: the agent (``sae_interp.agentic``) explains it
 by experiments on the live model; then its explanation, the one-shot explanation of the same
 latent, and another latent's one-shot explanation (random-explanation control) are evaluated
-by generation and prediction. Results (with the agent's full transcript, token usage and
-cost) are appended per latent; a killed run resumes at the next unfinished latent."""
+by generation and prediction. With ``--random-sae-control`` the same runs on a random SAE's
+frequency-matched latents; with ``--seeds`` the evaluations are drawn again per seed. Results
+(with the agent's full transcript, token usage and cost) are appended per latent; a killed
+run resumes at the next unfinished latent."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from sae_interp.evals.agentic.arms import agent_work, random_sae_arm, reseed_arms, run_agent_latents
 from sae_interp.evals.agentic.eval_config import AgenticEvalConfig
 from sae_interp.evals.agentic.eval_output import (
     AgenticEvalOutput,
     LatentAgenticResult,
 )
 from sae_interp.evals.agentic.plan import plan_agentic
-from sae_interp.evals.agentic.stages import explain_and_evaluate
 from sae_interp.evals.agentic.summary import scores, summarise
 from sae_interp.evals.common import EvalResources, open_resources
-from sae_interp.evals.common.latent_loop import run_latents
 from sae_interp.evals.common.scored import (
-    control_sources,
     explanations_of,
     prepare,
     refresh_explanations,
     usage_delta,
 )
-from sae_interp.framework.failures import failure_counts
+from sae_interp.framework.failures import failure_counts, merge_counts
 from sae_interp.framework.runner import EVALS, EvalContext, EvalDefinition, EvalResult, run_per_sae
 
 logger = logging.getLogger(__name__)
@@ -40,24 +40,16 @@ def run_agentic(ctx: EvalContext[AgenticEvalConfig]) -> EvalResult:
     one_shot = explanations_of(
         True, cfg, setup.usable, ctx.model.tokenizer, resources, setup.store, setup.given
     )
-    controls = control_sources(one_shot, cfg.random_control, cfg.seed) or {}
-
-    def work(latents: list[int]) -> list[LatentAgenticResult]:
-        return [
-            explain_and_evaluate(ctx, resources, setup.records[latent], one_shot, controls)
-            for latent in latents
-        ]
-
-    # latents run at once up to the LLM's concurrency (the model tools take turns)
-    overlap = cfg.llm.effective_concurrency()
-    results = run_latents(
-        setup.latents, setup.results, work, group=1, desc="agentic", overlap=overlap
-    )
+    work = agent_work(ctx, resources, setup.records, one_shot)
+    results = run_agent_latents(ctx, setup.latents, setup.results, work, "agentic")
+    random_sae = random_sae_arm(ctx, resources, setup) if cfg.random_sae_control else []
+    reseeds = reseed_arms(ctx, resources, setup, results, one_shot)
     usage = usage_delta(usage_start, resources.usage())
+    arms = [results, random_sae, *reseeds.values()]
     return EvalResult(
-        metrics=summarise(results, usage, cfg.intervals),
+        metrics=summarise(results, usage, cfg.intervals, random_sae, reseeds, cfg.seed),
         details=results,
-        failures=failure_counts(results),
+        failures=merge_counts(failure_counts(arm) for arm in arms),
         n_ok=sum(r.status == "ok" for r in results),
     )
 
@@ -79,6 +71,8 @@ DEFINITION = EVALS.register(
             "agentic.generation_success_rate",
             "one_shot.generation_success_rate",
             "random_explanation_control.generation_success_rate",
+            "random_sae_agentic.prediction_pearson",
+            "random_sae_agentic.generation_success_rate",
             "n_concluded",
             "n_forced",
             "mean_tests",

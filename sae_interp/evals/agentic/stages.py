@@ -52,7 +52,7 @@ def evaluate(
     shown = [(band, w, w.str_tokens(tokenizer)) for band, w in windows]
     requests: list[LLMRequest] = []
     for text in explanations:
-        requests.append(generation.build_request(text, cfg.generation))
+        requests.append(generation.build_request(text, cfg.generation, cfg.seed))
         requests += [prediction.build_request(text, toks, cfg.prediction) for _, _, toks in shown]
     answers = service.complete_all(requests, progress=False)
     per = 1 + len(shown)
@@ -93,6 +93,34 @@ def evaluate(
     return out
 
 
+def _evaluate_all(
+    result: LatentAgenticResult,
+    conclusion: str | None,
+    record: LatentRecord,
+    tools: ModelTools,
+    reference: float,
+    one_shot: dict[int, Explanation],
+    controls: dict[int, int],
+    cfg: AgenticEvalConfig,
+    service: LLMService,
+) -> None:
+    """Evaluate the agent's conclusion, the latent's one-shot explanation and the control
+    explanation (those that exist) into ``result``."""
+    latent = record.latent
+    own = one_shot.get(latent)
+    own_text = own.text if own is not None else None
+    control_text = one_shot[controls[latent]].text or "" if latent in controls else None
+    texts = [t for t in (conclusion, own_text, control_text) if t is not None]
+    evaluations = evaluate(texts, record, tools, reference, cfg, service)
+    if conclusion is not None:
+        result.agentic = evaluations.pop(0)
+    if own_text is not None:
+        result.one_shot = evaluations.pop(0)
+    if control_text is not None:
+        result.control_explanation_of = controls[latent]
+        result.random_explanation_control = evaluations.pop(0)
+
+
 def explain_and_evaluate(
     ctx: EvalContext[AgenticEvalConfig],
     resources: EvalResources,
@@ -111,25 +139,53 @@ def explain_and_evaluate(
         tools = ModelTools(ctx.model, ctx.sae, latent, record.train)
         transcript = AgentController(agent_llm(service, cfg), tools, cfg.agent, latent).run()
         result.transcript = transcript
-        own = one_shot.get(latent)
-        own_text = own.text if own is not None else None
-        control_text = one_shot[controls[latent]].text or "" if latent in controls else None
         conclusion = (
             transcript.conclusion.description if transcript.conclusion is not None else None
         )
         if conclusion is None:
             result.status = "no_conclusion"
-        texts = [t for t in (conclusion, own_text, control_text) if t is not None]
-        evaluations = evaluate(texts, record, tools, transcript.exemplar_mean_max, cfg, service)
-        if conclusion is not None:
-            result.agentic = evaluations.pop(0)
-        if own_text is not None:
-            result.one_shot = evaluations.pop(0)
-        if control_text is not None:
-            result.control_explanation_of = controls[latent]
-            result.random_explanation_control = evaluations.pop(0)
+        reference = transcript.exemplar_mean_max
+        _evaluate_all(
+            result, conclusion, record, tools, reference, one_shot, controls, cfg, service
+        )
     result.llm_usage = dict(used)
-    _mark_failure(result, own)
+    _mark_failure(result, one_shot.get(latent))
+    return result
+
+
+def reevaluate(
+    ctx: EvalContext[AgenticEvalConfig],
+    resources: EvalResources,
+    record: LatentRecord,
+    base: LatentAgenticResult,
+    one_shot: dict[int, Explanation],
+    controls: dict[int, int],
+) -> LatentAgenticResult:
+    """``base``'s explanations (the agent's conclusion is not asked again) evaluated on
+    ``record`` (drawn with ``ctx``'s seed) and the control of that seed; the result holds no
+    transcript."""
+    cfg = ctx.config
+    result = LatentAgenticResult(latent=base.latent, status=base.status)
+    transcript = base.transcript
+    if transcript is None:
+        return result
+    with recorded_usage() as used:
+        tools = ModelTools(ctx.model, ctx.sae, base.latent, record.train)
+        conclusion = (
+            transcript.conclusion.description if transcript.conclusion is not None else None
+        )
+        _evaluate_all(
+            result,
+            conclusion,
+            record,
+            tools,
+            transcript.exemplar_mean_max,
+            one_shot,
+            controls,
+            cfg,
+            resources.service,
+        )
+    result.llm_usage = dict(used)
     return result
 
 

@@ -1,10 +1,11 @@
 """How the agentic eval pools: each explanation's numbers (:class:`ExplanationScores`, each
 field declared pooled) for the agent's, the one-shot and the control explanation, the agent's
-minus each of the others per latent, and the latent counts by status."""
+minus each of the others per latent, the random-SAE control and the reseed spread when they
+ran, and the latent counts by status."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sae_interp.evals.agentic.eval_output import (
@@ -14,25 +15,48 @@ from sae_interp.evals.agentic.eval_output import (
     LatentAgenticResult,
 )
 from sae_interp.evals.common.latent_loop import RECORD_STATUS_COUNTS, status_counts
-from sae_interp.stats import IntervalSettings, pool, pool_paired_difference
+from sae_interp.evals.common.summary import SeedSpread, seed_spread
+from sae_interp.stats import IntervalSettings, pool, pool_difference, pool_paired_difference
 
 
 def scores(evaluation: ExplanationEvaluation | None) -> ExplanationScores | None:
     return evaluation.scores() if evaluation is not None else None
 
 
+def _scores_of(
+    results: Sequence[LatentAgenticResult], which: str
+) -> list[ExplanationScores | None]:
+    return [scores(getattr(r, which)) for r in results]
+
+
+EXPLANATIONS = ("agentic", "one_shot", "random_explanation_control")
+
+
 def summarise(
     results: Sequence[LatentAgenticResult],
     usage: dict[str, Any],
     intervals: IntervalSettings | None = None,
+    random_sae: Sequence[LatentAgenticResult] = (),
+    reseeds: Mapping[int, Sequence[LatentAgenticResult]] | None = None,
+    seed: int = 0,
 ) -> AgenticMetrics:
     """The agent's, the one-shot and the control explanations' scores pooled, and the
-    agent's minus each of the others per latent, with intervals."""
-    agentic = [scores(r.agentic) for r in results]
-    one_shot = [scores(r.one_shot) for r in results]
-    control = [scores(r.random_explanation_control) for r in results]
+    agentic minus each of the others per latent, with intervals; with ``random_sae``, the
+    same on the random SAE's latents and the difference of means; with ``reseeds``, each
+    pooled score's spread between seeds."""
+    agentic = _scores_of(results, "agentic")
+    one_shot = _scores_of(results, "one_shot")
+    control = _scores_of(results, "random_explanation_control")
     conclusions = [r.transcript.conclusion for r in results if r.transcript is not None]
     tests = [len(r.transcript.tests) for r in results if r.transcript is not None]
+    random_agentic = _scores_of(random_sae, "agentic")
+    spread: dict[str, SeedSpread] | None = None
+    if reseeds:
+        runs = {seed: list(results), **{s: list(r) for s, r in reseeds.items()}}
+        spread = {}
+        for which in EXPLANATIONS:
+            per_seed = {s: _scores_of(r, which) for s, r in runs.items()}
+            spread |= seed_spread(per_seed, ExplanationScores, prefix=f"{which}.")
     return AgenticMetrics(
         agentic=pool(ExplanationScores, agentic, intervals),
         one_shot=pool(ExplanationScores, one_shot, intervals),
@@ -43,6 +67,18 @@ def summarise(
         agentic_minus_control=pool_paired_difference(
             ExplanationScores, list(zip(agentic, control, strict=True)), intervals
         ),
+        random_sae_agentic=pool(ExplanationScores, random_agentic, intervals)
+        if random_sae
+        else None,
+        random_sae_one_shot=pool(ExplanationScores, _scores_of(random_sae, "one_shot"), intervals)
+        if random_sae
+        else None,
+        agentic_minus_random_sae=pool_difference(
+            ExplanationScores, agentic, random_agentic, intervals
+        )
+        if random_sae
+        else None,
+        reseed=spread,
         n_concluded=sum(c is not None and not c.forced for c in conclusions),
         n_forced=sum(c is not None and c.forced for c in conclusions),
         mean_tests=sum(tests) / len(tests) if tests else 0.0,

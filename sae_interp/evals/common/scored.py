@@ -176,6 +176,22 @@ class Setup:
     given: dict[int, Explanation]  # from --explanations
 
 
+def sampled_records(
+    ctx: EvalContext[Any],
+    sae: BaseSAE,
+    cache: LatentCache,
+    latents: Sequence[int],
+    seed: int,
+    sampling: SamplingConfig | None = None,
+) -> dict[int, LatentRecord]:
+    """Records of ``latents`` drawn from ``cache`` with ``seed``, with the negative sources
+    (embedding index, decoder neighbours) of ``sae`` for the hard-negative strategies."""
+    sampling = sampling or ctx.config.sampling
+    sources = NegativeSources(ctx.model.tokenizer, sae.W_dec, embedder=sampling.similar_embedder)
+    sampled = sample_records(cache, latents, sampling, seed, sources=sources)
+    return {r.latent: r for r in sampled}
+
+
 def latent_records(
     ctx: EvalContext[Any], sampling: SamplingConfig, sae: BaseSAE | None = None
 ) -> tuple[LatentCache, list[int], dict[int, LatentRecord]]:
@@ -196,9 +212,7 @@ def latent_records(
             beyond[:10],
         )
     inside = [latent for latent in latents if latent < sae.cfg.d_sae]
-    sources = NegativeSources(ctx.model.tokenizer, sae.W_dec, embedder=sampling.similar_embedder)
-    sampled = sample_records(cache, inside, sampling, cfg.seed, sources=sources)
-    records = {r.latent: r for r in sampled}
+    records = sampled_records(ctx, sae, cache, inside, cfg.seed, sampling)
     for latent in beyond:
         records[latent] = LatentRecord(
             latent=latent,

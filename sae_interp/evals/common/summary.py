@@ -68,24 +68,34 @@ def _sd(values: np.ndarray) -> float | None:
     return float(np.std(values, ddof=1)) if len(values) > 1 else None
 
 
+def seed_spread(
+    runs: dict[int, list[Any]], metrics_cls: type[BaseModel], prefix: str = ""
+) -> dict[str, SeedSpread]:
+    """Per pooled field of ``metrics_cls``: its mean over latents under each seed of ``runs``
+    (seed -> per-latent metrics, None where a latent has none; the run's own seed first),
+    the SD of those means and the SD between latents under the first seed. Keys are the
+    field names after ``prefix``."""
+    spread = {}
+    for name in pooled_fields(metrics_cls):
+        per_seed = [
+            defined([getattr(m, name) for m in metrics if m is not None])
+            for metrics in runs.values()
+        ]
+        means = [float(x.mean()) if len(x) else None for x in per_seed]
+        spread[prefix + name] = SeedSpread(
+            seeds=list(runs),
+            means=means,
+            between_seed_sd=_sd(defined(means)),
+            between_latent_sd=_sd(per_seed[0]) if per_seed else None,
+        )
+    return spread
+
+
 def reseed_spread(run: ScoredRun, metrics_cls: type[BaseModel]) -> dict[str, SeedSpread] | None:
     if not run.reseed_results:
         return None
     runs = {run.config.seed: run.results, **run.reseed_results}
-    spread = {}
-    for name in pooled_fields(metrics_cls):
-        means = []
-        for results in runs.values():
-            x = defined([getattr(m, name) for m in _metrics(results) if m is not None])
-            means.append(float(x.mean()) if len(x) else None)
-        base = defined([getattr(m, name) for m in _metrics(run.results) if m is not None])
-        spread[name] = SeedSpread(
-            seeds=list(runs),
-            means=means,
-            between_seed_sd=_sd(defined(means)),
-            between_latent_sd=_sd(base),
-        )
-    return spread
+    return seed_spread({seed: _metrics(results) for seed, results in runs.items()}, metrics_cls)
 
 
 def pooled_arms(run: ScoredRun, metrics_cls: type[BaseModel]) -> dict[str, Any]:
