@@ -54,6 +54,33 @@ def test_random_sae_arm_and_reseeds_in_one_run(
     assert m.llm_usage["calls"] == 8 + 2 * (4 * 2 * 2) + 4 * 2 == plan.calls  # dry run exact
 
 
+def test_hard_negatives_reach_the_random_sae_arm_and_reseeds(
+    judge: Judge, tmp_path: Path, corpus_file: Path
+) -> None:
+    """Neighbour negatives need the SAE's decoder: the random SAE's arm draws them from the
+    random SAE's, and each reseed from the SAE's, instead of failing for want of sources."""
+    sampling = {
+        "window_len": 8,
+        "n_train": 4,
+        "n_test": 4,
+        "n_negatives": 4,
+        "min_activating": 4,
+        "negative_strategy": "neighbour",
+    }
+    cfg = _config(tmp_path, corpus_file, random_sae_control=True, seeds=[7], sampling=sampling)
+    (out,) = run_eval(cfg, saes={"tiny": make_tiny_sae(d_sae=32, k=4)})
+    m = out.eval_result_metrics
+    assert m.random_sae_control is not None and m.random_sae_control.n_latents == 4
+    assert m.reseed is not None and m.reseed["balanced_accuracy"].seeds == [42, 7]
+    negatives = [
+        ex
+        for r in out.eval_result_details
+        for ex in r.outcome.examples  # type: ignore[union-attr]
+        if ex.label == 0
+    ]
+    assert negatives  # neighbour windows were judged
+
+
 def _window(seq: int, start: int) -> Window:
     return Window(seq=seq, start=start, end=start + 2, tokens=[1, 2], activations=[1.0, 0.0])
 
