@@ -14,18 +14,29 @@ from pydantic import BaseModel, Field
 _TOKEN_TEXT: weakref.WeakKeyDictionary[Any, dict[int, str]] = weakref.WeakKeyDictionary()
 
 
+# A window can span two documents of the corpus stream: the BOS (or other special token)
+# between them is shown as a paragraph break, not as its markup ("<bos>"), which judges and
+# explainers would otherwise read as part of the text.
+DOCUMENT_BREAK = "\n\n"
+
+
+def _token_text(tokenizer: Any, token: int, special: set[int]) -> str:
+    return DOCUMENT_BREAK if token in special else str(tokenizer.decode([token]))
+
+
 def token_texts(tokenizer: Any, tokens: list[int]) -> list[str]:
-    """The text of each token on its own (``tokenizer.decode([t])``), memoised per
-    tokenizer."""
+    """The text of each token on its own (``tokenizer.decode([t])``; special tokens such as
+    BOS as :data:`DOCUMENT_BREAK`), memoised per tokenizer."""
+    special = set(getattr(tokenizer, "all_special_ids", None) or ())
     try:
         known = _TOKEN_TEXT.setdefault(tokenizer, {})
     except TypeError:  # a tokenizer that cannot be weakly referenced: no memo
-        return [tokenizer.decode([t]) for t in tokens]
+        return [_token_text(tokenizer, t, special) for t in tokens]
     out = []
     for t in tokens:
         text = known.get(t)
         if text is None:
-            text = known[t] = tokenizer.decode([t])
+            text = known[t] = _token_text(tokenizer, t, special)
         out.append(text)
     return out
 

@@ -1,28 +1,119 @@
-"""Per-example judging for detection and fuzzing: one excerpt per request, answered Yes or
-No, and scored by P(Yes) / (P(Yes) + P(No)) from the first answer token's log-probs (AUROC).
+"""Per-example judging for detection and fuzzing: one excerpt per request, scored by the
+answer's probability from the first answer token's log-probs (AUROC).
 
 Small judges answer single questions far better than 0/1 lists, whose answers drift towards
-the demo's list and depend on the slot in the batch. The outcome and metrics are the shared
-judge's (:class:`~sae_interp.scorers.judge.JudgeOutcome`), with one "batch" per example: an
-answer that is neither Yes nor No counts as failed and is excluded from the metrics.
+the demo's list and depend on the slot in the batch. What is asked and how the answer is
+read come from the prompts (:mod:`sae_interp.scorers.per_example_prompts`): Yes/No, scored
+by P(Yes) / (P(Yes) + P(No)), or the matching words, scored by 1 - P("None"). The outcome
+and metrics are the shared judge's (:class:`~sae_interp.scorers.judge.JudgeOutcome`), with
+one "batch" per example: an unreadable answer counts as failed and is excluded from the
+metrics.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sae_interp.activations.records import LatentRecord
+from sae_interp.base.registry import Registry
 from sae_interp.llm.errors import LLMError
 from sae_interp.llm.service import LLMService
 from sae_interp.llm.types import ChatMessage, LLMRequest, LLMResponse
 from sae_interp.scorers import judge
 from sae_interp.scorers.base import JudgeScorer, ScoreItem
 from sae_interp.scorers.judge import JudgeOutcome, JudgePlan, JudgeSettings, Shown
-from sae_interp.scorers.per_example_prompts import NO, YES, PerExamplePrompts
+from sae_interp.scorers.per_example_prompts import NO, NONE, YES, PerExamplePrompts
 
-MAX_ANSWER_TOKENS = 3
+MAX_ANSWER_TOKENS = 6  # Yes/No, or the first few matching words (kept for audit)
+NO_MATCH = frozenset({NONE.lower(), "no", "nothing"})
+
+
+def _first_word(text: str) -> str:
+    words = text.strip().strip("\"'*.").split()
+    return words[0].strip(".,!:;\"'*").lower() if words else ""
+
+
+def parse_yes_no(text: str) -> int | None:
+    """1 for an answer starting with Yes, 0 for No (case and punctuation ignored), else None."""
+    return {YES.lower(): 1, NO.lower(): 0}.get(_first_word(text))
+
+
+def parse_matches(text: str) -> int | None:
+    """0 for an answer saying nothing matches ("None", "No ...", "Nothing"), 1 for one that
+    names words, None for an empty answer."""
+    first = _first_word(text)
+    if not first:
+        return None
+    return 0 if first in NO_MATCH else 1
+
+
+def _first_answer_alternatives(
+    response: LLMResponse, label: Callable[[str], int | None]
+) -> dict[int, float] | None:
+    """Log-prob of each label among the alternatives at the first answer token that has a
+    label (or whose alternatives do); None without log-probs or any labelled token."""
+    for item in response.logprobs or []:
+        alternatives: dict[int, float] = {}
+        for token, logprob in {**item.top, item.token: item.logprob}.items():
+            found = label(token)
+            if found is not None:
+                alternatives[found] = max(alternatives.get(found, -math.inf), logprob)
+        if label(item.token) is None and not alternatives:
+            continue
+        return alternatives
+    return None
+
+
+def yes_probability(response: LLMResponse) -> float | None:
+    """P(Yes) / (P(Yes) + P(No)) at the first answer token that is Yes or No, from the top
+    log-probs; None without log-probs or when neither word is among the alternatives."""
+    alternatives = _first_answer_alternatives(response, parse_yes_no)
+    if alternatives is None:
+        return None
+    p_yes = math.exp(alternatives.get(1, -math.inf))
+    p_no = math.exp(alternatives.get(0, -math.inf))
+    return p_yes / (p_yes + p_no) if p_yes + p_no > 0 else None
+
+
+def _no_match_token(token: str) -> int | None:
+    return 0 if _first_word(token) in NO_MATCH else None
+
+
+def match_probability(response: LLMResponse) -> float | None:
+    """1 - P(a no-match word) at the first answer token, from the top log-probs (a
+    no-match word absent from the alternatives counts as probability 0); None without
+    log-probs."""
+    items = response.logprobs or []
+    if not items:
+        return None
+    first = items[0]
+    no_match = [
+        logprob
+        for token, logprob in {**first.top, first.token: first.logprob}.items()
+        if _no_match_token(token) is not None
+    ]
+    return 1.0 - math.exp(max(no_match)) if no_match else 1.0
+
+
+@dataclass(frozen=True)
+class AnswerReader:
+    """How a per-example answer is read: its label, and its probability of label 1."""
+
+    label: Callable[[str], int | None]
+    probability: Callable[[LLMResponse], float | None]
+    unreadable: str
+
+
+ANSWER_READERS: Registry[AnswerReader] = Registry("per-example answer")
+ANSWER_READERS.register(
+    "yes_no", AnswerReader(parse_yes_no, yes_probability, "the answer is neither Yes nor No")
+)
+ANSWER_READERS.register(
+    "matches", AnswerReader(parse_matches, match_probability, "the answer is empty")
+)
 
 
 def build_request(
@@ -42,30 +133,6 @@ def build_request(
     )
 
 
-def parse_yes_no(text: str) -> int | None:
-    """1 for an answer starting with Yes, 0 for No (case and punctuation ignored), else None."""
-    words = text.strip().strip("\"'*.").split()
-    first = words[0].strip(".,!:;\"'*").lower() if words else ""
-    return {YES.lower(): 1, NO.lower(): 0}.get(first)
-
-
-def yes_probability(response: LLMResponse) -> float | None:
-    """P(Yes) / (P(Yes) + P(No)) at the first answer token that is Yes or No, from the top
-    log-probs; None without log-probs or when neither word is among the alternatives."""
-    for item in response.logprobs or []:
-        alternatives: dict[int, float] = {}
-        for token, logprob in {**item.top, item.token: item.logprob}.items():
-            label = parse_yes_no(token)
-            if label is not None:
-                alternatives[label] = max(alternatives.get(label, -math.inf), logprob)
-        if parse_yes_no(item.token) is None and not alternatives:
-            continue
-        p_yes = math.exp(alternatives.get(1, -math.inf))
-        p_no = math.exp(alternatives.get(0, -math.inf))
-        return p_yes / (p_yes + p_no) if p_yes + p_no > 0 else None
-    return None
-
-
 def plan_examples(
     latent: int,
     explanation: str,
@@ -80,21 +147,29 @@ def plan_examples(
     return JudgePlan(latent, explanation, batches, requests)
 
 
-def read_yes_no(
-    answer: LLMResponse | LLMError, n: int
-) -> tuple[list[int | None], list[float | None], str | None]:
-    """One example's label and P(Yes); an answer that is neither Yes nor No is a failure."""
-    if isinstance(answer, LLMError):
-        return [None], [None], str(answer)
-    label = parse_yes_no(answer.text)
-    if label is None:
-        return [None], [None], "the answer is neither Yes nor No"
-    return [label], [yes_probability(answer)], None
+def reader_for(prompts: PerExamplePrompts) -> Callable[..., Any]:
+    """The plan reader of ``prompts``' answers: one example's label and probability; an
+    unreadable answer is a failure."""
+    reader = ANSWER_READERS.get(prompts.answer)
+
+    def read(
+        answer: LLMResponse | LLMError, n: int
+    ) -> tuple[list[int | None], list[float | None], str | None]:
+        if isinstance(answer, LLMError):
+            return [None], [None], str(answer)
+        label = reader.label(answer.text)
+        if label is None:
+            return [None], [None], reader.unreadable
+        return [label], [reader.probability(answer)], None
+
+    return read
 
 
-def run_plans(plans: Sequence[JudgePlan], service: LLMService) -> list[JudgeOutcome]:
-    """The shared judge loop, one example per request, answers read as Yes / No."""
-    return judge.run_plans(plans, service, read=read_yes_no, validator=lambda n: None)
+def run_plans(
+    plans: Sequence[JudgePlan], service: LLMService, prompts: PerExamplePrompts
+) -> list[JudgeOutcome]:
+    """The shared judge loop, one example per request, answers read as ``prompts`` say."""
+    return judge.run_plans(plans, service, read=reader_for(prompts), validator=lambda n: None)
 
 
 class PerExampleScorer(JudgeScorer):
@@ -124,4 +199,4 @@ class PerExampleScorer(JudgeScorer):
     def score(self, items: Sequence[ScoreItem]) -> list[Any]:
         if self.service is None:
             raise RuntimeError("this scorer was built for planning only (no LLM service)")
-        return run_plans([self.plan(item) for item in items], self.service)
+        return run_plans([self.plan(item) for item in items], self.service, self.prompts)

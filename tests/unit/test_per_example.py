@@ -14,6 +14,8 @@ from sae_interp.scorers.judge import JudgeSettings, judge_metrics
 from sae_interp.scorers.per_example import (
     PerExampleScorer,
     build_request,
+    match_probability,
+    parse_matches,
     parse_yes_no,
     yes_probability,
 )
@@ -47,26 +49,35 @@ def record(tokenizer) -> LatentRecord:
 
 def test_prompts_exact() -> None:
     assert prompts.DETECTION.system == (
-        "You check explanations of latents (learned features) of a language model. You get an "
-        "explanation and one text excerpt. Answer Yes if the excerpt contains what the "
-        "explanation describes, No if it does not. Reply with only Yes or No."
+        "You find the words of a text excerpt that match a description. Reply with the "
+        "matching words separated by commas, or None if no word matches."
     )
-    assert prompts.FUZZING.user_message("colours", "a <<red>> cat") == (
-        "Explanation: colours\nExcerpt: a <<red>> cat\n"
-        "Are the marked tokens what the explanation describes?"
+    assert prompts.FUZZING.user_message("colours", "a <<red>> cat and a <<blue>> one") == (
+        'Description: colours\nWords: "red", "blue"\n'
+        "Do all of these words match the description?"
     )
     request = build_request(prompts.DETECTION, "cats", "the cat", JudgeSettings(max_tokens=40))
-    assert [m.role for m in request.messages] == ["system", "user", "assistant"] * 1 + [
-        "user",
-        "assistant",
-        "user",
-    ]
-    assert [m.content for m in request.messages[2:5:2]] == ["Yes", "No"]
+    assert [m.role for m in request.messages] == ["system"] + ["user", "assistant"] * 4 + ["user"]
+    assert [m.content for m in request.messages[2:9:2]] == ["Thursday", "None", "red, blue", "None"]
     assert request.messages[-1].content == (
-        "Explanation: cats\nExcerpt: the cat\n"
-        "Does the excerpt contain what the explanation describes?"
+        "Description: cats\nText: the cat\nWhich words of the text match the description?"
     )
-    assert request.max_tokens == 3 and request.top_logprobs == 5
+    assert request.max_tokens == 6 and request.top_logprobs == 5
+
+
+def test_requests_of_one_latent_share_everything_before_the_excerpt() -> None:
+    """The explanation comes before the excerpt, so a prefix-caching server reuses it."""
+    for p in (prompts.DETECTION, prompts.FUZZING):
+        a = build_request(p, "cats", "the <<cat>> sat", JudgeSettings())
+        b = build_request(p, "cats", "a <<dog>> ran", JudgeSettings())
+        last_a, last_b = a.messages[-1].content, b.messages[-1].content
+        assert a.messages[:-1] == b.messages[:-1]
+        assert last_a.split("\n")[0] == last_b.split("\n")[0] == "Description: cats"
+
+
+def test_marked_words() -> None:
+    assert prompts.marked_words("the << one>> then <<two words>>.") == ["one", "two words"]
+    assert prompts.marked_words("nothing marked") == []
 
 
 @pytest.mark.parametrize(
@@ -75,6 +86,27 @@ def test_prompts_exact() -> None:
 )
 def test_parse_yes_no(text: str, label: int | None) -> None:
     assert parse_yes_no(text) == label
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [("Thursday", 1), ("red, blue", 1), ("None", 0), (" none.", 0), ("No words", 0), ("", None)],
+)
+def test_parse_matches(text: str, label: int | None) -> None:
+    assert parse_matches(text) == label
+
+
+def test_match_probability_is_one_minus_p_none() -> None:
+    top = {"None": math.log(0.3), " none": math.log(0.1), "red": math.log(0.5)}
+    response = LLMResponse(
+        text="red", logprobs=[TokenLogprob(token="red", logprob=math.log(0.5), top=top)]
+    )
+    assert match_probability(response) == pytest.approx(0.7)
+    confident = LLMResponse(
+        text="red", logprobs=[TokenLogprob(token="red", logprob=0.0, top={"red": 0.0})]
+    )
+    assert match_probability(confident) == 1.0  # "None" not among the alternatives
+    assert match_probability(LLMResponse(text="red")) is None
 
 
 def test_yes_probability_normalises_over_yes_and_no() -> None:
@@ -87,13 +119,14 @@ def test_yes_probability_normalises_over_yes_and_no() -> None:
 
 
 def _judge(p_yes_active: float):
-    """Yes for excerpts with 'cat' (P(Yes) = p_yes_active), No otherwise (P(Yes) = 0.3)."""
+    """Names "cat" in excerpts with 'cat' (P(match) = p_yes_active), otherwise None (P(match)
+    = 0.3)."""
 
     def reply(request):
         excerpt = request.messages[-1].content.splitlines()[1]
         p = p_yes_active if "cat" in excerpt else 0.3
-        text = "Yes" if p >= 0.5 else "No"
-        top = {"Yes": math.log(p), "No": math.log(1 - p)}
+        text = "cat" if p >= 0.5 else "None"
+        top = {"cat": math.log(p), "None": math.log(1 - p)}
         return LLMResponse(
             text=text, logprobs=[TokenLogprob(token=text, logprob=top[text], top=top)]
         )
@@ -121,10 +154,16 @@ def test_scripted_judge_one_request_per_example(record: LatentRecord, tokenizer)
     )
 
 
-def test_unreadable_answers_are_counted_not_scored(record: LatentRecord, tokenizer) -> None:
+@pytest.mark.parametrize(
+    ("which", "unreadable", "error"),
+    [("DETECTION", "", "the answer is empty"), ("FUZZING", "Perhaps", "neither Yes nor No")],
+)
+def test_unreadable_answers_are_counted_not_scored(
+    record: LatentRecord, tokenizer, which: str, unreadable: str, error: str
+) -> None:
     replies: list[str | BaseException] = [
         "Yes",
-        "Perhaps",
+        unreadable,
         LLMError("timeout"),
         "No",
         "No",
@@ -137,12 +176,13 @@ def test_unreadable_answers_are_counted_not_scored(record: LatentRecord, tokeniz
         JudgeSettings(),
         0,
         lambda r: shown_examples(r, tokenizer),
-        prompts.DETECTION,
+        getattr(prompts, which),
     )
     (outcome,) = scorer.score([ScoreItem(record, "cats")])
     assert outcome.predictions[1] is None and outcome.predictions[2] is None
-    assert "neither Yes nor No" in (outcome.batch_errors[1] or "")
+    assert error in (outcome.batch_errors[1] or "")
     assert "timeout" in (outcome.batch_errors[2] or "")
+    assert outcome.predictions[0] == 1 and outcome.predictions[3] == 0
     m = judge_metrics(outcome)
     assert m.n_scored == 5 and m.failed_batch_fraction == pytest.approx(2 / 7)
     assert m.auroc is None  # no log-probs from plain text answers

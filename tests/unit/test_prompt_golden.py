@@ -50,6 +50,7 @@ SAMPLE_ARGS: dict[str, Callable[[], Any]] = {
     "explanation": lambda: "colour words",
     "description": lambda: "colour words",
     "excerpts": lambda: ["a red car", "the <<blue>> sea"],
+    "excerpt": lambda: "She parked the <<red>> car by the <<blue>> door on Monday.",
     "tokens": lambda: ["The", " red", " car"],
     "n": lambda: 3,
     "passage": lambda: "She painted the wall",
@@ -58,11 +59,18 @@ SAMPLE_ARGS: dict[str, Callable[[], Any]] = {
 }
 
 
+def _builders(module: ModuleType) -> list[str]:
+    """``user_message``, ``prefix`` and every ``*_message`` function the module defines."""
+    names = [n for n in ("user_message", "prefix") if hasattr(module, n)]
+    names += sorted(n for n in vars(module) if n.endswith("_message") and n != "user_message")
+    return names
+
+
 def _user_messages(module: ModuleType) -> list[tuple[str, str]]:
     rendered = []
-    for name in ("user_message", "prefix"):
+    for name in _builders(module):
         builder = getattr(module, name, None)
-        if builder is None or inspect.getmodule(builder) is not module:
+        if not inspect.isfunction(builder) or inspect.getmodule(builder) is not module:
             continue
         params = inspect.signature(builder).parameters
         if not all(p in SAMPLE_ARGS for p in params):
