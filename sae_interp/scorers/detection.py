@@ -28,11 +28,13 @@ run_plans = judge.run_plans
 
 
 class DetectionSettings(JudgeSettings):
-    mode: Literal["batched", "saebench", "per_example"] = Field(
-        default="batched",
+    mode: Literal["auto", "batched", "saebench", "per_example"] = Field(
+        default="auto",
         description="'batched': 0/1 per window in small batches (metrics + AUROC); 'saebench': "
         "SAEBench's single prompt of 14 windows, indices listed, accuracy; 'per_example': one "
-        "window per request, answered Yes/No, AUROC from P(Yes).",
+        "window per request, the judge names the matching words or None, AUROC from "
+        "1 - P(None); 'auto': per_example with the offline LLM (it recovers the planted "
+        "suite's known answers there), batched with any endpoint.",
     )
 
 

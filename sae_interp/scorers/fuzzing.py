@@ -36,10 +36,12 @@ class FuzzingSettings(JudgeSettings):
         description="'default': random highlights on non-activating windows; 'active': "
         "misplaced highlights on activating windows (harder).",
     )
-    mode: Literal["batched", "per_example"] = Field(
-        default="batched",
+    mode: Literal["auto", "batched", "per_example"] = Field(
+        default="auto",
         description="'batched': 0/1 per window in small batches; 'per_example': one window per "
-        "request, answered Yes/No, AUROC from P(Yes).",
+        "request, the marked words listed, answered Yes/No, AUROC from P(Yes); 'auto': "
+        "per_example with the offline LLM (it recovers the planted suite's known answers "
+        "there), batched with any endpoint.",
     )
 
 

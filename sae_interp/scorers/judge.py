@@ -25,6 +25,14 @@ from sae_interp.scorers.judge_answers import label_probabilities, parse_labels
 from sae_interp.stats import pooled
 
 
+def resolved_mode(mode: str, llm_backend: str, offline: str = "per_example") -> str:
+    """A judge mode with ``auto`` resolved: ``offline`` for the offline LLM (``local``), the
+    published ``batched`` with any endpoint."""
+    if mode != "auto":
+        return mode
+    return offline if llm_backend == "local" else "batched"
+
+
 class JudgeSettings(FrozenModel):
     n_examples_per_prompt: int = Field(default=5, gt=0, description="Windows per judge prompt.")
     top_logprobs: int = Field(

@@ -27,7 +27,8 @@ from sae_interp.scorers.base import JudgeScorer, ScoreItem
 from sae_interp.scorers.judge import JudgeOutcome, JudgePlan, JudgeSettings, Shown
 from sae_interp.scorers.per_example_prompts import NO, NONE, YES, PerExamplePrompts
 
-MAX_ANSWER_TOKENS = 6  # Yes/No, or the first few matching words (kept for audit)
+MAX_ANSWER_TOKENS = 3  # Yes/No, or the first matching word (its tokens); every token costs
+# llama-cpp-python a sort of the whole vocabulary for its top log-probs
 NO_MATCH = frozenset({NONE.lower(), "no", "nothing"})
 
 

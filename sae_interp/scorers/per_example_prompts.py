@@ -84,8 +84,7 @@ FUZZING_DEMOS = (
 def fuzzing_message(explanation: str, excerpt: str) -> str:
     words = ", ".join(f'"{word}"' for word in marked_words(excerpt))
     return (
-        f"Description: {explanation}\nWords: {words}\n"
-        "Do all of these words match the description?"
+        f"Description: {explanation}\nWords: {words}\nDo all of these words match the description?"
     )
 
 

@@ -31,6 +31,7 @@ from sae_interp.saes import load_sae
 from sae_interp.saes.base import BaseSAE
 from sae_interp.saes.fingerprint import sae_fingerprint
 from sae_interp.saes.planted import PlantedSAE, decoy_latents, planted_token_sets
+from sae_interp.scorers.judge import resolved_mode
 from sae_interp.utils.torch_utils import resolve_device
 from sae_interp.validity.bias import JudgeBias, judge_bias
 from sae_interp.validity.report import (
@@ -112,7 +113,8 @@ def _mode(cfg: AllEvalConfig, name: str) -> tuple[str, int]:
     settings = {"autointerp": cfg.detection, "fuzzing": cfg.fuzzing}.get(name)
     if settings is None:
         return "", 1
-    return str(getattr(settings, "mode", "batched")), settings.n_examples_per_prompt
+    mode = resolved_mode(settings.mode, cfg.llm.resolved_backend())
+    return mode, settings.n_examples_per_prompt
 
 
 def run_source(

@@ -62,7 +62,7 @@ def test_prompts_exact() -> None:
     assert request.messages[-1].content == (
         "Description: cats\nText: the cat\nWhich words of the text match the description?"
     )
-    assert request.max_tokens == 6 and request.top_logprobs == 5
+    assert request.max_tokens == 3 and request.top_logprobs == 5
 
 
 def test_requests_of_one_latent_share_everything_before_the_excerpt() -> None:
@@ -186,3 +186,18 @@ def test_unreadable_answers_are_counted_not_scored(
     m = judge_metrics(outcome)
     assert m.n_scored == 5 and m.failed_batch_fraction == pytest.approx(2 / 7)
     assert m.auroc is None  # no log-probs from plain text answers
+
+
+def test_auto_mode_is_per_example_offline_and_batched_with_an_endpoint() -> None:
+    from sae_interp.evals.autointerp import AutoInterpEvalConfig
+    from sae_interp.evals.autointerp.main import DETECTION_MODES, detection_mode
+    from sae_interp.evals.fuzzing.main import FUZZING_MODES
+    from sae_interp.scorers.judge import resolved_mode
+
+    offline = AutoInterpEvalConfig()
+    remote = AutoInterpEvalConfig.model_validate({"llm": {"model": "gpt-4o-mini"}})
+    assert offline.detection.mode == "auto" == remote.detection.mode
+    assert detection_mode(offline) == "per_example" and detection_mode(remote) == "batched"
+    assert resolved_mode("saebench", "local") == "saebench"  # an explicit mode stays
+    assert set(DETECTION_MODES) == {"batched", "saebench", "per_example"}
+    assert set(FUZZING_MODES) == {"batched", "per_example"}

@@ -4,8 +4,10 @@ does the rest: caching, explanation reuse, per-latent JSONL, resume, dry runs)."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from sae_interp.base.registry import Registry
 from sae_interp.evals.autointerp.eval_config import AutoInterpEvalConfig
 from sae_interp.evals.autointerp.eval_output import (
     AutoInterpEvalOutput,
@@ -20,34 +22,55 @@ from sae_interp.evals.common import (
     pooled_arms,
 )
 from sae_interp.framework.runner import EvalContext, run_per_sae
+from sae_interp.llm.service import LLMService
 from sae_interp.scorers import per_example_prompts
 from sae_interp.scorers.base import LatentScorer
 from sae_interp.scorers.detection import DetectionScorer, shown_examples
-from sae_interp.scorers.judge import JudgeMetrics
+from sae_interp.scorers.judge import JudgeMetrics, resolved_mode
 from sae_interp.scorers.per_example import PerExampleScorer
 from sae_interp.scorers.saebench_detection import SaeBenchMetrics, SaeBenchScorer
 
+ScorerFactory = Callable[[EvalContext[Any], LLMService | None], LatentScorer]
+DETECTION_MODES: Registry[ScorerFactory] = Registry("detection mode")
+
+
+def _per_example(ctx: EvalContext[Any], service: LLMService | None) -> LatentScorer:
+    cfg: AutoInterpEvalConfig = ctx.config
+    tokenizer = ctx.model.tokenizer
+    return PerExampleScorer(
+        tokenizer,
+        service,
+        cfg.detection,
+        cfg.seed,
+        lambda record: shown_examples(record, tokenizer),
+        per_example_prompts.DETECTION,
+    )
+
+
+DETECTION_MODES.register(
+    "batched",
+    lambda ctx, service: DetectionScorer(
+        ctx.model.tokenizer, service, ctx.config.detection, ctx.config.seed
+    ),
+)
+DETECTION_MODES.register(
+    "saebench", lambda ctx, service: SaeBenchScorer(ctx.model.tokenizer, service, ctx.config.seed)
+)
+DETECTION_MODES.register("per_example", _per_example)
+
+
+def detection_mode(cfg: AutoInterpEvalConfig) -> str:
+    """The configured mode, ``auto`` resolved for the run's LLM."""
+    return resolved_mode(cfg.detection.mode, cfg.llm.resolved_backend())
+
 
 def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> LatentScorer:
-    cfg: AutoInterpEvalConfig = ctx.config
     service = resources.service if resources is not None else None
-    if cfg.detection.mode == "saebench":
-        return SaeBenchScorer(ctx.model.tokenizer, service, cfg.seed)
-    if cfg.detection.mode == "per_example":
-        tokenizer = ctx.model.tokenizer
-        return PerExampleScorer(
-            tokenizer,
-            service,
-            cfg.detection,
-            cfg.seed,
-            lambda record: shown_examples(record, tokenizer),
-            per_example_prompts.DETECTION,
-        )
-    return DetectionScorer(ctx.model.tokenizer, service, cfg.detection, cfg.seed)
+    return DETECTION_MODES.get(detection_mode(ctx.config))(ctx, service)
 
 
 def summarise(run: ScoredRun) -> AutoInterpMetrics:
-    bench = run.config.detection.mode == "saebench"
+    bench = detection_mode(run.config) == "saebench"
     arms = pooled_arms(run, SaeBenchMetrics if bench else JudgeMetrics)
     real = arms.pop("real")
     return AutoInterpMetrics(
