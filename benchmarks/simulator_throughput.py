@@ -1,12 +1,15 @@
-"""Simulator throughput on the offline LLM: all-at-once (one completions call per window,
-prompt log-probs) vs chat (the model lists the values), on the same windows in one run.
+"""Simulator throughput on the offline LLM: all-at-once (one forward pass per window, the
+prompt log-probs computed in-process from the GGUF, as the offline default does) vs chat (the
+local server lists the values), on the same windows in one run; ``--with-server-logprobs``
+adds all-at-once through the server's completions echo (very slow: it sorts the vocabulary
+in Python at every prompt position).
 
 Windows are real: the test windows (activating + negatives) of a few latents of the shipped
 embedded SAE over the embedded corpus. Each latent is simulated with the same fixed
 explanation in both modes ("the token <its most frequent peak token>"), since this measures
 speed, not explanation quality. The response cache is off, so every answer is computed.
 
-    flock /tmp/sae_heavy.lock python benchmarks/simulator_throughput.py --latents 2
+    python benchmarks/simulator_throughput.py --latents 3
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from sae_interp.activations.latents import latent_cache_for, select_latents
 from sae_interp.activations.negatives import NegativeSources
 from sae_interp.activations.records import LatentRecord
 from sae_interp.activations.sampling import SamplingConfig, sample_records
+from sae_interp.llm.local_prompt_logprobs import LocalPromptLogprobs
 from sae_interp.llm.prompt_logprobs import CompletionsPromptLogprobs
 from sae_interp.llm.settings import LLMSettings, open_service
 from sae_interp.models import load_model
@@ -40,6 +44,7 @@ def main() -> None:
     parser.add_argument("--window-len", type=int, default=16)
     parser.add_argument("--n-test", type=int, default=3)
     parser.add_argument("--n-negatives", type=int, default=2)
+    parser.add_argument("--with-server-logprobs", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -57,12 +62,18 @@ def main() -> None:
     ]
     n_tokens = sum(len(w.tokens) for _, w in pairs)
 
-    results = {}
+    results: dict[str, dict[str, float | int | None]] = {}
     llm = LLMSettings(cache=False, concurrency=1)
     with open_service(llm) as service:
         backend = service.backend
-        client = CompletionsPromptLogprobs(backend.model, backend.base_url, concurrency=1)  # type: ignore[attr-defined]
-        for mode in ("all_at_once", "chat"):
+        arms = {
+            "all_at_once": ("all_at_once", LocalPromptLogprobs()),
+            "chat": ("chat", None),
+        }
+        if args.with_server_logprobs:
+            server = CompletionsPromptLogprobs(backend.model, backend.base_url, concurrency=1)  # type: ignore[attr-defined]
+            arms["all_at_once_server"] = ("all_at_once", server)
+        for name, (mode, client) in arms.items():
             simulator = Simulator(SimulatorSettings(mode=mode), model.tokenizer, service, client)
             before = service.report.as_dict()
             start = time.perf_counter()
@@ -72,7 +83,7 @@ def main() -> None:
             prompt = sum(w.prompt_tokens for w in simulated) + (
                 after["prompt_tokens"] - before["prompt_tokens"]
             )
-            results[mode] = {
+            results[name] = {
                 "windows": len(pairs),
                 "failed_windows": sum(w.predicted is None for w in simulated),
                 "simulated_tokens": n_tokens,
@@ -84,6 +95,9 @@ def main() -> None:
                     (after["completion_tokens"] - before["completion_tokens"]) / len(records)
                 ),
             }
+    chat_seconds = results["chat"]["seconds"]
+    for arm in results.values():  # the ratio to chat, measured in the same run
+        arm["time_vs_chat"] = round(arm["seconds"] / chat_seconds, 3) if chat_seconds else None
     print(json.dumps({"latents": len(records), **results}, indent=2))
 
 

@@ -47,3 +47,37 @@ def test_planted_sae_on_gemma(gemma, tmp_path: Path) -> None:
     assert row.eval == "embedding" and row.planted.n >= 4 and row.decoys.n >= 4
     lo, hi = row.planted_minus_control.lo, row.planted_minus_control.hi
     assert lo <= hi and row.control.n >= 3
+
+
+def test_offline_judge_recovers_planted_latents_by_fuzzing(gemma, tmp_path: Path) -> None:
+    """What the offline judge can do, asserted: given the correct explanations, per-example
+    fuzzing (the offline default) scores every planted latent's AUROC above the same latent
+    with another latent's explanation, with the paired interval above zero, and above the
+    decoys that fire as often. A change that breaks the fuzzing scorer, its prompt or the
+    offline LLM's reading fails here."""
+    planted = list(range(6))
+    cfg = ValidityConfig.model_validate(
+        {
+            "n_tokens": 16_384,
+            "device": "cpu",
+            "output_dir": str(tmp_path),
+            "evals": ["fuzzing"],
+            "sources": ["given"],
+            "with_intruder": False,
+            "latents": [*planted, 6, 9],  # decoys of digits and of closing brackets
+            "sampling": {"window_len": 16, "n_train": 5, "n_test": 5, "n_negatives": 5},
+        }
+    )
+    assert cfg.fuzzing.mode == "auto"  # per_example with the offline LLM
+    sae = load_sae("planted", model=gemma, device="cpu")
+    (report,) = run_suite(cfg, model=gemma, saes={"planted": sae})
+    auroc = next(r for r in report.rows if r.eval == "fuzzing" and r.metric == "auroc")
+    # on 16k tokens the colour latent (2) is too rare to score: reported, not pooled
+    assert auroc.planted.n >= 4 and auroc.control.n >= 4 and auroc.decoys.n == 2
+    assert auroc.separates_control, auroc
+    assert auroc.planted.value is not None and auroc.planted.value >= 0.75, auroc
+    assert auroc.planted_minus_decoys.value is not None
+    assert auroc.planted_minus_decoys.value > 0.2, auroc
+    (bias,) = [b for b in report.bias if b.eval == "fuzzing"]
+    assert bias.mode == "per_example"
+    assert abs(bias.positive_rate - bias.true_positive_fraction) < 0.3  # not "Yes" to all

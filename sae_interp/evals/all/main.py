@@ -10,7 +10,8 @@ import dataclasses
 import logging
 from typing import Any
 
-from sae_interp.evals.all.eval_config import DEFAULT_EVALS, AllEvalConfig, scored_eval, whole_eval
+from sae_interp.evals import EXPLANATION_EVALS
+from sae_interp.evals.all.eval_config import AllEvalConfig, scored_eval, whole_eval
 from sae_interp.evals.all.eval_output import AllEvalOutput, AllLatentResult, AllMetrics
 from sae_interp.evals.common import ScoredRun, open_resources, plan_scored, run_scored
 from sae_interp.evals.common.scored import usage_delta
@@ -162,14 +163,23 @@ def plan_all(ctx: EvalContext[AllEvalConfig]) -> LLMPlan:
 
 
 def _columns() -> tuple[str, ...]:
-    """Each default eval's headline score (its first table column), the same score under
-    each control, and the difference real - shuffled-explanation control."""
+    """Each explanation-based eval's headline score (its first table column), the same score
+    under each control and the differences real - control (a run's table drops the columns
+    of evals and controls it did not run)."""
     columns: list[str] = []
-    arms = ("random_explanation_control", "real_minus_explanation_control", "random_sae_control")
-    for name in DEFAULT_EVALS:
-        score = scored_eval(name).table_columns[0]
-        metric = score.split(".", 1)[1]
-        columns += [f"{name}.{score}", *(f"{name}.{arm}.{metric}" for arm in arms)]
+    arms = (
+        "random_explanation_control",
+        "real_minus_explanation_control",
+        "random_sae_control",
+        "real_minus_random_sae",
+    )
+    for name in EXPLANATION_EVALS:
+        table = scored_eval(name).table_columns
+        block, metric = table[0].split(".", 1)
+        # the headline metric, and the AUROC of judge evals whose headline is an accuracy
+        metrics = [metric] + [m for m in ("auroc",) if m != metric and f"{block}.{m}" in table]
+        for m in metrics:
+            columns += [f"{name}.{block}.{m}", *(f"{name}.{arm}.{m}" for arm in arms)]
     return (*columns, "n_explained", "llm_usage.calls")
 
 
