@@ -53,8 +53,7 @@ def test_prompts_exact() -> None:
         "matching words separated by commas, or None if no word matches."
     )
     assert prompts.FUZZING.user_message("colours", "a <<red>> cat and a <<blue>> one") == (
-        'Description: colours\nWords: "red", "blue"\n'
-        "Do all of these words match the description?"
+        'Description: colours\nWords: "red", "blue"\nDo all of these words match the description?'
     )
     request = build_request(prompts.DETECTION, "cats", "the cat", JudgeSettings(max_tokens=40))
     assert [m.role for m in request.messages] == ["system"] + ["user", "assistant"] * 4 + ["user"]
