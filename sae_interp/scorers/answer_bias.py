@@ -89,3 +89,16 @@ def positive_rate(outcomes: Sequence[JudgeOutcome]) -> float:
     """Fraction of scored examples answered 1 / Yes."""
     answered = [p for o in outcomes for p in o.predictions if p is not None]
     return sum(answered) / len(answered) if answered else math.nan
+
+
+def position_rates(positions: Sequence[int | None], n_positions: int) -> list[float]:
+    """Fraction of the given 1-based positions (None skipped) at each of 1..n_positions:
+    for a multiple-choice judge, how often it names each position, to set against how often
+    each position holds the right answer (a judge that prefers a slot, or the demo's answer,
+    shows a peak there); nan everywhere when none is given."""
+    counts = [0] * n_positions
+    for p in positions:
+        if p is not None and 1 <= p <= n_positions:
+            counts[p - 1] += 1
+    total = sum(counts)
+    return [c / total if total else math.nan for c in counts]

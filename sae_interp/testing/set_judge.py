@@ -38,9 +38,13 @@ def _named_set(explanation: str) -> TokenSet | None:
     return next((s for s in TOKEN_SETS.values() if s.names_this_set(explanation)), None)
 
 
-def _answer(text: str, p: float) -> LLMResponse:
-    top = {"Yes": math.log(p), "No": math.log(1 - p)}
-    return LLMResponse(text=text, logprobs=[TokenLogprob(token=text, logprob=top[text], top=top)])
+def _answer(text: str, p: float, alternative: str | None = None) -> LLMResponse:
+    """``text`` with probability ``p`` at its first token; the other answer (No for Yes and
+    the reverse, or ``alternative``) gets the rest."""
+    first = text.split(",")[0]
+    other = alternative or {"Yes": "No", "No": "Yes"}[first]
+    top = {first: math.log(p), other: math.log(1 - p)}
+    return LLMResponse(text=text, logprobs=[TokenLogprob(token=first, logprob=top[first], top=top)])
 
 
 def _marked_category(excerpt: str) -> str:
@@ -75,16 +79,19 @@ class SetJudge:
             common = max(set(cats), key=cats.count)
             odd = [i for i, c in enumerate(cats, 1) if c != common]
             return str(odd[0] if len(odd) == 1 else 1)
+        # per-example questions (sae_interp.scorers.per_example_prompts)
         lines = last.splitlines()
-        explanation = lines[0].removeprefix("Explanation: ")
-        excerpt = lines[1].removeprefix("Excerpt: ")
-        named = _named_set(explanation)
-        if "marked tokens" in lines[-1]:
-            marked = [t for m in MARKED.findall(excerpt) for t in words(m)]
+        named = _named_set(lines[0].removeprefix("Description: "))
+        shown = lines[1]
+        if shown.startswith("Words: "):  # fuzzing: do all the marked words match?
+            marked = [t for m in re.findall(r'"(.*?)"', shown) for t in words(m)]
             hit = bool(marked) and named is not None and all(named.member(t) for t in marked)
-        else:
-            hit = named is not None and any(named.member(t) for t in words(excerpt))
-        return _answer("Yes", 0.9) if hit else _answer("No", 0.9 - 0.8)
+            return _answer("Yes", 0.9) if hit else _answer("No", 0.9)
+        # detection: the words of the text that match, or None
+        matching = [t for t in words(shown.removeprefix("Text: ")) if named and named.member(t)]
+        if matching:
+            return _answer(", ".join(matching), 0.9, alternative="None")
+        return _answer("None", 0.9, alternative="the")
 
 
 def register_set_judge(name: str = "set-judge") -> SetJudge:

@@ -45,6 +45,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 + "\n"
             )
+        if report.intruder_bias is not None:
+            ib = report.intruder_bias
+            sys.stdout.write(
+                f"intruder answers by position {[round(x, 2) for x in ib.answered_by_position]} "
+                f"(intruder there {[round(x, 2) for x in ib.truth_by_position]}), the demo's "
+                f"number {ib.demo_answer} named {ib.demo_answer_rate:.2f}\n"
+            )
     return 0
 
 

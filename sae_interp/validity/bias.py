@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from sae_interp.scorers import answer_bias, detection_prompts, fuzzing_prompts
+from sae_interp.scorers import answer_bias, detection_prompts, fuzzing_prompts, intruder_prompts
+from sae_interp.scorers.intruder import IntruderOutcome
 from sae_interp.scorers.judge import JudgeOutcome
 
 JUDGE_DEMOS = {
@@ -80,4 +81,39 @@ def judge_bias(
         truth_prefix_rate=answer_bias.truth_prefix_rate(real, demo, per_prompt)
         if batched and demo
         else None,
+    )
+
+
+class IntruderBias(BaseModel):
+    """Which excerpt number the intruder judge names, against where the intruder was."""
+
+    n_answered: int
+    answered_by_position: list[float] = Field(description="Share of answers naming 1, 2, ...")
+    truth_by_position: list[float] = Field(description="Share of rounds with the intruder there.")
+    demo_answer: int = Field(description="The number the prompt's demo answers.")
+    demo_answer_rate: float = Field(description="Share of answers naming the demo's number.")
+
+
+def intruder_bias(results: Sequence[dict[str, Any]]) -> IntruderBias | None:
+    """``results``: the intruder eval's per-latent results as stored (``outcome``)."""
+    rounds = [
+        r
+        for result in results
+        if result.get("outcome")
+        for r in IntruderOutcome.model_validate(result["outcome"]).rounds
+    ]
+    if not rounds:
+        return None
+    n = max(len(r.windows) for r in rounds)
+    answers = [r.answer for r in rounds]
+    demo = int(intruder_prompts.DEMO_HIGHLIGHTED[1])
+    answered = [a for a in answers if a is not None]
+    return IntruderBias(
+        n_answered=len(answered),
+        answered_by_position=answer_bias.position_rates(answers, n),
+        truth_by_position=answer_bias.position_rates([r.intruder_position for r in rounds], n),
+        demo_answer=demo,
+        demo_answer_rate=sum(a == demo for a in answered) / len(answered)
+        if answered
+        else float("nan"),
     )

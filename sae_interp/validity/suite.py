@@ -33,7 +33,7 @@ from sae_interp.saes.fingerprint import sae_fingerprint
 from sae_interp.saes.planted import PlantedSAE, decoy_latents, planted_token_sets
 from sae_interp.scorers.judge import resolved_mode
 from sae_interp.utils.torch_utils import resolve_device
-from sae_interp.validity.bias import JudgeBias, judge_bias
+from sae_interp.validity.bias import IntruderBias, JudgeBias, intruder_bias, judge_bias
 from sae_interp.validity.report import (
     ExplainerQuality,
     ScorerRow,
@@ -81,6 +81,7 @@ class ValidityReport(BaseModel):
     decoys: list[int]
     rows: list[ScorerRow]
     bias: list[JudgeBias]
+    intruder_bias: IntruderBias | None = None
     explainer: ExplainerQuality | None = None
     table: str
 
@@ -159,7 +160,7 @@ def run_source(
 
 def run_intruder_rows(
     cfg: ValidityConfig, spec: str, sae: PlantedSAE, model: Any
-) -> list[ScorerRow]:
+) -> tuple[list[ScorerRow], IntruderBias | None]:
     values = {
         k: getattr(cfg, k) for k in IntruderEvalConfig.model_fields if k in type(cfg).model_fields
     }
@@ -174,7 +175,9 @@ def run_intruder_rows(
         for r in out.eval_result_details
     ]
     planted = sorted(planted_token_sets(sae))
-    return scorer_rows("none", "intruder", per_latent, planted, decoy_latents(sae), cfg.seed)
+    rows = scorer_rows("none", "intruder", per_latent, planted, decoy_latents(sae), cfg.seed)
+    stored = [r.model_dump(mode="json") for r in out.eval_result_details]
+    return rows, intruder_bias(stored)
 
 
 def run_suite(
@@ -197,14 +200,17 @@ def run_suite(
             bias += found_bias
             if source == "explainer":
                 quality = explainer_quality(explanations, planted_token_sets(sae))
+        position_bias = None
         if cfg.with_intruder:
-            rows += run_intruder_rows(cfg, spec, sae, model)
+            intruder_rows, position_bias = run_intruder_rows(cfg, spec, sae, model)
+            rows += intruder_rows
         report = ValidityReport(
             sae=spec,
             planted={i: s.name for i, s in planted_token_sets(sae).items()},
             decoys=decoy_latents(sae),
             rows=rows,
             bias=bias,
+            intruder_bias=position_bias,
             explainer=quality,
             table=markdown_table(rows),
         )

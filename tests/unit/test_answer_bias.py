@@ -46,3 +46,11 @@ def test_answer_agreement_matches_examples_by_identity() -> None:
     control = _outcome([1, 0, 1, 0], [1, 1, 1, 0])
     assert answer_agreement([(real, control)]) == pytest.approx(2 / 3)
     assert math.isnan(answer_agreement([]))
+
+
+def test_position_rates_count_named_positions() -> None:
+    from sae_interp.scorers.answer_bias import position_rates
+
+    # None and the out-of-range 7 are not counted
+    assert position_rates([3, 3, 1, None, 7], 5) == pytest.approx([1 / 3, 0.0, 2 / 3, 0.0, 0.0])
+    assert all(math.isnan(x) for x in position_rates([None], 3))

@@ -78,7 +78,13 @@ def test_suite_on_tiny_planted_sae(
     given = rows[("given", "autointerp", "auroc")]
     assert given.planted.value == 1.0 and given.planted.n == 3
     assert given.separates_control and given.separates_decoys
+    fuzzed = rows[("given", "fuzzing", "auroc")]
+    assert fuzzed.planted.value == 1.0 and fuzzed.separates_control
     assert rows[("none", "intruder", "accuracy")].planted.value == 1.0
+    ib = report.intruder_bias
+    assert ib is not None and ib.n_answered > 0
+    assert sum(ib.answered_by_position) == pytest.approx(1.0) == sum(ib.truth_by_position)
+    assert ib.demo_answer == 3
     assert report.explainer is not None and report.explainer.fraction == 1.0
     bias = {(b.source, b.eval): b for b in report.bias}
     assert bias[("given", "autointerp")].agreement_real_vs_shuffled < 1.0
