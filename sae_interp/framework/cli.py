@@ -217,7 +217,8 @@ def eval_main(definition: EvalDefinition[Any], argv: Sequence[str] | None = None
     except SaeInterpError as err:
         logger.error("%s", err)
         return 2
-    sys.stdout.write(results_table(outputs, definition.table_columns) + "\n")
+    table = definition.table or (lambda out: results_table(out, definition.table_columns))
+    sys.stdout.write(table(outputs) + "\n")
     for output in outputs:
         path = result_path(config, definition.eval_type_id, output.provenance.sae_spec)
         sys.stdout.write(f"result: {path}\n")

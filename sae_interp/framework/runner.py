@@ -8,7 +8,7 @@ typed output with provenance -> free memory. The model is loaded once and shared
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -85,6 +85,9 @@ class EvalDefinition(Generic[ConfigT]):
     # One latent's headline metrics from one of its per-latent details (None when that
     # latent has none); what ``compare`` tests latent by latent.
     latent_metrics: Callable[[Any], BaseModel | None] | None = None
+    # The results table printed after a run, when not the default one row per SAE of
+    # ``table_columns`` (e.g. ``evals.all``: one row per score, its controls side by side).
+    table: Callable[[Sequence[BaseEvalOutput[Any, Any, Any]]], str] | None = None
 
 
 EVALS: Registry[EvalDefinition[Any]] = Registry("eval")

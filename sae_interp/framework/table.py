@@ -52,3 +52,31 @@ def results_table(
     empty = {key for key in rows[0] if all(row.get(key) is None for row in rows)}
     rows = [{k: v for k, v in row.items() if k not in empty} for row in rows]
     return tabulate(rows, headers="keys", tablefmt=tablefmt)
+
+
+def arms_table(
+    outputs: Sequence[BaseEvalOutput[Any, Any, Any]],
+    scores: Sequence[tuple[str, str, str]],
+    arms: Sequence[tuple[str, str]],
+    tablefmt: str = "github",
+) -> str:
+    """One row per SAE and score, the score's controls side by side: ``scores`` are
+    (eval, metric, flat key of the real score); ``arms`` are (column title, flat key template
+    with ``{eval}`` and ``{metric}``). Scores no SAE has and arm columns no row has are left
+    out."""
+    rows = []
+    for output in outputs:
+        flat = output.flat_metrics()
+        for eval_name, metric, key in scores:
+            if flat.get(key) is None:
+                continue
+            row = {"sae": output.provenance.sae_spec, "eval": eval_name, "metric": metric}
+            row["real"] = _fmt(flat[key])
+            for title, template in arms:
+                row[title] = _fmt(flat.get(template.format(eval=eval_name, metric=metric)))
+            rows.append(row)
+    if not rows:
+        return "(no results)"
+    empty = {key for key in rows[0] if all(row.get(key) is None for row in rows)}
+    rows = [{k: v for k, v in row.items() if k not in empty} for row in rows]
+    return tabulate(rows, headers="keys", tablefmt=tablefmt)

@@ -136,3 +136,44 @@ def test_an_unreadable_stored_result_is_recomputed(
     (out,) = run_eval(cfg, saes={"tiny": sae})
     assert "cannot be read" in caplog.text
     assert load_result(path).eval_result_metrics.n_scored == out.eval_result_metrics.n_scored == 4
+
+
+def test_all_table_shows_each_score_with_its_controls(
+    judge: Judge, tmp_path: Path, corpus_file: Path
+) -> None:
+    from sae_interp.evals.all import AllEvalConfig
+    from sae_interp.evals.all import run_eval as run_all
+    from sae_interp.evals.all.main import all_table
+
+    values = _config(tmp_path, corpus_file).model_dump()
+    values |= {"evals": ["autointerp", "fuzzing"], "random_sae_control": True, "seeds": [42, 7]}
+    cfg = AllEvalConfig.model_validate(values)
+    outputs = run_all(cfg, saes={"tiny": make_tiny_sae(d_sae=32, k=4)})
+    lines = all_table(outputs).splitlines()
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    assert header == [
+        "sae",
+        "eval",
+        "metric",
+        "real",
+        "shuffled explanation",
+        "real − shuffled",
+        "random SAE",
+        "real − random SAE",
+        "SD between seeds",
+        "SD between latents",
+    ]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in lines[2:-1]]
+    assert [(r[1], r[2]) for r in rows] == [
+        ("autointerp", "balanced_accuracy"),
+        ("autointerp", "auroc"),
+        ("fuzzing", "balanced_accuracy"),
+        ("fuzzing", "auroc"),
+    ]
+    # the all-ones judge: chance everywhere, an interval on every score and difference
+    detection = rows[0]
+    assert detection[3].startswith("0.5 [") and detection[4].startswith("0.5 [")
+    assert detection[5].startswith("0 [") and detection[7].startswith("0 [")
+    # 4 + 4 explanations (the SAE's and the random SAE's); per eval (real + control) x 2
+    # batches x 4 latents for the run and the reseed, and 2 x 4 for the random SAE
+    assert lines[-1] == f"tiny: 4 latents explained, {8 + 2 * (16 + 16 + 8)} LLM calls"

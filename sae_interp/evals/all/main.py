@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from sae_interp.evals import EXPLANATION_EVALS
@@ -16,7 +17,7 @@ from sae_interp.evals.all.eval_output import AllEvalOutput, AllLatentResult, All
 from sae_interp.evals.common import ScoredRun, open_resources, plan_scored, run_scored
 from sae_interp.evals.common.scored import usage_delta
 from sae_interp.framework.failures import merge_counts
-from sae_interp.framework.output import utc_now
+from sae_interp.framework.output import BaseEvalOutput, utc_now
 from sae_interp.framework.runner import (
     EVALS,
     EvalContext,
@@ -28,6 +29,7 @@ from sae_interp.framework.runner import (
     run_per_sae,
     work_dir,
 )
+from sae_interp.framework.table import arms_table
 
 logger = logging.getLogger(__name__)
 
@@ -162,25 +164,50 @@ def plan_all(ctx: EvalContext[AllEvalConfig]) -> LLMPlan:
     )
 
 
-def _columns() -> tuple[str, ...]:
-    """Each explanation-based eval's headline score (its first table column), the same score
-    under each control and the differences real - control (a run's table drops the columns
-    of evals and controls it did not run)."""
-    columns: list[str] = []
-    arms = (
-        "random_explanation_control",
-        "real_minus_explanation_control",
-        "random_sae_control",
-        "real_minus_random_sae",
-    )
+ARMS = (  # (column, flat key of the same metric under that arm)
+    ("shuffled explanation", "{eval}.random_explanation_control.{metric}"),
+    ("real − shuffled", "{eval}.real_minus_explanation_control.{metric}"),
+    ("random SAE", "{eval}.random_sae_control.{metric}"),
+    ("real − random SAE", "{eval}.real_minus_random_sae.{metric}"),
+    ("SD between seeds", "{eval}.reseed.{metric}.between_seed_sd"),
+    ("SD between latents", "{eval}.reseed.{metric}.between_latent_sd"),
+)
+
+
+def _scores() -> list[tuple[str, str, str]]:
+    """(eval, metric, flat key) of each explanation-based eval's headline score and, for the
+    judge evals whose headline is an accuracy, their AUROC."""
+    scores = []
     for name in EXPLANATION_EVALS:
         table = scored_eval(name).table_columns
         block, metric = table[0].split(".", 1)
-        # the headline metric, and the AUROC of judge evals whose headline is an accuracy
         metrics = [metric] + [m for m in ("auroc",) if m != metric and f"{block}.{m}" in table]
-        for m in metrics:
-            columns += [f"{name}.{block}.{m}", *(f"{name}.{arm}.{m}" for arm in arms)]
+        scores += [(name, m, f"{name}.{block}.{m}") for m in metrics]
+    return scores
+
+
+def _columns() -> tuple[str, ...]:
+    """Each score and the same score under each control (the flat metrics a table or a
+    notebook reads; a run's table drops the evals and controls it did not run)."""
+    columns = [
+        key
+        for name, metric, real in _scores()
+        for key in (real, *(t.format(eval=name, metric=metric) for _, t in ARMS[:4]))
+    ]
     return (*columns, "n_explained", "llm_usage.calls")
+
+
+def all_table(outputs: Sequence[BaseEvalOutput[Any, Any, Any]]) -> str:
+    """One row per SAE and score: the score, its controls and the differences real -
+    control (each with its interval) and, with --seeds, the SDs between seeds and between
+    latents; then each SAE's count of explained latents and LLM calls."""
+    table = arms_table(outputs, _scores(), ARMS)
+    counts = [
+        f"{o.provenance.sae_spec}: {o.flat_metrics().get('n_explained')} latents explained, "
+        f"{o.flat_metrics().get('llm_usage.calls')} LLM calls"
+        for o in outputs
+    ]
+    return "\n".join([table, *counts])
 
 
 DEFINITION = EVALS.register(
@@ -193,6 +220,7 @@ DEFINITION = EVALS.register(
         resources=lambda cfg: open_resources(cfg.llm, cfg.seed),
         plan=plan_all,
         table_columns=_columns(),
+        table=all_table,
     ),
 )
 
