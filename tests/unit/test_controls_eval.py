@@ -12,6 +12,7 @@ from sae_interp.compare import compare, load_result
 from sae_interp.evals.autointerp import run_eval
 from sae_interp.evals.autointerp.main import DEFINITION
 from sae_interp.evals.common.arms import with_train_of
+from sae_interp.evals.common.scored import LatentScore
 from sae_interp.framework.runner import plan_per_sae
 from sae_interp.llm.settings import LLM_BACKENDS
 from sae_interp.saes.random_control import random_like
@@ -52,6 +53,22 @@ def test_random_sae_arm_and_reseeds_in_one_run(
     # 4 + 4 explanations; detection: (real + control) x 2 batches x 4 latents, for the run and
     # the reseed; the random SAE: 2 batches x 4 latents, no shuffled control
     assert m.llm_usage["calls"] == 8 + 2 * (4 * 2 * 2) + 4 * 2 == plan.calls  # dry run exact
+    # the random SAE's arm is a result of its own beside the SAE's, which compare reads
+    arm = load_result(tmp_path / "out" / "autointerp" / "tiny-random__tiny_random_sae_0.json")
+    assert arm.provenance.sae_spec == "tiny#random_sae_0"
+    assert sorted(r.latent for r in arm.eval_result_details) == sorted(
+        r.latent for r in random_jsonl_results(random_jsonl)
+    )
+    assert arm.eval_result_metrics.random_sae_control is None
+    assert arm.eval_result_metrics.detection == m.random_sae_control
+    versus = compare(out, arm)
+    assert (versus.n_latents_a, versus.n_latents_b) == (4, 4)
+    (bacc,) = [row for row in versus.metrics if row.metric == "balanced_accuracy"]
+    assert bacc.difference.value == m.real_minus_random_sae.balanced_accuracy.value
+
+
+def random_jsonl_results(path: Path) -> list[LatentScore]:
+    return [LatentScore.model_validate_json(line) for line in path.read_text().splitlines()]
 
 
 def test_hard_negatives_reach_the_random_sae_arm_and_reseeds(
@@ -149,6 +166,9 @@ def test_all_table_shows_each_score_with_its_controls(
     values |= {"evals": ["autointerp", "fuzzing"], "random_sae_control": True, "seeds": [42, 7]}
     cfg = AllEvalConfig.model_validate(values)
     outputs = run_all(cfg, saes={"tiny": make_tiny_sae(d_sae=32, k=4)})
+    for name in ("autointerp", "fuzzing"):  # each eval's random-SAE arm as its own result
+        arm = load_result(tmp_path / "out" / name / "tiny-random__tiny_random_sae_0.json")
+        assert len(arm.eval_result_details) == 4
     lines = all_table(outputs).splitlines()
     header = [c.strip() for c in lines[0].strip("|").split("|")]
     assert header == [

@@ -103,15 +103,16 @@ def reseeded_records(ctx: EvalContext[Any], setup: Setup, seed: int) -> dict[int
 
 def random_sae_arm(
     ctx: EvalContext[Any], spec: ScoredEval, resources: EvalResources, setup: Setup
-) -> list[LatentScore[Any, Any]]:
-    """The eval on a random SAE of the same shape, latents matched by firing frequency."""
+) -> tuple[EvalContext[Any], list[LatentScore[Any, Any]]]:
+    """The eval on a random SAE of the same shape, latents matched by firing frequency: the
+    context it ran in (``random_like(sae)`` in place) and its per-latent results."""
     cfg: ExplainedEvalConfig = ctx.config
     fresh = refresh_explanations(cfg) and spec.needs_explanation
     arm = random_sae_setup(ctx, setup, fresh)
     explanations = explanations_of(
         spec.needs_explanation, cfg, arm.usable, ctx.model.tokenizer, resources, arm.store
     )
-    return score_latents(
+    results = score_latents(
         spec,
         spec.make_scorer(arm.ctx, resources),
         arm.latents,
@@ -122,6 +123,7 @@ def random_sae_arm(
         max(1, cfg.llm.effective_concurrency()),
         f"{spec.eval_type_id} (random SAE)",
     )
+    return arm.ctx, results
 
 
 def with_train_of(record: LatentRecord, base: LatentRecord) -> LatentRecord:

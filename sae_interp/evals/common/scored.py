@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -37,8 +38,16 @@ from sae_interp.explainers.kinds import (
 )
 from sae_interp.framework.failures import failure_counts, merge_counts
 from sae_interp.framework.latent_store import LatentStore
-from sae_interp.framework.output import BaseEvalOutput
-from sae_interp.framework.runner import EVALS, EvalContext, EvalDefinition, EvalResult, LLMPlan
+from sae_interp.framework.output import BaseEvalOutput, utc_now
+from sae_interp.framework.runner import (
+    EVALS,
+    EvalContext,
+    EvalDefinition,
+    EvalResult,
+    LLMPlan,
+    build_output,
+    result_path,
+)
 from sae_interp.interop.explanations import GivenExplanations, read_explanations
 from sae_interp.llm.pricing import cost_usd, price_of
 from sae_interp.llm.service import UsageReport, estimate_usage, recorded_failures
@@ -119,6 +128,7 @@ class ScoredRun:
     results: list[LatentScore[Any, Any]]
     llm_usage: dict[str, Any]
     random_sae_results: list[LatentScore[Any, Any]] = field(default_factory=list)
+    random_sae_ctx: EvalContext[Any] | None = None  # where the random-SAE arm ran
     reseed_results: dict[int, list[LatentScore[Any, Any]]] = field(default_factory=dict)
 
     @property
@@ -441,13 +451,16 @@ def run_scored(
         max(1, cfg.llm.effective_concurrency()),
         spec.eval_type_id,
     )
-    random_results = random_sae_arm(ctx, spec, resources, setup) if cfg.random_sae_control else []
+    random_ctx, random_results = (
+        random_sae_arm(ctx, spec, resources, setup) if cfg.random_sae_control else (None, [])
+    )
     reseeds = reseed_arms(ctx, spec, resources, setup, explanations)
     return ScoredRun(
         config=cfg,
         results=results,
         llm_usage=with_per_latent(usage_delta(usage_before, resources.usage()), n_pending),
         random_sae_results=random_results,
+        random_sae_ctx=random_ctx,
         reseed_results=reseeds,
     )
 
@@ -514,12 +527,32 @@ def plan_from_requests(
     )
 
 
+def save_random_sae_result(spec: ScoredEval, run: ScoredRun, started: datetime) -> Path | None:
+    """The random-SAE arm of ``run`` written as a result of its own, next to the SAE's
+    (SAE spec ``<spec>#random_sae_<seed>``, per-latent details included), so that
+    ``sae-interp compare`` can test the SAE against its random control latent by latent.
+    None when the run had no random-SAE arm."""
+    if run.random_sae_ctx is None:
+        return None
+    arm_ctx = run.random_sae_ctx
+    arm = ScoredRun(config=run.config, results=run.random_sae_results, llm_usage={})
+    result = EvalResult(
+        spec.summarise(arm), arm.results, failures=arm.failures(), n_ok=len(arm.metrics)
+    )
+    path = result_path(run.config, spec.eval_type_id, arm_ctx.sae_spec)
+    build_output(EVALS.get(spec.eval_type_id), arm_ctx, result, started).save(path)
+    logger.info("%s: random-SAE control written to %s", spec.eval_type_id, path)
+    return path
+
+
 def definition_for(spec: ScoredEval) -> EvalDefinition[Any]:
     """Register ``spec`` and the runner's :class:`EvalDefinition` built from it."""
     SCORED_EVALS.register(spec.eval_type_id, spec)
 
     def run(ctx: EvalContext[Any]) -> EvalResult:
+        started = utc_now()
         scored = run_scored(ctx, spec)
+        save_random_sae_result(spec, scored, started)
         return EvalResult(
             metrics=spec.summarise(scored),
             details=scored.results,
