@@ -1,8 +1,11 @@
 """``sae-interp compare RESULT_A RESULT_B``: can this eval tell two SAEs apart?
 
-For every pooled metric of the eval, the difference of means A - B over latents with a
-bootstrap interval (each SAE's latents resampled on their own) and a two-sided permutation
-p-value; then one sentence per metric saying whether the eval separates the two.
+For every pooled metric of the eval, the difference A - B over latents with a bootstrap
+interval and a two-sided permutation p-value; then one sentence per metric saying whether
+the eval separates the two. Two SAEs (or an SAE and its random control) have different
+latents: the difference is of means, each side resampled on its own, tested by relabelling.
+Two results on the same latents of the same SAE (another judge, explainer or negative
+source) are paired: the per-latent differences are resampled, tested by sign flips.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from tabulate import tabulate
@@ -26,9 +29,13 @@ from sae_interp.stats import (
     IntervalSettings,
     defined,
     difference_of_means,
+    paired_difference,
     permutation_p_value,
     pooled_fields,
+    sign_flip_p_value,
 )
+
+Pairing = Literal["auto", "paired", "independent"]
 
 
 class MetricComparison(BaseModel):
@@ -47,6 +54,9 @@ class Comparison(BaseModel):
     sae_b: str
     n_latents_a: int
     n_latents_b: int
+    paired: bool = Field(
+        description="Same SAE and latents on both sides: per-latent differences compared."
+    )
     alpha: float
     metrics: list[MetricComparison]
 
@@ -65,12 +75,36 @@ def load_result(path: Path) -> BaseEvalOutput[Any, Any, Any]:
     return definition.output_cls.model_validate(data)
 
 
-def latent_metrics(output: BaseEvalOutput[Any, Any, Any]) -> list[BaseModel]:
+def keyed_latent_metrics(output: BaseEvalOutput[Any, Any, Any]) -> list[tuple[Any, BaseModel]]:
+    """(latent id, headline metrics) of every latent that has them; the id is None for an
+    eval whose details are not one per latent."""
     definition = get_eval(output.eval_type_id)
     if definition.latent_metrics is None:
         raise SaeInterpError(f"the {output.eval_type_id} eval has no per-latent scores to compare")
-    values = [definition.latent_metrics(detail) for detail in output.eval_result_details]
-    return [v for v in values if v is not None]
+    keyed = [
+        (getattr(detail, "latent", None), definition.latent_metrics(detail))
+        for detail in output.eval_result_details
+    ]
+    return [(key, m) for key, m in keyed if m is not None]
+
+
+def _pairable(
+    a: BaseEvalOutput[Any, Any, Any],
+    b: BaseEvalOutput[Any, Any, Any],
+    keyed_a: list[tuple[Any, BaseModel]],
+    keyed_b: list[tuple[Any, BaseModel]],
+) -> str | None:
+    """Why A and B cannot be compared latent by latent; None when they can."""
+    if a.provenance.sae_fingerprint is None or (
+        a.provenance.sae_fingerprint != b.provenance.sae_fingerprint
+    ):
+        return "they are results of different SAEs"
+    keys_a, keys_b = [k for k, _ in keyed_a], [k for k, _ in keyed_b]
+    if None in keys_a or len(set(keys_a)) != len(keys_a):
+        return f"the {a.eval_type_id} eval's details are not one per latent"
+    if set(keys_a) != set(keys_b):
+        return "their scored latents differ"
+    return None
 
 
 def _mean(values: Sequence[Any]) -> float | None:
@@ -101,14 +135,26 @@ def compare(
     settings: IntervalSettings | None = None,
     n_permutations: int = 10_000,
     alpha: float = 0.05,
+    pairing: Pairing = "auto",
 ) -> Comparison:
-    """Each pooled metric of two results of the same eval, A - B, with interval and p."""
+    """Each pooled metric of two results of the same eval, A - B, with interval and p:
+    paired over latents when both are the same SAE's results on the same latents (``auto``),
+    or as ``pairing`` says."""
     if a.eval_type_id != b.eval_type_id:
         raise SaeInterpError(
             f"cannot compare a {a.eval_type_id} result with a {b.eval_type_id} result"
         )
     settings = settings or IntervalSettings()
-    metrics_a, metrics_b = latent_metrics(a), latent_metrics(b)
+    keyed_a, keyed_b = keyed_latent_metrics(a), keyed_latent_metrics(b)
+    why_not = _pairable(a, b, keyed_a, keyed_b)
+    if pairing == "paired" and why_not is not None:
+        raise SaeInterpError(f"cannot pair the two results latent by latent: {why_not}")
+    paired = why_not is None and pairing != "independent"
+    if paired:
+        by_latent = dict(keyed_b)
+        keyed_a = sorted(keyed_a, key=lambda item: item[0])
+        keyed_b = [(key, by_latent[key]) for key, _ in keyed_a]
+    metrics_a, metrics_b = [m for _, m in keyed_a], [m for _, m in keyed_b]
     classes = {type(m) for m in metrics_a + metrics_b}
     if len(classes) != 1:
         raise SaeInterpError(
@@ -119,8 +165,12 @@ def compare(
     for name in pooled_fields(metrics_cls):
         va = [getattr(m, name) for m in metrics_a]
         vb = [getattr(m, name) for m in metrics_b]
-        diff = difference_of_means(va, vb, settings)
-        p = permutation_p_value(va, vb, n_permutations, settings.seed)
+        if paired:
+            diff = paired_difference(va, vb, settings)
+            p = sign_flip_p_value(va, vb, n_permutations, settings.seed)
+        else:
+            diff = difference_of_means(va, vb, settings)
+            p = permutation_p_value(va, vb, n_permutations, settings.seed)
         separates = diff.excludes(0.0) and p is not None and p < alpha
         mean_a, mean_b = _mean(va), _mean(vb)
         rows.append(
@@ -140,6 +190,7 @@ def compare(
         sae_b=b.provenance.sae_spec,
         n_latents_a=len(metrics_a),
         n_latents_b=len(metrics_b),
+        paired=paired,
         alpha=alpha,
         metrics=rows,
     )
@@ -157,9 +208,14 @@ def comparison_table(comparison: Comparison) -> str:
         }
         for m in comparison.metrics
     ]
+    design = (
+        "paired: the same latents scored both ways, sign-flip test"
+        if comparison.paired
+        else "independent latents, relabelling test"
+    )
     head = (
         f"{comparison.eval_type_id}: A = {comparison.sae_a} ({comparison.n_latents_a} latents), "
-        f"B = {comparison.sae_b} ({comparison.n_latents_b} latents)"
+        f"B = {comparison.sae_b} ({comparison.n_latents_b} latents); {design}"
     )
     return "\n".join(
         [head, tabulate(rows, headers="keys", tablefmt="github"), ""]
@@ -179,6 +235,12 @@ def main(argv: Sequence[str] | None = None, prog: str = "sae-interp compare") ->
     parser.add_argument("--n-permutations", type=int, default=10_000, help="Permutations.")
     parser.add_argument("--alpha", type=float, default=0.05, help="Significance level.")
     parser.add_argument("--seed", type=int, default=0, help="Seed of resampling.")
+    parser.add_argument(
+        "--pairing",
+        choices=["auto", "paired", "independent"],
+        default="auto",
+        help="auto: paired when both results are the same SAE's on the same latents.",
+    )
     parser.add_argument("--output", type=Path, default=None, help="Also write the JSON here.")
     args = parser.parse_args(argv)
     try:
@@ -188,6 +250,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "sae-interp compare") ->
             IntervalSettings(n_resamples=args.n_resamples, seed=args.seed),
             args.n_permutations,
             args.alpha,
+            args.pairing,
         )
     except SaeInterpError as err:
         sys.stderr.write(f"{err}\n")

@@ -11,6 +11,7 @@ from sae_interp.stats.intervals import (
     difference_of_means,
     paired_difference,
     permutation_p_value,
+    sign_flip_p_value,
 )
 from sae_interp.stats.pooling import (
     pool,
@@ -36,4 +37,5 @@ __all__ = [
     "pooled",
     "pooled_fields",
     "pooled_model",
+    "sign_flip_p_value",
 ]

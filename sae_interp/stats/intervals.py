@@ -153,6 +153,39 @@ def permutation_p_value(
     return (extreme + 1) / (n_permutations + 1)
 
 
+def sign_flip_p_value(
+    first: Sequence[Value],
+    second: Sequence[Value],
+    n_permutations: int = 10_000,
+    seed: int = 0,
+) -> float | None:
+    """Two-sided p-value of the mean paired difference ``first[i] - second[i]`` (pairs where
+    both are defined) under random sign flips of the differences: the permutation test of a
+    paired design (the same latents scored two ways). Exact (every one of the 2^n sign
+    patterns) when 2^n <= ``n_permutations``; otherwise ``n_permutations`` random patterns,
+    with the observed one counted (never p = 0). None when no pair is defined."""
+    if len(first) != len(second):
+        raise ValueError(f"paired values differ in length: {len(first)} vs {len(second)}")
+    diffs = np.array(
+        [
+            float(a) - float(b)  # type: ignore[arg-type]
+            for a, b in zip(first, second, strict=True)
+            if _is_defined(a) and _is_defined(b)
+        ]
+    )
+    if len(diffs) == 0:
+        return None
+    observed = abs(diffs.mean())
+    if 2 ** len(diffs) <= n_permutations:
+        patterns = np.arange(2 ** len(diffs))[:, None] >> np.arange(len(diffs)) & 1
+        means = np.abs(((1 - 2 * patterns) * diffs).mean(axis=1))
+        return float(np.mean(means >= observed - 1e-12))
+    rng = np.random.default_rng([seed, 6])
+    signs = rng.choice([-1.0, 1.0], size=(n_permutations, len(diffs)))
+    extreme = int(np.sum(np.abs((signs * diffs).mean(axis=1)) >= observed - 1e-12))
+    return (extreme + 1) / (n_permutations + 1)
+
+
 def bootstrap_statistic(
     units: dict[str, np.ndarray],
     statistic: Callable[[dict[str, np.ndarray]], np.ndarray],

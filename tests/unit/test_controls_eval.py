@@ -7,8 +7,9 @@ import pytest
 from test_autointerp_eval import Judge, _config
 
 from sae_interp.activations.records import LatentRecord, RecordStatus, Window
+from sae_interp.base.errors import SaeInterpError
 from sae_interp.cli import main as cli_main
-from sae_interp.compare import compare, load_result
+from sae_interp.compare import compare, comparison_table, load_result
 from sae_interp.evals.autointerp import run_eval
 from sae_interp.evals.autointerp.main import DEFINITION
 from sae_interp.evals.common.arms import with_train_of
@@ -140,6 +141,43 @@ def test_compare_says_whether_two_saes_separate(
     missing = tmp_path / "nope.json"
     assert cli_main(["compare", str(missing), str(paths[1])]) == 2
     assert f"result file {missing} does not exist" in capsys.readouterr().err
+    assert not comparison.paired  # two SAEs: independent latents
+    with pytest.raises(SaeInterpError, match="results of different SAEs"):
+        compare(a, b, pairing="paired")
+
+
+def test_compare_pairs_two_results_on_the_same_latents(
+    judge: Judge, tmp_path: Path, corpus_file: Path
+) -> None:
+    """The same SAE's latents scored two ways (here: every balanced accuracy 0.1 lower, as
+    another judge or negative source might give) are compared latent by latent."""
+    (a,) = run_eval(_config(tmp_path, corpus_file), saes={"tiny": make_tiny_sae(d_sae=32, k=4)})
+    lowered = [
+        r.model_copy(
+            update={
+                "metrics": r.metrics.model_copy(
+                    update={"balanced_accuracy": r.metrics.balanced_accuracy - 0.1}
+                )
+            }
+        )
+        for r in reversed(a.eval_result_details)  # order does not matter, latent ids do
+    ]
+    b = a.model_copy(update={"eval_result_details": lowered})
+    paired = compare(a, b)
+    (row,) = [m for m in paired.metrics if m.metric == "balanced_accuracy"]
+    assert paired.paired and paired.n_latents_a == paired.n_latents_b == 4
+    assert row.difference.value == pytest.approx(0.1)
+    assert row.difference.lo == pytest.approx(0.1) and row.difference.hi == pytest.approx(0.1)
+    # 4 equal differences: 2 of the 16 sign patterns are as extreme, p = 0.125 exactly
+    assert row.p_value == pytest.approx(0.125) and not row.separates
+    assert "paired" in comparison_table(paired).splitlines()[0]
+    independent = compare(a, b, pairing="independent")
+    (row,) = [m for m in independent.metrics if m.metric == "balanced_accuracy"]
+    assert not independent.paired and row.p_value == pytest.approx(
+        2 / 70, abs=0.01
+    )  # 2 of the C(8, 4) splits
+    fewer = b.model_copy(update={"eval_result_details": lowered[:3]})
+    assert not compare(a, fewer).paired  # another set of latents: independent
 
 
 def test_an_unreadable_stored_result_is_recomputed(

@@ -10,10 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sae_interp.compare import load_result
 from sae_interp.evals.simulation import SimulationEvalConfig, run_eval
 from sae_interp.evals.simulation.main import DEFINITION
 from sae_interp.framework.runner import plan_per_sae
 from sae_interp.llm import ScriptedBackend
+from sae_interp.llm.errors import FailureKind, LLMError
 from sae_interp.llm.settings import LLM_BACKENDS
 from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae
 from sae_interp.testing.tiny import TINY_WORDS
@@ -139,3 +141,29 @@ def test_structured_and_tree_explainers_and_hard_negatives(
         "eval_result_metrics"
     ]["comparison"]["negative_strategy=similar_negative"]
     assert hard["n_scored"] >= 1
+
+
+def test_random_sae_arm_is_a_result_and_failures_are_counted(
+    llm: KeywordLLM, tmp_path: Path, corpus_file: Path
+) -> None:
+    """The simulation eval (which runs its own compared variants) writes its random-SAE arm
+    as a result beside the SAE's, and reports a latent whose explanation failed."""
+    explain = llm.reply
+    failed: list[str] = []
+
+    def reply(request):  # type: ignore[no-untyped-def]
+        first_explanation = not failed and "Tokens:" not in request.messages[-1].content
+        if first_explanation:
+            failed.append(request.messages[-1].content)
+            return LLMError("bad request", FailureKind.bad_request)
+        return explain(request)
+
+    llm.backend.script = reply
+    (out,) = run_eval(config(tmp_path, corpus_file, random_sae_control=True), saes=SAE)
+    m = out.eval_result_metrics
+    assert out.failures == {"bad_request": 1} and m.n_failed_explanations == 1
+    assert m.n_scored == 3
+    arm = load_result(tmp_path / "out" / "simulation" / "tiny-random__tiny_random_sae_0.json")
+    assert arm.provenance.sae_spec == "tiny#random_sae_0"
+    assert len(arm.eval_result_details) == 4
+    assert arm.eval_result_metrics.simulation == m.random_sae_control

@@ -19,6 +19,7 @@ from sae_interp.stats import (
     pooled,
     pooled_fields,
     pooled_model,
+    sign_flip_p_value,
 )
 
 
@@ -85,6 +86,26 @@ def test_difference_of_means_and_permutation_p() -> None:
     assert same is not None and same > 0.05
     assert not difference_of_means(a[:30], a[30:]).excludes(0.0)
     assert permutation_p_value([], b) is None
+
+
+def test_sign_flip_p_value_of_paired_differences() -> None:
+    # differences 1, 2, 3, 4: only all-plus and all-minus of the 16 sign patterns reach the
+    # observed |mean|, so the exact two-sided p is 2/16
+    assert sign_flip_p_value([2.0, 3.0, 4.0, 5.0], [1.0, 1.0, 1.0, 1.0]) == pytest.approx(0.125)
+    # differences 1, -1: every pattern is as extreme as the observed mean 0
+    assert sign_flip_p_value([1.0, 0.0], [0.0, 1.0]) == 1.0
+    # undefined pairs are left out: (3 - 1) and (None) -> one pair, p = 1
+    assert sign_flip_p_value([3.0, None], [1.0, 2.0]) == 1.0
+    assert sign_flip_p_value([None], [1.0]) is None
+    with pytest.raises(ValueError, match="length"):
+        sign_flip_p_value([1.0], [1.0, 2.0])
+    # 40 pairs (Monte Carlo): a consistent shift is found, noise is not
+    rng = np.random.default_rng(3)
+    base = rng.normal(size=40)
+    shifted = sign_flip_p_value((base + 1.0).tolist(), base.tolist(), n_permutations=2000)
+    assert shifted == pytest.approx(1 / 2001)
+    noisy = sign_flip_p_value((base + rng.normal(size=40)).tolist(), base.tolist(), 2000)
+    assert noisy is not None and noisy > 0.05
 
 
 class Toy(BaseModel):

@@ -18,6 +18,7 @@ from sae_interp.evals.common import (
     pooled_arms,
     run_scored,
 )
+from sae_interp.evals.common.scored import save_random_sae_result
 from sae_interp.evals.simulation.eval_config import SimulationEvalConfig
 from sae_interp.evals.simulation.eval_output import (
     LatentSimulationResult,
@@ -25,6 +26,8 @@ from sae_interp.evals.simulation.eval_output import (
     SimulationEvalOutput,
     SimulationSummary,
 )
+from sae_interp.framework.failures import merge_counts
+from sae_interp.framework.output import utc_now
 from sae_interp.framework.runner import EVALS, EvalContext, EvalResult, run_per_sae
 from sae_interp.scorers.base import LatentScorer
 from sae_interp.scorers.simulation import SimulationMetrics, SimulationScorer
@@ -81,8 +84,11 @@ SPEC = ScoredEval(
 def run(ctx: EvalContext[Any]) -> EvalResult:
     """The configured run, then every compared variant on the same latents (own per-latent
     files, shared explanation stores and caches); per-latent details are the main run's."""
+    started = utc_now()
     scored = run_scored(ctx, SPEC)
+    save_random_sae_result(SPEC, scored, started)
     metrics = summarise(scored)
+    failures = [scored.failures()]
     for name, config in ctx.config.variants().items():
         logger.info("simulation: compared run %s", name)
         variant = run_scored(dataclasses.replace(ctx, config=config), SPEC)
@@ -90,7 +96,13 @@ def run(ctx: EvalContext[Any]) -> EvalResult:
         metrics.comparison[name] = SimulationSummary(
             **{k: getattr(full, k) for k in SimulationSummary.model_fields}
         )
-    return EvalResult(metrics=metrics, details=scored.results)
+        failures.append(variant.failures())
+    return EvalResult(
+        metrics=metrics,
+        details=scored.results,
+        failures=merge_counts(failures),
+        n_ok=len(scored.metrics),
+    )
 
 
 DEFINITION = EVALS.register(
