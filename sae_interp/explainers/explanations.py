@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from sae_interp.explainers.cost import ExplanationCost
 from sae_interp.explainers.tree_state import TreeNode
 from sae_interp.framework.latent_store import LatentStore
 from sae_interp.text.rules import Rule
@@ -34,6 +35,9 @@ class Explanation(BaseModel):
     source: str | None = Field(
         default=None,
         description="Where the text came from: 'explainer', or FORMAT:FILE:LINE when given.",
+    )
+    cost: ExplanationCost | None = Field(
+        default=None, description="What making it took (None for given explanations)."
     )
 
     @property

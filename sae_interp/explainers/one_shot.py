@@ -12,6 +12,7 @@ from pydantic import Field
 from sae_interp.activations.records import LatentRecord
 from sae_interp.base.frozen import FrozenModel
 from sae_interp.explainers import token_first_prompts
+from sae_interp.explainers.cost import ExplanationCost
 from sae_interp.explainers.explanations import Explanation
 from sae_interp.explainers.one_shot_prompts import (
     DEMOS,
@@ -156,6 +157,7 @@ def explain(
             raw=response.text,
             error=None if text is not None else NO_LINE,
             error_kind=None if text is not None else UNPARSEABLE,
+            cost=ExplanationCost.of(response),
         )
     return [
         by_latent.get(r.latent)

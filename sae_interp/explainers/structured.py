@@ -13,6 +13,7 @@ from pydantic import Field
 from sae_interp.activations.records import LatentRecord
 from sae_interp.base.frozen import FrozenModel
 from sae_interp.explainers import structured_prompts as prompts
+from sae_interp.explainers.cost import ExplanationCost
 from sae_interp.explainers.explanations import Explanation
 from sae_interp.explainers.one_shot import UNPARSEABLE, OneShotSettings
 from sae_interp.explainers.one_shot import build_request as one_shot_request
@@ -47,8 +48,10 @@ def retry_request(request: LLMRequest, raw: str, error: str, cap: int) -> LLMReq
     return request.model_copy(update={"messages": messages})
 
 
-def rules_explanation(latent: int, rules: list[Rule], raw: str) -> Explanation:
-    return Explanation(latent=latent, text=render_rules(rules), raw=raw, rules=rules)
+def rules_explanation(
+    latent: int, rules: list[Rule], raw: str, cost: ExplanationCost | None = None
+) -> Explanation:
+    return Explanation(latent=latent, text=render_rules(rules), raw=raw, rules=rules, cost=cost)
 
 
 def explain(
@@ -63,21 +66,22 @@ def explain(
     requests = [build_request(r, tokenizer, one_shot, settings) for r in records]
     answers = service.complete_all(requests, progress=progress, desc="explaining (rules)")
     out: dict[int, Explanation] = {}
-    retry: list[tuple[LatentRecord, LLMRequest, str, LLMRequest]] = []
+    retry: list[tuple[LatentRecord, LLMRequest, str, LLMRequest, ExplanationCost]] = []
     for record, request, answer in zip(records, requests, answers, strict=True):
         if isinstance(answer, LLMError):
             out[record.latent] = Explanation(
                 latent=record.latent, text=None, error=str(answer), error_kind=answer.kind.value
             )
             continue
+        first_cost = ExplanationCost.of(answer)
         parsed = parse_rules(answer.text, cap)
         if isinstance(parsed, str):
             second_request = retry_request(request, answer.text, parsed, cap)
-            retry.append((record, second_request, answer.text, request))
+            retry.append((record, second_request, answer.text, request, first_cost))
         else:
-            out[record.latent] = rules_explanation(record.latent, parsed, answer.text)
-    second = service.complete_all([r for _, r, _, _ in retry]) if retry else []
-    for (record, second_request, first_raw, first), answer in zip(retry, second, strict=True):
+            out[record.latent] = rules_explanation(record.latent, parsed, answer.text, first_cost)
+    second = service.complete_all([item[1] for item in retry]) if retry else []
+    for (record, second_request, first_raw, first, cost), answer in zip(retry, second, strict=True):
         if isinstance(answer, LLMError):
             out[record.latent] = Explanation(
                 latent=record.latent,
@@ -85,18 +89,25 @@ def explain(
                 raw=first_raw,
                 error=str(answer),
                 error_kind=answer.kind.value,
+                cost=cost,
             )
             continue
         assert isinstance(answer, LLMResponse)
+        cost = cost + ExplanationCost.of(answer)
         parsed = parse_rules(answer.text, cap)
         both = f"{first_raw}\n--- after correction ---\n{answer.text}"
         if isinstance(parsed, str):
             error = f"rules unreadable after one corrective retry: {parsed}"
             out[record.latent] = Explanation(
-                latent=record.latent, text=None, raw=both, error=error, error_kind=UNPARSEABLE
+                latent=record.latent,
+                text=None,
+                raw=both,
+                error=error,
+                error_kind=UNPARSEABLE,
+                cost=cost,
             )
             for unusable in (first, second_request):  # not cached: the next run asks again
                 service.evict(unusable)
         else:
-            out[record.latent] = rules_explanation(record.latent, parsed, both)
+            out[record.latent] = rules_explanation(record.latent, parsed, both, cost)
     return [out[r.latent] for r in records]

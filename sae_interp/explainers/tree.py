@@ -23,13 +23,14 @@ from pydantic import Field
 from sae_interp.activations.records import LatentRecord, Window
 from sae_interp.base.frozen import FrozenModel
 from sae_interp.explainers import tree_prompts
+from sae_interp.explainers.cost import ExplanationCost
 from sae_interp.explainers.explanations import Explanation
 from sae_interp.explainers.one_shot import OneShotSettings
 from sae_interp.explainers.one_shot import build_request as one_shot_request
 from sae_interp.explainers.one_shot_prompts import parse_explanation
 from sae_interp.explainers.tree_state import TreeFeedback, TreeNode, TreeProgress
 from sae_interp.llm.errors import LLMError
-from sae_interp.llm.service import LLMService
+from sae_interp.llm.service import LLMService, recorded_usage
 from sae_interp.llm.types import ChatMessage, LLMRequest, LLMResponse
 from sae_interp.scorers import simulation_metrics as sm
 from sae_interp.scorers.simulation import SimulatedWindow
@@ -153,16 +154,33 @@ class TreeExplainer:
             error = None if text else "no '[EXPLANATION]:' line in the answer"
             if text is None:
                 self.service.evict(requests[k])  # not kept: a rerun asks again
-            out.append(node.model_copy(update={"text": text, "raw": answer.text, "error": error}))
+            update = {"text": text, "raw": answer.text, "error": error}
+            out.append(node.model_copy(update=update | {"cost": ExplanationCost.of(answer)}))
+        return out
+
+    def _simulated(
+        self, nodes: Sequence[TreeNode], windows: Sequence[Window]
+    ) -> list[list[SimulatedWindow]]:
+        """Each node's simulation of ``windows``, its cost added to the node's (chat-mode
+        simulations are LLM calls of this thread; all-at-once ones report their prompt)."""
+        pairs = [(n.text or "", w) for n in nodes for w in windows]
+        with recorded_usage() as used:
+            sims = list(self.simulate(pairs))
+        chat_tokens = used["prompt_tokens"] / len(pairs) if pairs else 0.0
+        out = [sims[i * len(windows) : (i + 1) * len(windows)] for i in range(len(nodes))]
+        for node, mine in zip(nodes, out, strict=True):
+            node.cost = node.cost + ExplanationCost(
+                simulated_windows=len(mine),
+                simulator_prompt_tokens=sum(w.prompt_tokens for w in mine)
+                + round(chat_tokens * len(mine)),
+            )
         return out
 
     def _score(
         self, nodes: list[TreeNode], windows: Sequence[Window], record: LatentRecord
     ) -> None:
         readable = [n for n in nodes if n.text]
-        sims = iter(self.simulate([(n.text or "", w) for n in readable for w in windows]))
-        for node in readable:
-            mine = [next(sims) for _ in windows]
+        for node, mine in zip(readable, self._simulated(readable, windows), strict=True):
             node.train_score = pooled_score(mine)
             worst = worst_window(mine)
             if worst is None:
@@ -179,9 +197,8 @@ class TreeExplainer:
 
     def _validate(self, nodes: list[TreeNode], windows: Sequence[Window]) -> None:
         todo = [n for n in nodes if n.text and not n.validated]
-        sims = iter(self.simulate([(n.text or "", w) for n in todo for w in windows]))
-        for node in todo:
-            node.validation_score = pooled_score([next(sims) for _ in windows])
+        for node, mine in zip(todo, self._simulated(todo, windows), strict=True):
+            node.validation_score = pooled_score(mine)
             node.validated = True
 
     def beam(self, nodes: Sequence[TreeNode], depth: int) -> list[TreeNode]:
@@ -239,6 +256,7 @@ class TreeExplainer:
                 error=f"no readable explanation in the tree ({errors})",
                 error_kind="unparseable_answer",
                 tree=nodes,
+                cost=ExplanationCost.total(n.cost for n in nodes),
             )
         best = min(
             candidates,
@@ -250,4 +268,5 @@ class TreeExplainer:
                 n.id,
             ),
         )
-        return Explanation(latent=latent, text=best.text, raw=best.raw, tree=nodes)
+        cost = ExplanationCost.total(n.cost for n in nodes)
+        return Explanation(latent=latent, text=best.text, raw=best.raw, tree=nodes, cost=cost)

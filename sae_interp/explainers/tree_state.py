@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from sae_interp.explainers.cost import ExplanationCost
+
 
 class TreeFeedback(BaseModel):
     """The train window whose removal would raise the node's train score most."""
@@ -28,6 +30,10 @@ class TreeNode(BaseModel):
     validation_score: float | None = None
     validated: bool = False
     feedback: TreeFeedback | None = None
+    cost: ExplanationCost = Field(
+        default_factory=ExplanationCost,
+        description="This node's LLM answer and its train and validation simulations.",
+    )
 
 
 class TreeProgress(BaseModel):

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from sae_interp.activations.records import LatentRecord, RecordStatus, Window
+from sae_interp.explainers import structured
 from sae_interp.explainers.explanations import Explanation, ExplanationStore
 from sae_interp.explainers.one_shot import OneShotSettings, build_request, explain
 from sae_interp.llm import LLMError, LLMService, ScriptedBackend
@@ -69,8 +70,41 @@ def test_explain_parses_records_failures_and_skips(tokenizer, tmp_path: Path) ->
         store.put(item)
     reloaded = ExplanationStore(tmp_path / "e.jsonl")
     assert len(reloaded) == 1 and reloaded.get(1) == Explanation(
-        latent=1, text="the word cat", raw=out[0].raw
+        latent=1, text="the word cat", raw=out[0].raw, cost=out[0].cost
     )
+    # the answer's cost stays with the explanation (the scripted backend counts words)
+    assert out[0].cost is not None and out[0].cost.calls == 1
+    assert out[0].cost.completion_tokens == 5 and out[0].cost.prompt_tokens > 0
+    assert out[1].cost is not None and out[1].cost.calls == 1  # unreadable, still paid
+    assert out[2].cost is None  # the call failed: no answer
     assert reloaded.get(2) is None and 2 not in reloaded  # failures are asked again
     assert store.failure(2) == out[1] and out[1].error_kind == "unparseable_answer"
     assert out[2].error_kind == "other" and out[3].error_kind == "no_train_windows"
+
+
+def test_structured_rules_get_one_corrective_retry_and_keep_their_cost(tokenizer) -> None:
+    """Readable rules at once; unreadable then corrected; unreadable twice (a recorded
+    failure, not an empty rule list). The cost of both answers stays with the explanation."""
+    records = [
+        _record(1, tokenizer, [("the cat", [0.0, 2.0])]),
+        _record(2, tokenizer, [("the dog", [0.0, 2.0])]),
+        _record(3, tokenizer, [("a red", [0.0, 2.0])]),
+    ]
+    rules = '[{"activates_on": "cat", "strength": 4}]'
+
+    def script(request):  # type: ignore[no-untyped-def]
+        text = " ".join(m.content for m in request.messages[1:])
+        corrected = len(request.messages) == 4  # system, examples, answer, correction
+        if "cat" in text or ("dog" in text and corrected):
+            return rules
+        return "no idea"
+
+    service = LLMService(ScriptedBackend(script))
+    out = structured.explain(
+        records, tokenizer, service, OneShotSettings(), structured.StructuredSettings(), False
+    )
+    service.close()
+    assert [e.text for e in out] == ["cat (strength 4/5)", "cat (strength 4/5)", None]
+    assert out[2].error_kind == "unparseable_answer" and "corrective retry" in (out[2].error or "")
+    assert [e.cost.calls if e.cost else None for e in out] == [1, 2, 2]
+    assert out[1].cost is not None and out[1].cost.completion_tokens == 2 + len(rules.split())

@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sae_interp.compare import load_result
+from sae_interp.compare import compare, load_result
 from sae_interp.evals.simulation import SimulationEvalConfig, run_eval
 from sae_interp.evals.simulation.main import DEFINITION
+from sae_interp.evals.simulation.table import simulation_table
 from sae_interp.framework.runner import plan_per_sae
 from sae_interp.llm import ScriptedBackend
 from sae_interp.llm.errors import FailureKind, LLMError
@@ -137,10 +138,26 @@ def test_structured_and_tree_explainers_and_hard_negatives(
     tree_store = next(p for p in stores if p.name.startswith("tree_") and "progress" not in p.name)
     trees = [json.loads(line) for line in tree_store.read_text().splitlines()]
     assert all(t["tree"] and t["tree"][0]["depth"] == 1 for t in trees)
-    hard = json.loads(next((tmp_path / "out" / "simulation").rglob("*.json")).read_text())[
+    hard = json.loads((tmp_path / "out" / "simulation" / "tiny-random__tiny.json").read_text())[
         "eval_result_metrics"
     ]["comparison"]["negative_strategy=similar_negative"]
     assert hard["n_scored"] >= 1
+    # each compared run is a result of its own, paired with the main run by compare
+    tree = load_result(
+        tmp_path / "out" / "simulation" / "tiny-random__tiny__explainer_kind_tree.json"
+    )
+    assert tree.eval_config.explainer_kind == "tree"
+    assert compare(out, tree).paired
+    # what each explainer cost per latent: rules take one answer, the tree its whole search
+    assert m.explainer_cost is not None and m.explainer_cost.calls == 1
+    tree_cost = m.comparison["explainer_kind=tree"].explainer_cost
+    assert tree_cost is not None and tree_cost.calls > 2 and tree_cost.simulated_windows > 0
+    table = simulation_table([out]).splitlines()
+    assert [line.split("|")[2].strip() for line in table[2:]] == [
+        "explainer_kind=structured, negatives=random_negative",
+        "explainer_kind=tree",
+        "negative_strategy=similar_negative",
+    ]
 
 
 def test_random_sae_arm_is_a_result_and_failures_are_counted(

@@ -132,6 +132,13 @@ def test_tree_expands_keeps_width_and_validates_beams() -> None:
     assert len(validated) == 9  # the beam of each level
     best = max(validated, key=lambda n: n.validation_score or -2)
     assert result.text == best.text
+    # the whole search's cost stays with the explanation: 15 answers, every node simulated
+    # on the tree-train windows and the 9 beam nodes on the validation windows
+    train, validation = split_windows(make_record().train, TreeSettings().validation_every)
+    assert result.cost is not None and result.cost.calls == 15
+    assert result.cost.simulated_windows == 15 * len(train) + 9 * len(validation)
+    assert result.cost.prompt_tokens == sum(n.cost.prompt_tokens for n in nodes) > 0
+    assert all(n.cost.calls == 1 for n in nodes)
 
 
 def test_tree_stops_early_at_the_threshold() -> None:

@@ -29,6 +29,7 @@ from sae_interp.evals.common.config import ExplainedEvalConfig
 from sae_interp.evals.common.failures import mark_scoring_failures
 from sae_interp.evals.common.latent_loop import RECORD_STATUS_COUNTS, run_latents, status_counts
 from sae_interp.evals.common.resources import EvalResources, open_resources
+from sae_interp.explainers.cost import ExplanationCost
 from sae_interp.explainers.explanations import Explanation, ExplanationStore
 from sae_interp.explainers.kinds import (
     explain_records,
@@ -80,6 +81,9 @@ class LatentScore(BaseModel, Generic[OutcomeT, MetricsT]):
         default=None, description="'explainer', or FORMAT:FILE:LINE of a given explanation."
     )
     explanation_error: str | None = None
+    explanation_cost: ExplanationCost | None = Field(
+        default=None, description="What making the explanation took (when it was made)."
+    )
     scoring_error: str | None = Field(
         default=None, description="The LLM error that left the latent unscored, if any."
     )
@@ -100,6 +104,26 @@ class LatentScore(BaseModel, Generic[OutcomeT, MetricsT]):
     control_outcome: OutcomeT | None = None
 
 
+class ExplainerCost(BaseModel):
+    """The explainer's cost per explained latent, averaged over the latents whose
+    explanation records it (given explanations do not)."""
+
+    n_latents: int
+    calls: float
+    prompt_tokens: float
+    completion_tokens: float
+    simulated_windows: float
+    simulator_prompt_tokens: float
+
+    @classmethod
+    def of(cls, costs: Sequence[ExplanationCost]) -> ExplainerCost | None:
+        if not costs:
+            return None
+        total = ExplanationCost.total(costs)
+        per_latent = {k: v / len(costs) for k, v in total.model_dump().items()}
+        return cls(n_latents=len(costs), **per_latent)
+
+
 class ExplainedCounts(BaseModel):
     """Counts every explanation-based eval reports next to its pooled scores."""
 
@@ -117,6 +141,11 @@ class ExplainedCounts(BaseModel):
     )
     n_out_of_range: int = Field(default=0, description="Requested latent ids the SAE lacks.")
     llm_usage: dict[str, float | int | bool] = Field(default_factory=dict)
+    explainer_cost: ExplainerCost | None = Field(
+        default=None,
+        description="LLM calls, tokens and simulated windows per explained latent of the "
+        "explanations scored (stored ones included: the cost is kept with each).",
+    )
 
 
 @dataclass
@@ -150,6 +179,9 @@ class ScoredRun:
             "n_scored": len(self.metrics),
             "failures": self.failures(),
             "llm_usage": self.llm_usage,
+            "explainer_cost": ExplainerCost.of(
+                [r.explanation_cost for r in self.results if r.explanation_cost is not None]
+            ),
         }
 
     def failures(self) -> dict[str, int]:
@@ -329,6 +361,7 @@ def _shell(
         return result, []
     result.explanation = explanation.text or None  # empty for explanation-free scorers
     result.explanation_source = explanation.source
+    result.explanation_cost = explanation.cost
     items = [(ScoreItem(record, explanation.text, tuple(explanation.rules or ())), False)]
     if controls is not None and record.latent in controls:
         source = explanations[controls[record.latent]]

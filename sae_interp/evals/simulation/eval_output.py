@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from sae_interp.evals.common.scored import LatentScore
+from sae_interp.evals.common.scored import ExplainerCost, LatentScore
 from sae_interp.evals.common.summary import ControlledMetrics
 from sae_interp.evals.simulation.eval_config import SimulationEvalConfig
 from sae_interp.framework.output import BaseEvalOutput
@@ -25,6 +25,7 @@ class SimulationSummary(BaseModel):
     n_failed_explanations: int
     llm_usage: dict[str, float | int | bool] = Field(default_factory=dict)
     all_at_once_prompt_tokens: int = 0
+    explainer_cost: ExplainerCost | None = None
 
 
 class SimulationEvalMetrics(ControlledMetrics[PooledSimulation]):  # type: ignore[valid-type]

@@ -8,8 +8,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
+from sae_interp.base.paths import slugify
 from sae_interp.evals.common import (
     EvalResources,
     ScoredEval,
@@ -26,9 +28,17 @@ from sae_interp.evals.simulation.eval_output import (
     SimulationEvalOutput,
     SimulationSummary,
 )
+from sae_interp.evals.simulation.table import simulation_table
 from sae_interp.framework.failures import merge_counts
 from sae_interp.framework.output import utc_now
-from sae_interp.framework.runner import EVALS, EvalContext, EvalResult, run_per_sae
+from sae_interp.framework.runner import (
+    EVALS,
+    EvalContext,
+    EvalResult,
+    build_output,
+    result_path,
+    run_per_sae,
+)
 from sae_interp.scorers.base import LatentScorer
 from sae_interp.scorers.simulation import SimulationMetrics, SimulationScorer
 from sae_interp.scorers.simulator_setup import simulator_for
@@ -81,6 +91,13 @@ SPEC = ScoredEval(
 )
 
 
+def variant_result_path(config: SimulationEvalConfig, sae_spec: str, name: str) -> Path:
+    """Where a compared run's own result goes, beside the SAE's (``compare`` pairs the two
+    over the same latents)."""
+    main = result_path(config, SPEC.eval_type_id, sae_spec)
+    return main.with_name(f"{main.stem}__{slugify(name)}.json")
+
+
 def run(ctx: EvalContext[Any]) -> EvalResult:
     """The configured run, then every compared variant on the same latents (own per-latent
     files, shared explanation stores and caches); per-latent details are the main run's."""
@@ -91,12 +108,16 @@ def run(ctx: EvalContext[Any]) -> EvalResult:
     failures = [scored.failures()]
     for name, config in ctx.config.variants().items():
         logger.info("simulation: compared run %s", name)
-        variant = run_scored(dataclasses.replace(ctx, config=config), SPEC)
+        variant_ctx = dataclasses.replace(ctx, config=config)
+        variant = run_scored(variant_ctx, SPEC)
         full = summarise(variant)
         metrics.comparison[name] = SimulationSummary(
             **{k: getattr(full, k) for k in SimulationSummary.model_fields}
         )
         failures.append(variant.failures())
+        result = EvalResult(full, variant.results, failures=variant.failures())
+        path = variant_result_path(ctx.config, ctx.sae_spec, name)
+        build_output(EVALS.get(SPEC.eval_type_id), variant_ctx, result, started).save(path)
     return EvalResult(
         metrics=metrics,
         details=scored.results,
@@ -106,7 +127,9 @@ def run(ctx: EvalContext[Any]) -> EvalResult:
 
 
 DEFINITION = EVALS.register(
-    SPEC.eval_type_id, dataclasses.replace(definition_for(SPEC), run=run), overwrite=True
+    SPEC.eval_type_id,
+    dataclasses.replace(definition_for(SPEC), run=run, table=simulation_table),
+    overwrite=True,
 )
 
 
