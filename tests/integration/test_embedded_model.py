@@ -35,3 +35,28 @@ def test_model_is_a_real_language_model(gemma) -> None:
     """A real LM predicts an obvious continuation; a random one would not."""
     logits = gemma(gemma.to_tokens("Monday, Tuesday, Wednesday, Thursday,"))
     assert gemma.tokenizer.decode(logits[0, -1].argmax()).strip() == "Friday"
+
+
+def test_random_weights_control_keeps_tokens_and_loses_the_computation(gemma) -> None:
+    """``random-weights:embedded``: every Gemma block parameter is re-drawn (none is left
+    unhandled), the embeddings are Gemma's, and the obvious continuation is gone."""
+    from sae_interp.models import load_model
+
+    random = load_model("random-weights:embedded@0", device="cpu")
+    assert torch.equal(random.embed.W_E, gemma.embed.W_E)
+    assert random.cfg.model_name != gemma.cfg.model_name
+    for (name, mine), (_, theirs) in zip(
+        random.named_parameters(), gemma.named_parameters(), strict=True
+    ):
+        leaf = name.rsplit(".", 1)[-1].lstrip("_")
+        if not name.startswith("blocks."):
+            continue
+        if leaf.startswith("W_"):
+            assert not torch.equal(mine, theirs), name  # re-drawn
+        elif leaf.startswith("b_"):
+            assert torch.all(mine == 0), name  # Gemma's are zero too
+        else:
+            assert leaf == "w" and torch.all(mine == 1), name  # norms: identity
+            assert not torch.all(theirs == 1), name
+    logits = random(random.to_tokens("Monday, Tuesday, Wednesday, Thursday,"))
+    assert random.tokenizer.decode(logits[0, -1].argmax()).strip() != "Friday"
