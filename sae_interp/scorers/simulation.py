@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -53,6 +53,11 @@ class SimulatorSettings(FrozenModel):
         default=20, ge=1, le=20, description="Alternatives read per position (all_at_once)."
     )
     chat_max_tokens: int = Field(default=200, gt=0, description="Answer limit in chat mode.")
+    placeholder: Literal["?", "0"] = Field(
+        default="?",
+        description="What stands in each token's activation slot in the all_at_once prompt "
+        "('?': unknown; '0': the common value).",
+    )
 
 
 class SimulatedWindow(BaseModel):
@@ -121,7 +126,8 @@ def _shell(window: Window) -> SimulatedWindow:
 def _all_at_once(sim: Simulator, jobs: Sequence[Job]) -> list[SimulatedWindow]:
     if sim.prompt_client is None:
         raise LLMError("all_at_once simulation needs a completions endpoint with prompt log-probs")
-    prompts = [all_at_once_prompt(explanation, tokens) for explanation, _, tokens in jobs]
+    placeholder = sim.settings.placeholder
+    prompts = [all_at_once_prompt(e, tokens, placeholder) for e, _, tokens in jobs]
     answers = sim.prompt_client.prompt_logprobs([p for p, _ in prompts], sim.settings.top_logprobs)
     out = []
     for (_, window, _), (_, offsets), answer in zip(jobs, prompts, answers, strict=True):
@@ -187,7 +193,7 @@ class Simulator:
             if mode == "chat":
                 out.append(self.chat_request(explanation, tokens))
             else:
-                prompt, _ = all_at_once_prompt(explanation, tokens)
+                prompt, _ = all_at_once_prompt(explanation, tokens, self.settings.placeholder)
                 out.append(LLMRequest.chat(None, prompt, max_tokens=1))
         return out
 

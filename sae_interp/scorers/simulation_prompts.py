@@ -46,8 +46,12 @@ def _block(explanation: str) -> str:
     return f"Latent description: {explanation}\nText:\n"
 
 
-def all_at_once_prompt(explanation: str, tokens: Sequence[str]) -> tuple[str, list[int]]:
-    """The prompt, and the character offset of each token's placeholder in it."""
+def all_at_once_prompt(
+    explanation: str, tokens: Sequence[str], placeholder: str = PLACEHOLDER
+) -> tuple[str, list[int]]:
+    """The prompt, and the character offset of each token's placeholder in it. The
+    placeholder is "?" (unknown) or "0" (the common value, which small models continue more
+    naturally); the prediction at a token is read before its placeholder either way."""
     parts = [HEADER, _block(DEMO_EXPLANATION)]
     parts += [f"{shown_token(t)}\t{v}\n" for t, v in DEMO_TOKENS]
     parts += [f"{END}\n\n", _block(explanation)]
@@ -56,5 +60,5 @@ def all_at_once_prompt(explanation: str, tokens: Sequence[str]) -> tuple[str, li
     for token in tokens:
         prompt += f"{shown_token(token)}\t"
         offsets.append(len(prompt))
-        prompt += f"{PLACEHOLDER}\n"
+        prompt += f"{placeholder}\n"
     return prompt, offsets

@@ -68,6 +68,8 @@ def test_all_at_once_prompt_golden() -> None:
     assert prompt == expected
     assert [prompt[o] for o in offsets] == ["?", "?"]
     assert prompt[offsets[1] - 6 : offsets[1]] == " cat↵\t"
+    zeros, same_offsets = all_at_once_prompt("cats", [" the", " cat\n"], placeholder="0")
+    assert zeros == expected.replace("\t?\n", "\t0\n") and same_offsets == offsets
 
 
 def char_logprobs(prompt: str, level_of_line: dict[str, float], shift: int) -> PromptLogprobs:
