@@ -7,7 +7,10 @@ in Python at every prompt position).
 Windows are real: the test windows (activating + negatives) of a few latents of the shipped
 embedded SAE over the embedded corpus. Each latent is simulated with the same fixed
 explanation in both modes ("the token <its most frequent peak token>"), since this measures
-speed, not explanation quality. The response cache is off, so every answer is computed.
+speed (each arm's mean correlation with the true activations is printed as a check that it
+reads something, not as a quality measure). The response cache is off, so every answer is
+computed. ``all_at_once_placeholder_0`` is the all-at-once prompt with "0" in the
+activation slots instead of "?".
 
     python benchmarks/simulator_throughput.py --latents 3
 """
@@ -18,6 +21,9 @@ import argparse
 import json
 import logging
 import time
+from collections.abc import Sequence
+
+import numpy as np
 
 from sae_interp.activations.latents import latent_cache_for, select_latents
 from sae_interp.activations.negatives import NegativeSources
@@ -28,7 +34,8 @@ from sae_interp.llm.prompt_logprobs import CompletionsPromptLogprobs
 from sae_interp.llm.settings import LLMSettings, open_service
 from sae_interp.models import load_model
 from sae_interp.saes import load_sae
-from sae_interp.scorers.simulation import Simulator, SimulatorSettings
+from sae_interp.scorers import simulation_metrics as sm
+from sae_interp.scorers.simulation import SimulatedWindow, Simulator, SimulatorSettings
 from sae_interp.text.formatting import top_firing_tokens
 
 
@@ -36,6 +43,23 @@ def explanation_of(record: LatentRecord, tokenizer: object) -> str:
     decoded = [(w.str_tokens(tokenizer), w.activations) for w in record.train]
     top = top_firing_tokens(decoded, 1)
     return f'the token "{top[0][0]}"' if top else "nothing in particular"
+
+
+def mean_correlation(
+    records: Sequence[LatentRecord], simulated: Sequence[SimulatedWindow]
+) -> float | None:
+    """Mean over latents of the correlation of predicted and true activations over all
+    simulated tokens (windows in record order; failed windows left out)."""
+    values, windows = [], iter(simulated)
+    for record in records:
+        mine = [next(windows) for _ in record.test_with_negatives]
+        done = [w for w in mine if w.predicted is not None]
+        pred = [x for w in done for x in w.predicted or []]
+        true = [x for w in done for x in w.true]
+        value = sm.correlation(pred, true) if pred else None
+        if value is not None:
+            values.append(value)
+    return round(float(np.mean(values)), 3) if values else None
 
 
 def main() -> None:
@@ -66,15 +90,18 @@ def main() -> None:
     llm = LLMSettings(cache=False, concurrency=1)
     with open_service(llm) as service:
         backend = service.backend
+        local = LocalPromptLogprobs()
         arms = {
-            "all_at_once": ("all_at_once", LocalPromptLogprobs()),
-            "chat": ("chat", None),
+            "all_at_once": ("all_at_once", local, "?"),
+            "all_at_once_placeholder_0": ("all_at_once", local, "0"),
+            "chat": ("chat", None, "?"),
         }
         if args.with_server_logprobs:
             server = CompletionsPromptLogprobs(backend.model, backend.base_url, concurrency=1)  # type: ignore[attr-defined]
-            arms["all_at_once_server"] = ("all_at_once", server)
-        for name, (mode, client) in arms.items():
-            simulator = Simulator(SimulatorSettings(mode=mode), model.tokenizer, service, client)
+            arms["all_at_once_server"] = ("all_at_once", server, "?")
+        for name, (mode, client, placeholder) in arms.items():
+            settings = SimulatorSettings(mode=mode, placeholder=placeholder)
+            simulator = Simulator(settings, model.tokenizer, service, client)
             before = service.report.as_dict()
             start = time.perf_counter()
             simulated = simulator.simulate(pairs)
@@ -94,6 +121,7 @@ def main() -> None:
                 "completion_tokens_per_latent": round(
                     (after["completion_tokens"] - before["completion_tokens"]) / len(records)
                 ),
+                "mean_correlation": mean_correlation(records, simulated),
             }
     chat_seconds = results["chat"]["seconds"]
     for arm in results.values():  # the ratio to chat, measured in the same run
