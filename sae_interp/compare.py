@@ -72,7 +72,13 @@ def load_result(path: Path) -> BaseEvalOutput[Any, Any, Any]:
     if not isinstance(data, dict) or "eval_type_id" not in data:
         raise SaeInterpError(f"{path} is not an sae_interp result (no eval_type_id)")
     definition = get_eval(str(data["eval_type_id"]))
-    return definition.output_cls.model_validate(data)
+    try:
+        return definition.output_cls.load(path)  # undefined metrics (null) read back as NaN
+    except ValueError as err:  # pydantic's ValidationError is a ValueError
+        raise SaeInterpError(
+            f"{path} is not a readable {data['eval_type_id']} result "
+            f"({type(err).__name__}; rerun the eval to write it again)"
+        ) from err
 
 
 def keyed_latent_metrics(output: BaseEvalOutput[Any, Any, Any]) -> list[tuple[Any, BaseModel]]:

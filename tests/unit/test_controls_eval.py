@@ -1,6 +1,7 @@
 """The random-SAE control, reseeds and ``compare`` through a whole eval (tiny model,
 scripted judge)."""
 
+import math
 from pathlib import Path
 
 import pytest
@@ -235,3 +236,22 @@ def test_all_table_shows_each_score_with_its_controls(
     # 4 + 4 explanations (the SAE's and the random SAE's); per eval (real + control) x 2
     # batches x 4 latents for the run and the reseed, and 2 x 4 for the random SAE
     assert lines[-1] == f"tiny: 4 latents explained, {8 + 2 * (16 + 16 + 8)} LLM calls"
+
+
+def test_compare_reads_results_with_undefined_metrics(
+    judge: Judge, tmp_path: Path, corpus_file: Path
+) -> None:
+    """A result whose control precision is undefined (no positive answer: NaN, written as
+    null) reads back for compare; a result that is no longer readable is one sentence."""
+    (out,) = run_eval(_config(tmp_path, corpus_file), saes={"tiny": make_tiny_sae(d_sae=32, k=4)})
+    first = out.eval_result_details[0]
+    undefined = first.control_metrics.model_copy(update={"precision": float("nan")})
+    details = [first.model_copy(update={"control_metrics": undefined})]
+    path = out.model_copy(update={"eval_result_details": details}).save(tmp_path / "nan.json")
+    assert '"precision": null' in path.read_text()
+    loaded = load_result(path)
+    assert math.isnan(loaded.eval_result_details[0].control_metrics.precision)
+    assert compare(out, loaded).n_latents_b == 1
+    path.write_text(path.read_text().replace('"n_examples"', '"n_examples_old"'))
+    with pytest.raises(SaeInterpError, match="is not a readable autointerp result"):
+        load_result(path)
