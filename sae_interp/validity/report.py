@@ -30,6 +30,7 @@ SUITE_METRICS: dict[str, tuple[str, ...]] = {
     "surprisal": ("auroc", "auroc_activating_tokens"),
     "embedding": ("auroc",),
     "intruder": ("accuracy", "p_correct"),
+    "simulation": ("correlation", "per_window_correlation"),
 }
 
 

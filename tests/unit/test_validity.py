@@ -40,6 +40,17 @@ def test_scorer_rows_hand_computed() -> None:
     assert "| given | embedding | auroc | 0.80 [" in markdown_table([row])
 
 
+def test_simulation_is_reported_on_its_correlations() -> None:
+    rows = [
+        {"latent": 0, "metrics": {"correlation": 0.6, "per_window_correlation": 0.5}},
+        {"latent": 1, "metrics": {"correlation": 0.2, "per_window_correlation": None}},
+    ]
+    got = scorer_rows("given", "simulation", rows, [0], [1], seed=0)
+    assert [r.metric for r in got] == ["correlation", "per_window_correlation"]
+    assert got[0].planted_minus_decoys.value == pytest.approx(0.4)
+    assert got[1].decoys.value is None and got[1].decoys.n_undefined == 1
+
+
 def test_explainer_quality() -> None:
     sets = {0: TOKEN_SETS["numbers"], 1: TOKEN_SETS["colours"]}
     q = explainer_quality({0: "digits in prices", 1: "nouns"}, sets)
