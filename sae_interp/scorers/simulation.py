@@ -53,6 +53,11 @@ class SimulatorSettings(FrozenModel):
         default=20, ge=1, le=20, description="Alternatives read per position (all_at_once)."
     )
     chat_max_tokens: int = Field(default=200, gt=0, description="Answer limit in chat mode.")
+    demos: Literal["one", "contrastive"] = Field(
+        default="one",
+        description="Worked examples in the all_at_once prompt: 'one' (a single explanation) "
+        "or 'contrastive' (one text under two explanations that mark different tokens).",
+    )
     placeholder: Literal["?", "0"] = Field(
         default="?",
         description="What stands in each token's activation slot in the all_at_once prompt "
@@ -126,8 +131,8 @@ def _shell(window: Window) -> SimulatedWindow:
 def _all_at_once(sim: Simulator, jobs: Sequence[Job]) -> list[SimulatedWindow]:
     if sim.prompt_client is None:
         raise LLMError("all_at_once simulation needs a completions endpoint with prompt log-probs")
-    placeholder = sim.settings.placeholder
-    prompts = [all_at_once_prompt(e, tokens, placeholder) for e, _, tokens in jobs]
+    shape = (sim.settings.placeholder, sim.settings.demos)
+    prompts = [all_at_once_prompt(e, tokens, *shape) for e, _, tokens in jobs]
     answers = sim.prompt_client.prompt_logprobs([p for p, _ in prompts], sim.settings.top_logprobs)
     out = []
     for (_, window, _), (_, offsets), answer in zip(jobs, prompts, answers, strict=True):
@@ -193,7 +198,8 @@ class Simulator:
             if mode == "chat":
                 out.append(self.chat_request(explanation, tokens))
             else:
-                prompt, _ = all_at_once_prompt(explanation, tokens, self.settings.placeholder)
+                shape = (self.settings.placeholder, self.settings.demos)
+                prompt, _ = all_at_once_prompt(explanation, tokens, *shape)
                 out.append(LLMRequest.chat(None, prompt, max_tokens=1))
         return out
 

@@ -37,6 +37,19 @@ DEMO_TOKENS: tuple[tuple[str, int], ...] = (
 )
 END = "<end>"
 
+# The same text twice under two explanations, each marking other tokens: shows a small
+# simulator that the activations follow the explanation, not the text (with one demo it
+# tends to copy the demo's pattern whatever the explanation; see the known-answer suite).
+CONTRASTIVE_TEXT = ("The", " cat", " ate", " bread", " and", " the", " dog", " ate", " soup", ".")
+CONTRASTIVE_DEMOS: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = (
+    ("words for food", tuple(zip(CONTRASTIVE_TEXT, (0, 0, 0, 10, 0, 0, 0, 0, 9, 0), strict=True))),
+    ("animals", tuple(zip(CONTRASTIVE_TEXT, (0, 10, 0, 0, 0, 0, 10, 0, 0, 0), strict=True))),
+)
+DEMO_SETS: dict[str, tuple[tuple[str, tuple[tuple[str, int], ...]], ...]] = {
+    "one": ((DEMO_EXPLANATION, DEMO_TOKENS),),
+    "contrastive": CONTRASTIVE_DEMOS,
+}
+
 
 def shown_token(token: str) -> str:
     return display_token(token).replace("\t", " ")
@@ -47,14 +60,18 @@ def _block(explanation: str) -> str:
 
 
 def all_at_once_prompt(
-    explanation: str, tokens: Sequence[str], placeholder: str = PLACEHOLDER
+    explanation: str, tokens: Sequence[str], placeholder: str = PLACEHOLDER, demos: str = "one"
 ) -> tuple[str, list[int]]:
     """The prompt, and the character offset of each token's placeholder in it. The
     placeholder is "?" (unknown) or "0" (the common value, which small models continue more
-    naturally); the prediction at a token is read before its placeholder either way."""
-    parts = [HEADER, _block(DEMO_EXPLANATION)]
-    parts += [f"{shown_token(t)}\t{v}\n" for t, v in DEMO_TOKENS]
-    parts += [f"{END}\n\n", _block(explanation)]
+    naturally); the prediction at a token is read before its placeholder either way.
+    ``demos`` names the worked examples before the text (:data:`DEMO_SETS`)."""
+    parts = [HEADER]
+    for demo_explanation, demo_tokens in DEMO_SETS[demos]:
+        parts.append(_block(demo_explanation))
+        parts += [f"{shown_token(t)}\t{v}\n" for t, v in demo_tokens]
+        parts.append(f"{END}\n\n")
+    parts.append(_block(explanation))
     prompt = "".join(parts)
     offsets = []
     for token in tokens:

@@ -70,6 +70,17 @@ def test_all_at_once_prompt_golden() -> None:
     assert prompt[offsets[1] - 6 : offsets[1]] == " cat↵\t"
     zeros, same_offsets = all_at_once_prompt("cats", [" the", " cat\n"], placeholder="0")
     assert zeros == expected.replace("\t?\n", "\t0\n") and same_offsets == offsets
+    contrastive, _ = all_at_once_prompt("cats", [" the"], demos="contrastive")
+    assert contrastive == (
+        expected.split("Latent description")[0] + "Latent description: words for food\nText:\n"
+        "The\t0\n cat\t0\n ate\t0\n bread\t10\n and\t0\n the\t0\n dog\t0\n ate\t0\n soup\t9\n.\t0\n"
+        "<end>\n\n"
+        "Latent description: animals\nText:\n"
+        "The\t0\n cat\t10\n ate\t0\n bread\t0\n and\t0\n the\t0\n dog\t10\n ate\t0\n soup\t0\n.\t0\n"
+        "<end>\n\n"
+        "Latent description: cats\nText:\n"
+        " the\t?\n"
+    )
 
 
 def char_logprobs(prompt: str, level_of_line: dict[str, float], shift: int) -> PromptLogprobs:
