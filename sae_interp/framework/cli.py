@@ -154,6 +154,27 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def with_nested_defaults(model_cls: type[BaseModel], values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with each partly given nested model completed from the default that
+    ``model_cls`` builds for it, not from the nested class's own defaults: one flag such as
+    ``--sampling-negative-strategy`` changes that setting and keeps the eval's other
+    sampling defaults (its window counts, say) instead of resetting them."""
+    out = dict(values)
+    for name, info in model_cls.model_fields.items():
+        given = out.get(name)
+        annotation, _ = _unwrap_optional(info.annotation)
+        if not (
+            isinstance(given, dict)
+            and isinstance(annotation, type)
+            and issubclass(annotation, BaseModel)
+        ):
+            continue
+        default = info.get_default(call_default_factory=True)
+        base = default.model_dump() if isinstance(default, BaseModel) else {}
+        out[name] = _merge(base, with_nested_defaults(annotation, given))
+    return out
+
+
 def parse_config(
     config_cls: type[ModelT], argv: Sequence[str] | None = None, prog: str | None = None
 ) -> tuple[ModelT, str]:
@@ -164,7 +185,8 @@ def parse_config(
     config_file = args.pop("_config_file")
     log_level = args.pop("_log_level")
     values = read_config_file(config_file) if config_file else {}
-    return config_cls.model_validate(_merge(values, _nest(args))), log_level
+    given = with_nested_defaults(config_cls, _merge(values, _nest(args)))
+    return config_cls.model_validate(given), log_level
 
 
 def read_config_file(path: Path) -> dict[str, Any]:

@@ -69,6 +69,25 @@ def test_nested_and_optional_fields() -> None:
     assert cfg2.latents is None  # type: ignore[attr-defined]
 
 
+class SmallSamplingConfig(BaseEvalConfig):
+    sampling: SamplingConfig = Field(
+        default_factory=lambda: SamplingConfig(n_train=15, n_test=10, n_negatives=10)
+    )
+
+
+def test_one_nested_flag_keeps_the_parents_other_nested_defaults(tmp_path: Path) -> None:
+    """One sampling flag changes that setting only: the window counts stay the ones the
+    config's own default builds (15/10/10), not SamplingConfig's class defaults (40/50/50)."""
+    cfg, _ = parse_config(SmallSamplingConfig, ["--sampling-negative-strategy", "similar"])
+    assert isinstance(cfg, SmallSamplingConfig)
+    assert cfg.sampling.negative_strategy == "similar"
+    assert (cfg.sampling.n_train, cfg.sampling.n_test, cfg.sampling.n_negatives) == (15, 10, 10)
+    path = tmp_path / "cfg.json"
+    path.write_text(json.dumps({"sampling": {"n_test": 7}}))
+    cfg2, _ = parse_config(SmallSamplingConfig, ["--config", str(path)])
+    assert (cfg2.sampling.n_train, cfg2.sampling.n_test) == (15, 7)  # type: ignore[attr-defined]
+
+
 def test_bad_values_exit_with_message(capsys: pytest.CaptureFixture[str]) -> None:
     assert eval_main(DEFINITION, ["--n-tokens", "-3"]) == 2
     assert "n_tokens" in capsys.readouterr().err
