@@ -97,3 +97,26 @@ def test_batched_pooling_equals_one_prompt_at_a_time(tiny_model) -> None:  # typ
     cut = pooled_activations(tiny_model, hook, [prompts[1]], max_seq_len=3, pooling="mean")
     short = pooled_activations(tiny_model, hook, ["mat quickly"], pooling="mean")
     assert torch.allclose(cut, short, atol=1e-5)
+
+
+def test_each_probe_fits_with_single_threaded_blas(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A probe's small matrices run fastest on one BLAS thread; ``_fit`` limits every BLAS
+    and OpenMP pool it finds to 1 for the probe and restores them afterwards."""
+    from threadpoolctl import threadpool_info
+
+    from sae_interp.probing import run as probing_run
+    from sae_interp.probing.splits import Split
+
+    seen: list[list[int]] = []
+
+    def spy(*args: object, **kwargs: object) -> str:
+        seen.append([pool["num_threads"] for pool in threadpool_info()])
+        return "scores"
+
+    monkeypatch.setattr(probing_run, "fit_baseline", spy)
+    y = np.array([0, 1, 0, 1])
+    split = Split("normal", None, 0, np.arange(4), np.arange(4), y, y)
+    x = np.zeros((4, 3), dtype=np.float32)
+    job = probing_run.ProbeJob("logreg", "toy", split, x, x)
+    assert probing_run._fit(job, probing_run.ProbingOptions()) == "scores"
+    assert seen and seen[0] and set(seen[0]) == {1}
