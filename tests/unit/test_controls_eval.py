@@ -14,7 +14,7 @@ from sae_interp.compare import compare, comparison_table, load_result
 from sae_interp.evals.autointerp import run_eval
 from sae_interp.evals.autointerp.main import DEFINITION
 from sae_interp.evals.common.arms import with_train_of
-from sae_interp.evals.common.scored import LatentScore
+from sae_interp.evals.common.scored_models import LatentScore
 from sae_interp.framework.runner import plan_per_sae
 from sae_interp.llm.settings import LLM_BACKENDS
 from sae_interp.saes.random_control import random_like

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from sae_interp.evals.autointerp.eval_config import AutoInterpEvalConfig
-from sae_interp.evals.common.scored import LatentScore
+from sae_interp.evals.common.scored_models import LatentScore
 from sae_interp.evals.common.summary import ControlledMetrics
 from sae_interp.framework.output import BaseEvalOutput
 from sae_interp.scorers.judge import JudgeMetrics, JudgeOutcome

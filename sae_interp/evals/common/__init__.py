@@ -8,14 +8,13 @@ from sae_interp.evals.common.latent_loop import run_latents, status_counts
 from sae_interp.evals.common.resources import EvalResources, open_resources
 from sae_interp.evals.common.scored import (
     SCORED_EVALS,
-    ExplainedCounts,
-    LatentScore,
     ScoredEval,
     ScoredRun,
     definition_for,
     plan_scored,
     run_scored,
 )
+from sae_interp.evals.common.scored_models import ExplainedCounts, LatentScore
 from sae_interp.evals.common.summary import (
     ControlledMetrics,
     SeedSpread,

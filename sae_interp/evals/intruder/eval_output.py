@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from sae_interp.evals.common.scored import LatentScore
+from sae_interp.evals.common.scored_models import LatentScore
 from sae_interp.evals.common.summary import ControlledMetrics
 from sae_interp.evals.intruder.eval_config import IntruderEvalConfig
 from sae_interp.framework.output import BaseEvalOutput

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from sae_interp.evals.common.scored import ExplainerCost, LatentScore
+from sae_interp.evals.common.scored_models import ExplainerCost, LatentScore
 from sae_interp.evals.common.summary import ControlledMetrics
 from sae_interp.evals.simulation.eval_config import SimulationEvalConfig
 from sae_interp.framework.output import BaseEvalOutput
