@@ -53,3 +53,9 @@ class ProbingTiming(BaseModel):
     n_baselines_cached: int = Field(description="Baseline probes reused from an earlier run.")
     n_probe_fits: int = Field(description="Probe jobs fitted in this run.")
     workers: int
+    fit_s_by_probe: dict[str, float] = Field(
+        default_factory=dict,
+        description="Worker seconds fitting each kind of probe ('sae': all k of the SAE "
+        "probes; else a baseline method), summed over jobs; baselines reused from an earlier "
+        "run cost nothing and are not counted.",
+    )

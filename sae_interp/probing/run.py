@@ -121,15 +121,18 @@ def _record(job: ProbeJob, scores: Any, k: int | None = None) -> ProbeRecord:
     )
 
 
-def _fit(job: ProbeJob, opts: ProbingOptions) -> Any:
-    """Run in a worker: a list of scores (SAE, one per k) or one score (baseline).
+def _fit(job: ProbeJob, opts: ProbingOptions) -> tuple[Any, float]:
+    """Run in a worker: a list of scores (SAE, one per k) or one score (baseline), or the
+    reason it failed; and the seconds the fit took in the worker.
 
     BLAS runs single-threaded inside a probe: the matrices of one probe are small (rows x at
     most d_model), and a multi-threaded BLAS spends most of its time synchronising threads on
     them (one 900 x 640 logistic-regression baseline: 8.0 s with the default threads, 0.2 s
     with one, the same scores). Parallelism comes from ``--workers`` instead."""
+    t0 = time.perf_counter()
     with threadpool_limits(limits=1):
-        return _fit_unlimited(job, opts)
+        result = _fit_unlimited(job, opts)
+    return result, time.perf_counter() - t0
 
 
 def _fit_unlimited(job: ProbeJob, opts: ProbingOptions) -> Any:
@@ -275,9 +278,10 @@ def _dataset_jobs(
 
 def fit_jobs(
     jobs: Sequence[ProbeJob], opts: ProbingOptions, run: ProbingRun, progress: bool = True
-) -> None:
+) -> dict[str, float]:
     """Fit ``jobs`` over ``opts.workers`` processes; records and failures go to ``run``;
-    newly fitted baselines are stored for later runs."""
+    newly fitted baselines are stored for later runs. Returns the worker seconds spent per
+    probe kind ("sae" or the baseline method)."""
     parallel = Parallel(n_jobs=opts.workers, return_as="generator")
     results = parallel(delayed(_fit)(job, opts) for job in jobs)
     bar = tqdm(
@@ -286,7 +290,9 @@ def fit_jobs(
         desc="probing: probes",
         disable=not progress,
     )
-    for job, result in bar:
+    seconds: dict[str, float] = {}
+    for job, (result, fit_s) in bar:
+        seconds[job.kind] = seconds.get(job.kind, 0.0) + fit_s
         if isinstance(result, str):
             run.skips.append(
                 SkipRecord(
@@ -304,6 +310,7 @@ def fit_jobs(
             run.records.append(_record(job, result))
             if job.cache_path is not None:
                 job.cache_path.write_text(json.dumps(dataclasses.asdict(result)))
+    return seconds
 
 
 def run_probing(
@@ -324,7 +331,7 @@ def run_probing(
     for name in tqdm(datasets, desc="probing: datasets", disable=not progress, unit="dataset"):
         jobs.extend(_dataset_jobs(name, model, model_spec, sae, opts, run, counts))
     t0 = time.perf_counter()
-    fit_jobs(jobs, opts, run, progress)
+    fit_seconds = fit_jobs(jobs, opts, run, progress)
     run.timing = ProbingTiming(
         activations_s=counts["activations_s"],
         encode_s=counts["encode_s"],
@@ -334,6 +341,7 @@ def run_probing(
         n_baselines_cached=int(counts["baselines_cached"]),
         n_probe_fits=len(jobs),
         workers=opts.workers,
+        fit_s_by_probe={k: round(v, 3) for k, v in sorted(fit_seconds.items())},
     )
     return run
 

@@ -118,5 +118,6 @@ def test_each_probe_fits_with_single_threaded_blas(monkeypatch: pytest.MonkeyPat
     split = Split("normal", None, 0, np.arange(4), np.arange(4), y, y)
     x = np.zeros((4, 3), dtype=np.float32)
     job = probing_run.ProbeJob("logreg", "toy", split, x, x)
-    assert probing_run._fit(job, probing_run.ProbingOptions()) == "scores"
+    result, seconds = probing_run._fit(job, probing_run.ProbingOptions())
+    assert result == "scores" and seconds >= 0.0
     assert seen and seen[0] and set(seen[0]) == {1}

@@ -76,6 +76,9 @@ def test_activations_and_baselines_are_computed_once_per_hook(
     assert (t1.n_activation_files_computed, t1.n_activation_files_cached) == (1, 0)
     assert (t2.n_activation_files_computed, t2.n_activation_files_cached) == (0, 1)
     assert (t1.n_baselines_cached, t2.n_baselines_cached) == (0, 1)
+    # fit seconds per probe kind: the stored baseline costs the second SAE nothing
+    assert set(t1.fit_s_by_probe) == {"sae", "logreg"} and set(t2.fit_s_by_probe) == {"sae"}
+    assert t1.fit_s_by_probe["logreg"] > 0.0
     base = [r for out in (first, second) for r in out.eval_result_details if r.probe == "logreg"]
     assert base[0].test_auc == base[1].test_auc
     sae_a = [r.test_auc for r in first.eval_result_details if r.probe == "sae"]

@@ -45,6 +45,18 @@ def run_sparse_probing(ctx: EvalContext[SparseProbingEvalConfig]) -> EvalResult:
     sae, baselines, variants = summarise(run.records, cfg.tolerance, seed=cfg.seed)
     assert run.timing is not None
     n_datasets = len({r.dataset for r in run.records if r.probe == "sae"})
+    t = run.timing
+    logger.info(
+        "sparse_probing: model passes %.1f s (%d files cached, %d computed), encoding %.1f s, "
+        "probes %.1f s over %d workers (worker seconds by probe: %s)",
+        t.activations_s,
+        t.n_activation_files_cached,
+        t.n_activation_files_computed,
+        t.encode_s,
+        t.probes_s,
+        t.workers,
+        t.fit_s_by_probe,
+    )
     for skip in run.skips:
         logger.info("sparse_probing: skipped %s (%s): %s", skip.dataset, skip.setting, skip.reason)
     metrics = SparseProbingMetrics(
