@@ -20,7 +20,7 @@ from pydantic import Field, ValidationError
 
 from sae_interp.base.errors import SaeInterpError
 from sae_interp.base.frozen import FrozenModel
-from sae_interp.framework.cli import parse_config
+from sae_interp.framework.cli import config_error_message, parse_config
 from sae_interp.interop import neuronpedia, saebench
 from sae_interp.interop.results import load_results
 from sae_interp.utils.logging import setup_logging
@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m sae_interp.ex
     try:
         config, log_level = parse_config(ExportConfig, argv, prog)
     except ValidationError as err:
-        sys.stderr.write(f"invalid configuration:\n{err}\n")
+        sys.stderr.write(config_error_message(err) + "\n")
         return 2
     setup_logging(log_level)
     try:

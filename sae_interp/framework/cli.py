@@ -215,12 +215,29 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return values
 
 
+def config_error_message(err: ValidationError) -> str:
+    """A validation error as one line per problem, naming the flag: "--penalty: Input
+    should be 'l1' or 'l2' (got 'l3')"; a check across settings gives its own sentence."""
+    lines = []
+    for e in err.errors():
+        msg = str(e["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        loc = [str(part) for part in e["loc"] if not isinstance(part, int)]
+        if loc:
+            flag = "--" + "-".join(part.replace("_", "-") for part in loc)
+            got = e.get("input")
+            shown = f" (got {got!r})" if isinstance(got, str | int | float) else ""
+            lines.append(f"{flag}: {msg}{shown}")
+        else:
+            lines.append(msg)
+    return "invalid configuration: " + "; ".join(lines)
+
+
 def eval_main(definition: EvalDefinition[Any], argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m sae_interp.evals.<name>``; returns the exit code."""
     try:
         config, log_level = parse_config(definition.config_cls, argv)
     except ValidationError as err:
-        sys.stderr.write(f"invalid configuration:\n{err}\n")
+        sys.stderr.write(config_error_message(err) + "\n")
         return 2
     except ConfigFileError as err:
         sys.stderr.write(f"error: {err}\n")

@@ -68,8 +68,16 @@ def fit_baseline(
     x_test: np.ndarray,
     y_test: np.ndarray,
     seed: int,
+    *,
+    solver: str = "sklearn",
+    device: str | None = None,
 ) -> ProbeScores:
-    """A baseline probe on raw activations (``method`` from :data:`BASELINES`)."""
+    """A baseline probe on raw activations (``method`` from :data:`BASELINES`); the
+    logistic-regression baseline uses the L2 ``solver`` of :data:`LOGREG_SOLVERS`."""
+    if method == "logreg":
+        return fit_logreg(
+            x_train, y_train, x_test, y_test, penalty="l2", seed=seed, solver=solver, device=device
+        )
     with _quiet():
         result = _method(method)(_t(x_train), y_train, _t(x_test), y_test, seed=seed)
     m = result.metrics
@@ -84,9 +92,28 @@ def fit_logreg(
     *,
     penalty: str,
     seed: int,
+    solver: str = "sklearn",
+    device: str | None = None,
 ) -> ProbeScores:
     """sae-probes' ``find_best_reg``: C from 10 values on a log grid, chosen by validation
-    AUC (leave-2-out, 6-fold or one held-out slice, by training size)."""
+    AUC (leave-2-out, 6-fold or one held-out slice, by training size), each regression
+    solved by ``solver`` (:data:`LOGREG_SOLVERS`)."""
+    return LOGREG_SOLVERS.get(solver)(
+        x_train, y_train, x_test, y_test, penalty=penalty, seed=seed, device=device
+    )
+
+
+def _logreg_sklearn(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    penalty: str,
+    seed: int,
+    device: str | None,
+) -> ProbeScores:
+    """sae-probes' own function (scikit-learn on the CPU; ``device`` is not used)."""
     from sae_probes.utils_training import find_best_reg
 
     with _quiet():
@@ -102,6 +129,31 @@ def fit_logreg(
         )
     m = result.metrics
     return ProbeScores(m.test_auc, m.test_acc, m.test_f1, m.val_auc)
+
+
+def _logreg_torch(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    penalty: str,
+    seed: int,
+    device: str | None,
+) -> ProbeScores:
+    """The same model selection with batched Newton solves in torch (GPU when available)."""
+    from sae_interp.probing.torch_logreg import find_best_reg_torch
+
+    if penalty != "l2":
+        raise ValueError(f"the torch probe solver fits L2 probes only, not penalty {penalty!r}")
+    return ProbeScores(
+        *find_best_reg_torch(x_train, y_train, x_test, y_test, seed=seed, device=device)
+    )
+
+
+LOGREG_SOLVERS: Registry[Callable[..., ProbeScores]] = Registry("probe solver")
+LOGREG_SOLVERS.register("sklearn", _logreg_sklearn)
+LOGREG_SOLVERS.register("torch", _logreg_torch)
 
 
 def rank_latents(
@@ -140,6 +192,8 @@ def fit_sparse_probes(
     penalty: str,
     seed: int,
     binarize: bool = False,
+    solver: str = "sklearn",
+    device: str | None = None,
 ) -> list[ProbeScores]:
     """One probe per k on the first k columns (latents already in ranked order)."""
     scores = []
@@ -147,5 +201,9 @@ def fit_sparse_probes(
         tr, te = x_train_sel[:, :k], x_test_sel[:, :k]
         if binarize:
             tr, te = tr != 0, te != 0
-        scores.append(fit_logreg(tr, y_train, te, y_test, penalty=penalty, seed=seed))
+        scores.append(
+            fit_logreg(
+                tr, y_train, te, y_test, penalty=penalty, seed=seed, solver=solver, device=device
+            )
+        )
     return scores

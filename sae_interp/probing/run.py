@@ -62,6 +62,8 @@ class ProbingOptions:
     max_examples: int = 5000
     batch_size: int = 16
     workers: int = 1
+    solver: str = "sklearn"
+    device: str | None = None
 
 
 @dataclass
@@ -148,24 +150,34 @@ def _fit_unlimited(job: ProbeJob, opts: ProbingOptions) -> Any:
                 penalty=opts.penalty,
                 seed=job.split.seed,
                 binarize=binarize,
+                solver=opts.solver,
+                device=opts.device,
             )
         return fit_baseline(
-            job.kind, job.x_train, job.split.y_train, job.x_test, job.split.y_test, job.split.seed
+            job.kind,
+            job.x_train,
+            job.split.y_train,
+            job.x_test,
+            job.split.y_test,
+            job.split.seed,
+            solver=opts.solver,
+            device=opts.device,
         )
     except ValueError as err:  # e.g. a test split with one class has no AUC
         return f"probe failed: {err}"
 
 
-def _baseline_key(act_key: str, split: Split, method: str) -> str:
-    return stable_hash(
-        {
-            "acts": act_key,
-            "setting": split.setting,
-            "variant": split.variant,
-            "seed": split.seed,
-            "method": method,
-        }
-    )[:24]
+def _baseline_key(act_key: str, split: Split, method: str, solver: str) -> str:
+    key: dict[str, Any] = {
+        "acts": act_key,
+        "setting": split.setting,
+        "variant": split.variant,
+        "seed": split.seed,
+        "method": method,
+    }
+    if method == "logreg" and solver != "sklearn":  # sklearn keys stay as they were
+        key["solver"] = solver
+    return stable_hash(key)[:24]
 
 
 def split_jobs(
@@ -264,7 +276,7 @@ def _dataset_jobs(
         if job.kind != "sae":
             job.cache_path = (
                 cache_dir("probing_baselines")
-                / f"{_baseline_key(act_key, job.split, job.kind)}.json"
+                / f"{_baseline_key(act_key, job.split, job.kind, opts.solver)}.json"
             )
             if job.cache_path.exists():
                 counts["baselines_cached"] += 1

@@ -12,7 +12,7 @@ from pydantic import Field, ValidationError
 
 from sae_interp.base.errors import SaeInterpError
 from sae_interp.base.frozen import FrozenModel
-from sae_interp.framework.cli import parse_config
+from sae_interp.framework.cli import config_error_message, parse_config
 from sae_interp.utils.logging import setup_logging
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m sae_interp.re
     try:
         config, log_level = parse_config(ReportConfig, args, prog)
     except ValidationError as err:
-        sys.stderr.write(f"invalid configuration:\n{err}\n")
+        sys.stderr.write(config_error_message(err) + "\n")
         return 2
     setup_logging(log_level)
     from sae_interp.report.page import write_report

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from sae_interp.base.errors import SaeInterpError
-from sae_interp.framework.cli import parse_config
+from sae_interp.framework.cli import config_error_message, parse_config
 from sae_interp.utils.logging import setup_logging
 from sae_interp.validity.suite import ValidityConfig, run_suite
 
@@ -20,7 +20,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config, log_level = parse_config(ValidityConfig, argv)
     except ValidationError as err:
-        sys.stderr.write(f"invalid configuration:\n{err}\n")
+        sys.stderr.write(config_error_message(err) + "\n")
         return 2
     setup_logging(log_level)
     try:

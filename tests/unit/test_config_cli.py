@@ -8,7 +8,7 @@ from sae_interp.activations import SamplingConfig
 from sae_interp.evals.core import CoreEvalConfig, CoreEvalOutput
 from sae_interp.evals.core.main import DEFINITION
 from sae_interp.framework import BaseEvalConfig, json_schema
-from sae_interp.framework.cli import build_parser, eval_main, parse_config
+from sae_interp.framework.cli import build_parser, config_error_message, eval_main, parse_config
 from sae_interp.testing import TINY_MODEL_SPEC
 
 
@@ -90,9 +90,23 @@ def test_one_nested_flag_keeps_the_parents_other_nested_defaults(tmp_path: Path)
 
 def test_bad_values_exit_with_message(capsys: pytest.CaptureFixture[str]) -> None:
     assert eval_main(DEFINITION, ["--n-tokens", "-3"]) == 2
-    assert "n_tokens" in capsys.readouterr().err
+    # one line naming the flag and the value, not pydantic's multi-line dump
+    assert capsys.readouterr().err == (
+        "invalid configuration: --n-tokens: Input should be greater than 0 (got -3)\n"
+    )
     with pytest.raises(SystemExit):
         parse_config(CoreEvalConfig, ["--no-such-flag"])
+
+
+def test_config_errors_name_nested_flags_one_per_problem() -> None:
+    from sae_interp.evals.autointerp import AutoInterpEvalConfig
+
+    with pytest.raises(ValidationError) as info:
+        AutoInterpEvalConfig(sampling={"n_train": -3}, n_latents=0)
+    message = config_error_message(info.value)
+    assert message.startswith("invalid configuration: ") and "\n" not in message
+    assert "--sampling-n-train: Input should be greater than or equal to 0 (got -3)" in message
+    assert "--n-latents: " in message and message.count("; ") == 1
 
 
 def test_json_schema_is_generated() -> None:

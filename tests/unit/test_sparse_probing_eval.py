@@ -67,6 +67,22 @@ def test_identity_probe_on_all_latents_equals_the_logreg_baseline(
     assert m.baselines["best_baseline"].test_auc.value == base.test_auc
 
 
+def test_torch_solver_runs_the_eval_and_keeps_its_own_baselines(
+    tmp_path: Path, toy_datasets: None
+) -> None:
+    """--solver torch fits the SAE probes and the logreg baseline with the batched Newton
+    solver: the pipeline check (k = all identity latents equals the baseline) holds, the
+    numbers agree with scikit-learn's run, and the stored sklearn baseline is not reused."""
+    (ref,) = run_eval(_config(tmp_path, [f"identity:{HOOK}"]))
+    (out,) = run_eval(_config(tmp_path, [f"identity:{HOOK}"], solver="torch", force=True))
+    assert out.eval_result_metrics.timing.n_baselines_cached == 0
+    records = {(r.probe, r.k): r for r in out.eval_result_details}
+    full, base = records[("sae", 16)], records[("logreg", None)]
+    assert full.test_auc == pytest.approx(base.test_auc, abs=1e-6)
+    ref_base = next(r for r in ref.eval_result_details if r.probe == "logreg")
+    assert base.test_auc == pytest.approx(ref_base.test_auc, abs=0.02)
+
+
 def test_activations_and_baselines_are_computed_once_per_hook(
     tmp_path: Path, toy_datasets: None
 ) -> None:

@@ -11,7 +11,7 @@ from tabulate import tabulate
 
 from sae_interp.evals.sparse_probing.eval_config import SparseProbingEvalConfig
 from sae_interp.evals.sparse_probing.main import DEFINITION
-from sae_interp.framework.cli import eval_main, parse_config
+from sae_interp.framework.cli import config_error_message, eval_main, parse_config
 from sae_interp.probing.datasets import QUICK_DATASETS, dataset_infos
 
 
@@ -37,7 +37,7 @@ def main(argv: Sequence[str]) -> int:
         try:
             config, _ = parse_config(SparseProbingEvalConfig, argv)
         except ValidationError as err:
-            sys.stderr.write(f"invalid configuration:\n{err}\n")
+            sys.stderr.write(config_error_message(err) + "\n")
             return 2
         assert isinstance(config, SparseProbingEvalConfig)
         sys.stdout.write(dataset_table(config.dataset_names()))

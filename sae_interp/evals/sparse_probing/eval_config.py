@@ -8,7 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from sae_interp.framework.config import BaseEvalConfig
 from sae_interp.probing.datasets import select_datasets
-from sae_interp.probing.probes import BASELINES
+from sae_interp.probing.probes import BASELINES, LOGREG_SOLVERS
 
 
 class SparseProbingEvalConfig(BaseEvalConfig):
@@ -19,6 +19,7 @@ class SparseProbingEvalConfig(BaseEvalConfig):
     RUN_CONTROL_FIELDS: ClassVar[frozenset[str]] = BaseEvalConfig.RUN_CONTROL_FIELDS | {
         "workers",
         "list_datasets",
+        "probe_device",
     }
 
     datasets: list[str] = Field(
@@ -65,6 +66,18 @@ class SparseProbingEvalConfig(BaseEvalConfig):
         default_factory=lambda: ["logreg"],
         description="Baselines on raw activations: logreg, pca, knn, xgboost, mlp.",
     )
+    solver: str = Field(
+        default="sklearn",
+        description=(
+            "Solver of the L2 logistic regressions (SAE probes and the logreg baseline): "
+            "sklearn (sae-probes' own function, CPU) or torch (batched Newton, the same C "
+            "selection; for a GPU)."
+        ),
+    )
+    probe_device: str | None = Field(
+        default=None,
+        description="Device of the torch solver (default: cuda when available, else cpu).",
+    )
     binarize: bool = Field(
         default=False, description="Probe on latent presence (non-zero) in the normal setting."
     )
@@ -100,9 +113,17 @@ class SparseProbingEvalConfig(BaseEvalConfig):
             BASELINES.get(name)
         return value
 
+    @field_validator("solver")
+    @classmethod
+    def _known_solver(cls, value: str) -> str:
+        LOGREG_SOLVERS.get(value)
+        return value
+
     @model_validator(mode="after")
     def _known_datasets(self) -> SparseProbingEvalConfig:
         select_datasets(self.datasets, self.categories, self.quick)
+        if self.solver == "torch" and self.penalty != "l2":
+            raise ValueError("--solver torch fits L2 probes only; use --penalty l2")
         return self
 
     def dataset_names(self) -> list[str]:

@@ -35,6 +35,8 @@ def probing_options(cfg: SparseProbingEvalConfig) -> ProbingOptions:
         max_examples=cfg.max_examples,
         batch_size=cfg.batch_size,
         workers=cfg.workers,
+        solver=cfg.solver,
+        device=cfg.probe_device,
     )
 
 
