@@ -1,6 +1,7 @@
 """``sae-interp compare RESULT_A RESULT_B``: can this eval tell two SAEs apart?
 
-For every pooled metric of the eval, the difference A - B over latents with a bootstrap
+For every pooled score of the eval (not the bookkeeping ones, such as the fraction of
+unreadable answers), the difference A - B over latents with a bootstrap
 interval and a two-sided permutation p-value; then one sentence per metric saying whether
 the eval separates the two. Two SAEs (or an SAE and its random control) have different
 latents: the difference is of means, each side resampled on its own, tested by relabelling.
@@ -168,7 +169,7 @@ def compare(
         )
     (metrics_cls,) = classes
     rows = []
-    for name in pooled_fields(metrics_cls):
+    for name in pooled_fields(metrics_cls, scores_only=True):
         va = [getattr(m, name) for m in metrics_a]
         vb = [getattr(m, name) for m in metrics_b]
         if paired:

@@ -62,7 +62,7 @@ class IntruderMetrics(BaseModel):
     accuracy: float = pooled("Fraction of answered rounds naming the intruder.")
     p_correct: float | None = pooled("Mean probability on the right number.")
     chance: float = pooled("Mean of 1 / (windows per prompt).")
-    failed_fraction: float = pooled("Rounds whose answer could not be read.")
+    failed_fraction: float = pooled("Rounds whose answer could not be read.", bookkeeping=True)
 
 
 def _text(window: Window, tokenizer: Any, highlight: bool) -> str:

@@ -74,7 +74,9 @@ class JudgeOutcome(BaseModel):
 class JudgeMetrics(BaseModel):
     n_examples: int
     n_scored: int
-    failed_batch_fraction: float = pooled("Batches whose answer could not be read.")
+    failed_batch_fraction: float = pooled(
+        "Batches whose answer could not be read.", bookkeeping=True
+    )
     balanced_accuracy: float = pooled("(TPR + TNR) / 2 over the examples answered.")
     f1: float = pooled("F1 of the 1 answers; undefined (NaN) when there are none.")
     precision: float = pooled("Precision of the 1 answers; undefined with none.")

@@ -130,7 +130,9 @@ NOT_INDICES = "answer is not 'None' or a list of example numbers"
 
 class SaeBenchMetrics(BaseModel):
     accuracy: float | None = pooled("Fraction of the 14 examples classified right.")
-    failed_fraction: float = pooled("1.0 when the answer could not be read (pools to a fraction).")
+    failed_fraction: float = pooled(
+        "1.0 when the answer could not be read (pools to a fraction).", bookkeeping=True
+    )
 
 
 class SaeBenchScorer:

@@ -26,21 +26,33 @@ from sae_interp.stats.intervals import (
 _POOL_KEY = "pooled"
 
 
-def pooled(description: str = "", **kwargs: Any) -> Any:
-    """A metric field that pools as a mean over latents, with an interval."""
-    return Field(description=description, json_schema_extra={_POOL_KEY: "mean"}, **kwargs)
+_BOOKKEEPING_KEY = "bookkeeping"
 
 
-def pooled_fields(metrics_cls: type[BaseModel]) -> tuple[str, ...]:
-    """The fields ``metrics_cls`` declares as pooled, in declaration order."""
-    names = tuple(
-        name
-        for name, info in metrics_cls.model_fields.items()
-        if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get(_POOL_KEY)
-    )
+def pooled(description: str = "", *, bookkeeping: bool = False, **kwargs: Any) -> Any:
+    """A metric field that pools as a mean over latents, with an interval. A
+    ``bookkeeping`` field (e.g. the fraction of unreadable answers) describes the run, not
+    the latents: it is pooled and reported, but ``compare`` does not test it."""
+    extra: dict[str, Any] = {_POOL_KEY: "mean"}
+    if bookkeeping:
+        extra[_BOOKKEEPING_KEY] = True
+    return Field(description=description, json_schema_extra=extra, **kwargs)
+
+
+def pooled_fields(metrics_cls: type[BaseModel], *, scores_only: bool = False) -> tuple[str, ...]:
+    """The fields ``metrics_cls`` declares as pooled, in declaration order (without the
+    bookkeeping ones when ``scores_only``)."""
+    names = []
+    for name, info in metrics_cls.model_fields.items():
+        extra = info.json_schema_extra
+        if not isinstance(extra, dict) or not extra.get(_POOL_KEY):
+            continue
+        if scores_only and extra.get(_BOOKKEEPING_KEY):
+            continue
+        names.append(name)
     if not names:
         raise TypeError(f"{metrics_cls.__name__} declares no pooled metric (use pooled())")
-    return names
+    return tuple(names)
 
 
 @functools.cache

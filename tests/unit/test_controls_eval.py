@@ -134,6 +134,9 @@ def test_compare_says_whether_two_saes_separate(
     assert rows["balanced_accuracy"].difference.value == pytest.approx(0.0)
     assert not rows["balanced_accuracy"].separates and rows["balanced_accuracy"].p_value == 1.0
     assert "does not separate" in rows["balanced_accuracy"].verdict
+    # the run's bookkeeping is pooled in the result but is not a score to test
+    assert "failed_batch_fraction" not in rows and {"f1", "recall"} <= set(rows)
+    assert "failed_batch_fraction" in a.eval_result_metrics.model_dump()["detection"]
     paths = sorted((tmp_path / "out" / "autointerp").glob("*.json"))
     assert load_result(paths[0]).eval_type_id == "autointerp"
     assert cli_main(["compare", str(paths[0]), str(paths[1]), "--n-permutations", "200"]) == 0

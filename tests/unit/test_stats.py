@@ -112,14 +112,16 @@ class Toy(BaseModel):
     n_examples: int
     accuracy: float | None = pooled("Fraction right.")
     auroc: float = pooled("Ranking quality.")
+    failed: float = pooled("Unreadable answers.", bookkeeping=True, default=0.0)
 
 
 def test_pooling_is_declared_with_the_metric() -> None:
-    assert pooled_fields(Toy) == ("accuracy", "auroc")
+    assert pooled_fields(Toy) == ("accuracy", "auroc", "failed")
+    assert pooled_fields(Toy, scores_only=True) == ("accuracy", "auroc")
     model = pooled_model(Toy)
-    assert set(model.model_fields) == {"n_latents", "accuracy", "auroc"}
+    assert set(model.model_fields) == {"n_latents", "accuracy", "auroc", "failed"}
     assert pooled_model(Toy) is model  # one class per metrics class
-    items = [Toy(n_examples=4, accuracy=a, auroc=0.5) for a in (0.5, 1.0, None)]
+    items = [Toy(n_examples=4, accuracy=a, auroc=0.5, failed=0.0) for a in (0.5, 1.0, None)]
     p = pool(Toy, [*items, None])
     assert p is not None and p.n_latents == 3
     assert p.accuracy.value == pytest.approx(0.75) and p.accuracy.n_undefined == 1
