@@ -18,11 +18,8 @@ from sae_interp.evals.agentic.eval_config import AgenticEvalConfig
 from sae_interp.evals.agentic.eval_output import LatentAgenticResult
 from sae_interp.evals.common.arms import extra_seeds
 from sae_interp.evals.common.latent_loop import pending_records
-from sae_interp.evals.common.scored import (
-    PLACEHOLDER_EXPLANATION,
-    plan_from_requests,
-    prepare,
-)
+from sae_interp.evals.common.planning import plan_from_requests
+from sae_interp.evals.common.scored import PLACEHOLDER_EXPLANATION, prepare
 from sae_interp.explainers.kinds import planned_explain_requests
 from sae_interp.framework.runner import EvalContext, LLMPlan
 from sae_interp.llm.types import ChatMessage, LLMRequest

@@ -15,7 +15,8 @@ from sae_interp.evals import EXPLANATION_EVALS
 from sae_interp.evals.all.eval_config import AllEvalConfig, scored_eval, whole_eval
 from sae_interp.evals.all.eval_output import AllEvalOutput, AllLatentResult, AllMetrics
 from sae_interp.evals.common import ScoredRun, open_resources, plan_scored, run_scored
-from sae_interp.evals.common.scored import save_random_sae_result, usage_delta
+from sae_interp.evals.common.definition import save_random_sae_result
+from sae_interp.evals.common.scored import usage_delta
 from sae_interp.framework.failures import merge_counts
 from sae_interp.framework.output import BaseEvalOutput, utc_now
 from sae_interp.framework.runner import (

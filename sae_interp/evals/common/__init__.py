@@ -4,16 +4,11 @@ service, opened only when a call is needed, plus shared local models), the per-l
 against their controls, and the pooled summary with intervals."""
 
 from sae_interp.evals.common.config import ExplainedEvalConfig
+from sae_interp.evals.common.definition import definition_for
 from sae_interp.evals.common.latent_loop import run_latents, status_counts
+from sae_interp.evals.common.planning import plan_scored
 from sae_interp.evals.common.resources import EvalResources, open_resources
-from sae_interp.evals.common.scored import (
-    SCORED_EVALS,
-    ScoredEval,
-    ScoredRun,
-    definition_for,
-    plan_scored,
-    run_scored,
-)
+from sae_interp.evals.common.scored import SCORED_EVALS, ScoredEval, ScoredRun, run_scored
 from sae_interp.evals.common.scored_models import ExplainedCounts, LatentScore
 from sae_interp.evals.common.summary import (
     ControlledMetrics,

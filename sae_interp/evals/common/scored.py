@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ from sae_interp.base.registry import Registry
 from sae_interp.evals.common.config import ExplainedEvalConfig
 from sae_interp.evals.common.failures import mark_scoring_failures
 from sae_interp.evals.common.latent_loop import RECORD_STATUS_COUNTS, run_latents, status_counts
-from sae_interp.evals.common.resources import EvalResources, open_resources
+from sae_interp.evals.common.resources import EvalResources
 from sae_interp.evals.common.scored_models import (
     ExplainerCost,
     LatentScore,
@@ -36,27 +35,17 @@ from sae_interp.evals.common.scored_models import (
 from sae_interp.explainers.explanations import Explanation, ExplanationStore
 from sae_interp.explainers.kinds import (
     explain_records,
-    planned_explain_requests,
     store_path_for,
     tree_progress_path,
 )
 from sae_interp.framework.failures import failure_counts, merge_counts
 from sae_interp.framework.latent_store import LatentStore
-from sae_interp.framework.output import BaseEvalOutput, utc_now
+from sae_interp.framework.output import BaseEvalOutput
 from sae_interp.framework.runner import (
-    EVALS,
     EvalContext,
-    EvalDefinition,
-    EvalResult,
-    LLMPlan,
-    build_output,
-    result_path,
 )
 from sae_interp.interop.explanations import GivenExplanations, read_explanations
-from sae_interp.llm.pricing import cost_usd, price_of
-from sae_interp.llm.service import UsageReport, estimate_usage, recorded_failures
-from sae_interp.llm.settings import LLMSettings
-from sae_interp.llm.types import LLMRequest, Usage
+from sae_interp.llm.service import UsageReport, recorded_failures
 from sae_interp.saes.base import BaseSAE
 from sae_interp.saes.fingerprint import sae_fingerprint
 from sae_interp.scorers.base import LatentScorer, ScoreItem
@@ -414,114 +403,4 @@ def run_scored(
         random_sae_results=random_results,
         random_sae_ctx=random_ctx,
         reseed_results=reseeds,
-    )
-
-
-def plan_scored(ctx: EvalContext[Any], spec: ScoredEval, explain: bool = True) -> LLMPlan:
-    """The LLM calls a run would make (explanations not stored yet, unless ``explain`` is
-    False, + scoring of latents not finished yet), estimated without calling anything."""
-    cfg: ExplainedEvalConfig = ctx.config
-    tokenizer = ctx.model.tokenizer
-    setup = prepare(ctx, spec.result_cls, fresh=False)
-    explain = explain and spec.needs_explanation
-    known = setup.given.keys() | setup.store.done()
-    to_explain = [r for r in setup.usable if explain and r.latent not in known]
-    requests = [q for r in to_explain for q in planned_explain_requests(cfg, r, tokenizer)]
-    scorer = spec.make_scorer(ctx, None)
-    control = cfg.random_control and spec.needs_explanation
-    copies = 2 if control and len(setup.usable) > 1 else 1
-    per_latent = {
-        r.latent: scorer.planned_requests(ScoreItem(r, PLACEHOLDER_EXPLANATION))
-        for r in setup.usable
-    }
-    for latent, latent_requests in per_latent.items():
-        if latent not in setup.results:
-            requests += latent_requests * copies
-    scoring = [request for latent_requests in per_latent.values() for request in latent_requests]
-    extra_seeds = len({s for s in cfg.seeds or [] if s != cfg.seed})
-    requests += scoring * copies * extra_seeds
-    notes = (
-        f"{len(setup.usable) - len(to_explain)} stored explanations and "
-        f"{len(setup.results)} finished latents reused; cached answers not counted"
-    )
-    if extra_seeds:
-        notes += f"; {extra_seeds} extra seeds score every latent again"
-    if cfg.random_sae_control:
-        # the random SAE's latents are matched one to one: as many explanations and scorings
-        if spec.needs_explanation:
-            requests += [
-                q for r in setup.usable for q in planned_explain_requests(cfg, r, tokenizer)
-            ]
-        requests += scoring
-        notes += "; random-SAE control estimated as one explanation + scoring per latent"
-    return plan_from_requests(spec.eval_type_id, ctx.sae_spec, cfg.llm, requests, notes)
-
-
-def plan_from_requests(
-    eval_type_id: str, sae_spec: str, llm: LLMSettings, requests: Sequence[LLMRequest], notes: str
-) -> LLMPlan:
-    """Calls, estimated tokens and (for priced models) cost of ``requests``."""
-    usage = [estimate_usage(r) for r in requests]
-    total = Usage(
-        prompt_tokens=sum(u.prompt_tokens for u in usage),
-        completion_tokens=sum(u.completion_tokens for u in usage),
-    )
-    priced = price_of(llm.model_name()) is not None
-    return LLMPlan(
-        eval_type_id=eval_type_id,
-        sae_spec=sae_spec,
-        llm=llm.identity(),
-        calls=len(requests),
-        prompt_tokens=total.prompt_tokens,
-        max_completion_tokens=total.completion_tokens,
-        estimated_cost_usd=cost_usd(llm.model_name(), total) if priced else None,
-        notes=notes,
-    )
-
-
-def save_random_sae_result(spec: ScoredEval, run: ScoredRun, started: datetime) -> Path | None:
-    """The random-SAE arm of ``run`` written as a result of its own, next to the SAE's
-    (SAE spec ``<spec>#random_sae_<seed>``, per-latent details included), so that
-    ``sae-interp compare`` can test the SAE against its random control latent by latent.
-    None when the run had no random-SAE arm."""
-    if run.random_sae_ctx is None:
-        return None
-    arm_ctx = run.random_sae_ctx
-    arm = ScoredRun(config=run.config, results=run.random_sae_results, llm_usage={})
-    result = EvalResult(
-        spec.summarise(arm), arm.results, failures=arm.failures(), n_ok=len(arm.metrics)
-    )
-    path = result_path(run.config, spec.eval_type_id, arm_ctx.sae_spec)
-    build_output(EVALS.get(spec.eval_type_id), arm_ctx, result, started).save(path)
-    logger.info("%s: random-SAE control written to %s", spec.eval_type_id, path)
-    return path
-
-
-def definition_for(spec: ScoredEval) -> EvalDefinition[Any]:
-    """Register ``spec`` and the runner's :class:`EvalDefinition` built from it."""
-    SCORED_EVALS.register(spec.eval_type_id, spec)
-
-    def run(ctx: EvalContext[Any]) -> EvalResult:
-        started = utc_now()
-        scored = run_scored(ctx, spec)
-        save_random_sae_result(spec, scored, started)
-        return EvalResult(
-            metrics=spec.summarise(scored),
-            details=scored.results,
-            failures=scored.failures(),
-            n_ok=len(scored.metrics),
-        )
-
-    return EVALS.register(
-        spec.eval_type_id,
-        EvalDefinition(
-            eval_type_id=spec.eval_type_id,
-            config_cls=spec.config_cls,
-            output_cls=spec.output_cls,
-            run=run,
-            resources=lambda cfg: open_resources(cfg.llm, cfg.seed),
-            plan=lambda ctx: plan_scored(ctx, spec),
-            table_columns=spec.table_columns,
-            latent_metrics=lambda result: result.metrics,
-        ),
     )

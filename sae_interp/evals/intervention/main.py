@@ -12,7 +12,8 @@ import logging
 from typing import Any
 
 from sae_interp.evals.common import EvalResources, open_resources
-from sae_interp.evals.common.scored import plan_from_requests, usage_delta
+from sae_interp.evals.common.planning import plan_from_requests
+from sae_interp.evals.common.scored import usage_delta
 from sae_interp.evals.intervention.eval_config import InterventionEvalConfig
 from sae_interp.evals.intervention.eval_output import (
     InterventionEvalOutput,

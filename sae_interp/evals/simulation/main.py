@@ -20,7 +20,7 @@ from sae_interp.evals.common import (
     pooled_arms,
     run_scored,
 )
-from sae_interp.evals.common.scored import save_random_sae_result
+from sae_interp.evals.common.definition import save_random_sae_result
 from sae_interp.evals.simulation.eval_config import SimulationEvalConfig
 from sae_interp.evals.simulation.eval_output import (
     LatentSimulationResult,
