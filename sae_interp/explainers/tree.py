@@ -53,6 +53,11 @@ class TreeSettings(FrozenModel):
     max_tokens: int = Field(default=200, gt=0)
 
 
+def _parse_root(text: str) -> tuple[str | None, str | None]:
+    explanation = parse_explanation(text)
+    return explanation, None if explanation else "no '[EXPLANATION]:' line in the answer"
+
+
 def split_windows(train: Sequence[Window], every: int) -> tuple[list[Window], list[Window]]:
     """(tree-train, validation): every ``every``-th window (1-based) goes to validation."""
     validation = [w for i, w in enumerate(train, 1) if i % every == 0]
@@ -125,6 +130,8 @@ class TreeExplainer:
         user = tree_prompts.user_message(node.text or "", node.train_score, tokens, predicted, true)
         messages = (
             ChatMessage(role="system", content=tree_prompts.SYSTEM),
+            ChatMessage(role="user", content=tree_prompts.DEMO_USER),
+            ChatMessage(role="assistant", content=tree_prompts.DEMO_ANSWER),
             ChatMessage(role="user", content=user),
         )
         return [
@@ -138,8 +145,14 @@ class TreeExplainer:
         ]
 
     def _nodes(
-        self, start: int, parents: Sequence[int | None], depth: int, requests: list[LLMRequest]
+        self,
+        start: int,
+        parents: Sequence[int | None],
+        depth: int,
+        requests: list[LLMRequest],
+        parse: Callable[[str], tuple[str | None, str | None]],
     ) -> list[TreeNode]:
+        """One node per answer; ``parse`` gives (explanation, None) or (None, why not)."""
         if self.service is None:
             raise RuntimeError("the tree explainer was set up for planning only (no LLM)")
         answers = self.service.complete_all(requests)
@@ -150,8 +163,7 @@ class TreeExplainer:
                 out.append(node.model_copy(update={"error": str(answer)}))
                 continue
             assert isinstance(answer, LLMResponse)
-            text = parse_explanation(answer.text)
-            error = None if text else "no '[EXPLANATION]:' line in the answer"
+            text, error = parse(answer.text)
             if text is None:
                 self.service.evict(requests[k])  # not kept: a rerun asks again
             update = {"text": text, "raw": answer.text, "error": error}
@@ -221,7 +233,9 @@ class TreeExplainer:
                 save(TreeProgress(latent=record.latent, nodes=nodes, finished=finished))
 
         if not any(n.depth == 1 for n in nodes):
-            roots = self._nodes(0, [None] * s.n_roots, 1, self.root_requests(record))
+            roots = self._nodes(
+                0, [None] * s.n_roots, 1, self.root_requests(record), _parse_root
+            )
             self._score(roots, train, record)
             nodes += roots
             checkpoint()
@@ -235,7 +249,9 @@ class TreeExplainer:
                 break
             requests = [r for p in parents for r in self.child_requests(p)]
             parent_ids = [p.id for p in parents for _ in range(s.n_children)]
-            children = self._nodes(len(nodes), parent_ids, depth, requests)
+            children = self._nodes(
+                len(nodes), parent_ids, depth, requests, tree_prompts.parse_revision
+            )
             self._score(children, train, record)
             nodes += children
             checkpoint()

@@ -179,3 +179,30 @@ def test_tree_resumes_from_its_checkpoint() -> None:
     assert [(n.text, n.train_score) for n in resumed.tree or []] == [
         (n.text, n.train_score) for n in full.tree or []
     ]
+
+
+def test_revisions_that_critique_the_explanation_are_not_scored_as_explanations() -> None:
+    """Small models often answer the revision prompt with a comment on the old explanation
+    ("The explanation omits ..."); such a child is kept with its reason, never simulated."""
+
+    def critic(request: LLMRequest) -> str:
+        if request.messages[-1].content.startswith("Explanation: r1"):
+            return "[CRITIQUE]: too broad\n[EXPLANATION]: The explanation misses articles."
+        return answer(request)
+
+    sim = ScriptedSimulator({"r0": 0.1, "r1": 0.2, "r2": 0.15})
+    service = LLMService(ScriptedBackend(critic))
+    tree = TreeExplainer(TreeSettings(), OneShotSettings(), Tokenizer(), service, sim)
+    result = tree.explain(make_record())
+    service.close()
+    children_of_r1 = [n for n in result.tree or [] if n.depth == 2 and n.parent == 1]
+    assert len(children_of_r1) == 2
+    for node in children_of_r1:
+        assert node.text is None and node.train_score is None
+        assert node.error == "the answer comments on the explanation instead of giving a new one"
+    assert "The explanation" not in (result.text or "")
+    # the revision prompt shows one worked revision before the latent's own
+    request = tree.child_requests(next(n for n in result.tree or [] if n.id == 0))[0]
+    roles = [m.role for m in request.messages]
+    assert roles == ["system", "user", "assistant", "user"]
+    assert request.messages[2].content.startswith("[CRITIQUE]: ")
