@@ -233,9 +233,7 @@ class TreeExplainer:
                 save(TreeProgress(latent=record.latent, nodes=nodes, finished=finished))
 
         if not any(n.depth == 1 for n in nodes):
-            roots = self._nodes(
-                0, [None] * s.n_roots, 1, self.root_requests(record), _parse_root
-            )
+            roots = self._nodes(0, [None] * s.n_roots, 1, self.root_requests(record), _parse_root)
             self._score(roots, train, record)
             nodes += roots
             checkpoint()
