@@ -7,6 +7,7 @@ file, or ``output.model_dump(mode="json")``) or plain arrays.
 - :func:`recall_by_quantile`: detection/fuzzing recall per activation quantile bin;
 - :func:`compare_saes`: one metric across SAEs, with intervals when given;
 - :func:`core_vs_l0`: core metrics against L0;
+- :func:`probing_auc_vs_k`: sparse probing test AUC against k, with the best baseline;
 - :func:`latent_card`: a latent's top windows with tokens shaded by activation, its
   explanation and scores.
 """
@@ -14,6 +15,7 @@ file, or ``output.model_dump(mode="json")``) or plain arrays.
 from sae_interp.plotting.cards import latent_card
 from sae_interp.plotting.common import save_figure
 from sae_interp.plotting.comparison import compare_results, compare_saes, core_vs_l0
+from sae_interp.plotting.probing import probing_auc_vs_k
 from sae_interp.plotting.scores import (
     LATENT_SCORE_NAMES,
     latent_scores,
@@ -28,6 +30,7 @@ __all__ = [
     "core_vs_l0",
     "latent_card",
     "latent_scores",
+    "probing_auc_vs_k",
     "recall_by_quantile",
     "save_figure",
     "score_vs_control",

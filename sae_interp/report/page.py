@@ -21,6 +21,7 @@ from sae_interp.plotting import (
     LATENT_SCORE_NAMES,
     compare_results,
     core_vs_l0,
+    probing_auc_vs_k,
     recall_by_quantile,
     score_vs_control,
 )
@@ -124,6 +125,13 @@ def plots(results: Sequence[dict[str, Any]]) -> list[str]:
     groups = by_eval(results)
     if "core" in groups:
         out.append(figure_img(core_vs_l0(groups["core"]), "core metrics against L0"))
+    if "sparse_probing" in groups:
+        out.append(
+            figure_img(
+                probing_auc_vs_k(groups["sparse_probing"]),
+                "sparse probing: mean test AUC by k (dashed: best baseline)",
+            )
+        )
     scored = explained(results)
     if any(latent_scores(d)[1] for d in scored):
         out.append(

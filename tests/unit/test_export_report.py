@@ -16,10 +16,12 @@ from sae_interp.plotting import (
     compare_saes,
     core_vs_l0,
     latent_card,
+    probing_auc_vs_k,
     recall_by_quantile,
     score_vs_control,
 )
 from sae_interp.report import build_report
+from sae_interp.report.page import plots
 from sae_interp.testing import make_tiny_tokenizer
 from sae_interp.testing.demo_results import write_demo_results
 
@@ -203,6 +205,34 @@ def test_comparison_and_core_plots(results: dict) -> None:
     ]
     xs = sorted(c.get_offsets()[0][0] for c in fig.axes[0].collections)
     assert xs == sorted(d["eval_result_metrics"]["sparsity"]["l0"] for d in core)
+
+
+def _probing_result(sae: str, aucs: dict[int, float], baseline: float) -> dict:
+    ci = lambda v: {"value": v, "lo": v - 0.05, "hi": v + 0.05, "n": 10}  # noqa: E731
+    return {
+        "eval_type_id": "sparse_probing",
+        "provenance": {"sae_spec": sae},
+        "eval_result_metrics": {
+            "sae": {f"k{k}": {"test_auc": ci(v), "n_match": 1} for k, v in aucs.items()},
+            "baselines": {"best_baseline": {"test_auc": ci(baseline)}},
+        },
+    }
+
+
+def test_sparse_probing_plot_shows_auc_by_k_against_the_baseline() -> None:
+    results = [
+        _probing_result("trained", {16: 0.8, 1: 0.7, 128: 0.85}, 0.9),
+        _probing_result("random", {1: 0.6, 16: 0.7}, 0.9),
+    ]
+    ax = probing_auc_vs_k(results).axes[0]
+    lines = [line for line in ax.get_lines() if line.get_linestyle() == "-"]
+    assert [list(line.get_xdata()) for line in lines] == [[1, 16, 128], [1, 16]]  # sorted by k
+    assert list(lines[0].get_ydata()) == [0.7, 0.8, 0.85]
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert [line.get_ydata()[0] for line in dashed] == [0.9, 0.9]
+    assert ax.get_xscale() == "log" and _legend(ax) == ["trained", "random"]
+    shown = plots(results)  # the report page draws it for sparse probing results
+    assert len(shown) == 1 and "sparse probing: mean test AUC by k" in shown[0]
 
 
 def test_latent_card_shades_tokens() -> None:
