@@ -98,24 +98,20 @@ def fit_logreg(
     """sae-probes' ``find_best_reg``: C from 10 values on a log grid, chosen by validation
     AUC (leave-2-out, 6-fold or one held-out slice, by training size), each regression
     solved by ``solver`` (:data:`LOGREG_SOLVERS`)."""
-    return LOGREG_SOLVERS.get(solver)(
-        x_train, y_train, x_test, y_test, penalty=penalty, seed=seed, device=device
-    )
+    arrays = (x_train, y_train, x_test, y_test)
+    return LOGREG_SOLVERS.get(solver)(arrays, penalty, seed, device)
+
+
+ProbeArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # x/y train, x/y test
 
 
 def _logreg_sklearn(
-    x_train: np.ndarray,
-    y_train: np.ndarray,
-    x_test: np.ndarray,
-    y_test: np.ndarray,
-    *,
-    penalty: str,
-    seed: int,
-    device: str | None,
+    arrays: ProbeArrays, penalty: str, seed: int, device: str | None
 ) -> ProbeScores:
     """sae-probes' own function (scikit-learn on the CPU; ``device`` is not used)."""
     from sae_probes.utils_training import find_best_reg
 
+    x_train, y_train, x_test, y_test = arrays
     with _quiet():
         result = find_best_reg(
             _t(x_train),
@@ -131,24 +127,13 @@ def _logreg_sklearn(
     return ProbeScores(m.test_auc, m.test_acc, m.test_f1, m.val_auc)
 
 
-def _logreg_torch(
-    x_train: np.ndarray,
-    y_train: np.ndarray,
-    x_test: np.ndarray,
-    y_test: np.ndarray,
-    *,
-    penalty: str,
-    seed: int,
-    device: str | None,
-) -> ProbeScores:
+def _logreg_torch(arrays: ProbeArrays, penalty: str, seed: int, device: str | None) -> ProbeScores:
     """The same model selection with batched Newton solves in torch (GPU when available)."""
     from sae_interp.probing.torch_logreg import find_best_reg_torch
 
     if penalty != "l2":
         raise ValueError(f"the torch probe solver fits L2 probes only, not penalty {penalty!r}")
-    return ProbeScores(
-        *find_best_reg_torch(x_train, y_train, x_test, y_test, seed=seed, device=device)
-    )
+    return ProbeScores(*find_best_reg_torch(*arrays, seed=seed, device=device))
 
 
 LOGREG_SOLVERS: Registry[Callable[..., ProbeScores]] = Registry("probe solver")
