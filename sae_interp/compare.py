@@ -1,12 +1,14 @@
 """``sae-interp compare RESULT_A RESULT_B``: can this eval tell two SAEs apart?
 
 For every pooled score of the eval (not the bookkeeping ones, such as the fraction of
-unreadable answers), the difference A - B over latents with a bootstrap
+unreadable answers), the difference A - B over latents (or the eval's own units, such as
+sparse probing's datasets) with a bootstrap
 interval and a two-sided permutation p-value; then one sentence per metric saying whether
 the eval separates the two. Two SAEs (or an SAE and its random control) have different
 latents: the difference is of means, each side resampled on its own, tested by relabelling.
 Two results on the same latents of the same SAE (another judge, explainer or negative
-source) are paired: the per-latent differences are resampled, tested by sign flips.
+source) are paired: the per-latent differences are resampled, tested by sign flips. Units
+shared by every SAE (sparse probing's datasets, on the same splits) pair across SAEs too.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ class MetricComparison(BaseModel):
     mean_a: float | None
     mean_b: float | None
     difference: Estimate = Field(description="mean(A) - mean(B) with its bootstrap interval.")
-    p_value: float | None = Field(description="Two-sided permutation test over latents.")
+    p_value: float | None = Field(description="Two-sided permutation test over the units.")
     separates: bool = Field(description="The interval excludes 0 and p < alpha.")
     verdict: str
 
@@ -53,10 +55,14 @@ class Comparison(BaseModel):
     eval_type_id: str
     sae_a: str
     sae_b: str
-    n_latents_a: int
-    n_latents_b: int
+    unit: str = Field(
+        default="latent", description="What is resampled: latents, or the eval's units."
+    )
+    n_latents_a: int = Field(description="Units (latents, or the eval's units) of A.")
+    n_latents_b: int = Field(description="Units of B.")
     paired: bool = Field(
-        description="Same SAE and latents on both sides: per-latent differences compared."
+        description="The same units on both sides (the same SAE's latents, or the eval's "
+        "shared units such as datasets): per-unit differences compared."
     )
     alpha: float
     metrics: list[MetricComparison]
@@ -82,10 +88,13 @@ def load_result(path: Path) -> BaseEvalOutput[Any, Any, Any]:
         ) from err
 
 
-def keyed_latent_metrics(output: BaseEvalOutput[Any, Any, Any]) -> list[tuple[Any, BaseModel]]:
-    """(latent id, headline metrics) of every latent that has them; the id is None for an
-    eval whose details are not one per latent."""
+def keyed_units(output: BaseEvalOutput[Any, Any, Any]) -> list[tuple[Any, BaseModel]]:
+    """(unit key, headline metrics) of every unit that has them: the eval's own units when
+    it declares them (``compare_units``), else latents (the key is None for an eval whose
+    details are not one per latent)."""
     definition = get_eval(output.eval_type_id)
+    if definition.compare_units is not None:
+        return definition.compare_units(output)
     if definition.latent_metrics is None:
         raise SaeInterpError(f"the {output.eval_type_id} eval has no per-latent scores to compare")
     keyed = [
@@ -101,16 +110,22 @@ def _pairable(
     keyed_a: list[tuple[Any, BaseModel]],
     keyed_b: list[tuple[Any, BaseModel]],
 ) -> str | None:
-    """Why A and B cannot be compared latent by latent; None when they can."""
-    if a.provenance.sae_fingerprint is None or (
+    """Why A and B cannot be compared unit by unit; None when they can."""
+    definition = get_eval(a.eval_type_id)
+    unit = definition.compare_unit
+    if definition.compare_pairing is not None:
+        why = definition.compare_pairing(a, b)
+        if why is not None:
+            return why
+    elif a.provenance.sae_fingerprint is None or (
         a.provenance.sae_fingerprint != b.provenance.sae_fingerprint
     ):
         return "they are results of different SAEs"
     keys_a, keys_b = [k for k, _ in keyed_a], [k for k, _ in keyed_b]
     if None in keys_a or len(set(keys_a)) != len(keys_a):
-        return f"the {a.eval_type_id} eval's details are not one per latent"
+        return f"the {a.eval_type_id} eval's details are not one per {unit}"
     if set(keys_a) != set(keys_b):
-        return "their scored latents differ"
+        return f"their {unit}s differ"
     return None
 
 
@@ -119,11 +134,13 @@ def _mean(values: Sequence[Any]) -> float | None:
     return float(x.mean()) if len(x) else None
 
 
-def _verdict(metric: str, diff: Estimate, p: float | None, alpha: float, separates: bool) -> str:
+def _verdict(
+    metric: str, diff: Estimate, p: float | None, separates: bool, unit: str = "latent"
+) -> str:
     if diff.value is None:
-        return f"{metric}: not comparable (no latent has a value in one of the results)"
+        return f"{metric}: not comparable (no {unit} has a value in one of the results)"
     if diff.lo is None or p is None:
-        return f"{metric}: too few latents for an interval; cannot tell"
+        return f"{metric}: too few {unit}s for an interval; cannot tell"
     if separates:
         side = "higher" if diff.value > 0 else "lower"
         return (
@@ -132,7 +149,7 @@ def _verdict(metric: str, diff: Estimate, p: float | None, alpha: float, separat
         )
     return (
         f"{metric}: difference {format_estimate(diff.model_dump())} (p = {p:.3g}) includes 0; "
-        "the eval does not separate them at this number of latents"
+        f"the eval does not separate them at this number of {unit}s"
     )
 
 
@@ -152,10 +169,11 @@ def compare(
             f"cannot compare a {a.eval_type_id} result with a {b.eval_type_id} result"
         )
     settings = settings or IntervalSettings()
-    keyed_a, keyed_b = keyed_latent_metrics(a), keyed_latent_metrics(b)
+    keyed_a, keyed_b = keyed_units(a), keyed_units(b)
+    unit = get_eval(a.eval_type_id).compare_unit
     why_not = _pairable(a, b, keyed_a, keyed_b)
     if pairing == "paired" and why_not is not None:
-        raise SaeInterpError(f"cannot pair the two results latent by latent: {why_not}")
+        raise SaeInterpError(f"cannot pair the two results {unit} by {unit}: {why_not}")
     paired = why_not is None and pairing != "independent"
     if paired:
         by_latent = dict(keyed_b)
@@ -165,7 +183,7 @@ def compare(
     classes = {type(m) for m in metrics_a + metrics_b}
     if len(classes) != 1:
         raise SaeInterpError(
-            "the two results have no per-latent metrics in common (different modes?)"
+            "the two results have no per-unit metrics in common (different modes or ks?)"
         )
     (metrics_cls,) = classes
     rows = []
@@ -188,13 +206,14 @@ def compare(
                 difference=diff,
                 p_value=p,
                 separates=separates,
-                verdict=_verdict(name, diff, p, alpha, separates),
+                verdict=_verdict(name, diff, p, separates, unit),
             )
         )
     return Comparison(
         eval_type_id=a.eval_type_id,
         sae_a=a.provenance.sae_spec,
         sae_b=b.provenance.sae_spec,
+        unit=unit,
         n_latents_a=len(metrics_a),
         n_latents_b=len(metrics_b),
         paired=paired,
@@ -215,14 +234,15 @@ def comparison_table(comparison: Comparison) -> str:
         }
         for m in comparison.metrics
     ]
+    unit = comparison.unit
     design = (
-        "paired: the same latents scored both ways, sign-flip test"
+        f"paired: the same {unit}s scored both ways, sign-flip test"
         if comparison.paired
-        else "independent latents, relabelling test"
+        else f"independent {unit}s, relabelling test"
     )
     head = (
-        f"{comparison.eval_type_id}: A = {comparison.sae_a} ({comparison.n_latents_a} latents), "
-        f"B = {comparison.sae_b} ({comparison.n_latents_b} latents); {design}"
+        f"{comparison.eval_type_id}: A = {comparison.sae_a} ({comparison.n_latents_a} {unit}s), "
+        f"B = {comparison.sae_b} ({comparison.n_latents_b} {unit}s); {design}"
     )
     return "\n".join(
         [head, tabulate(rows, headers="keys", tablefmt="github"), ""]
@@ -234,7 +254,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "sae-interp compare") ->
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Does an eval separate two SAEs? Difference of each pooled metric with a "
-        "bootstrap interval and a permutation p-value over latents.",
+        "bootstrap interval and a permutation p-value over latents (or datasets).",
     )
     parser.add_argument("result_a", type=Path, help="Result JSON of SAE A.")
     parser.add_argument("result_b", type=Path, help="Result JSON of SAE B (same eval).")
@@ -246,7 +266,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "sae-interp compare") ->
         "--pairing",
         choices=["auto", "paired", "independent"],
         default="auto",
-        help="auto: paired when both results are the same SAE's on the same latents.",
+        help="auto: paired when both results are the same SAE's on the same latents, or "
+        "share the eval's units (sparse probing: the same datasets and splits).",
     )
     parser.add_argument("--output", type=Path, default=None, help="Also write the JSON here.")
     args = parser.parse_args(argv)

@@ -85,6 +85,13 @@ class EvalDefinition(Generic[ConfigT]):
     # One latent's headline metrics from one of its per-latent details (None when that
     # latent has none); what ``compare`` tests latent by latent.
     latent_metrics: Callable[[Any], BaseModel | None] | None = None
+    # When ``compare``'s units are not latents: (unit key, metrics with pooled fields) of a
+    # result, e.g. sparse probing's datasets; the unit's name; and why two results cannot be
+    # paired unit by unit (None when they can, even for two SAEs). Without them, latents,
+    # paired only within one SAE.
+    compare_units: Callable[[Any], list[tuple[Any, BaseModel]]] | None = None
+    compare_unit: str = "latent"
+    compare_pairing: Callable[[Any, Any], str | None] | None = None
     # The results table printed after a run, when not the default one row per SAE of
     # ``table_columns`` (e.g. ``evals.all``: one row per score, its controls side by side).
     table: Callable[[Sequence[BaseEvalOutput[Any, Any, Any]]], str] | None = None

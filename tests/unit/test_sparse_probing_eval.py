@@ -179,3 +179,59 @@ def test_ood_setting_tests_on_the_ood_prompts_and_skips_datasets_without(
     assert out.eval_result_metrics.baselines["logreg"].test_auc.value > 0.8  # type: ignore[operator]
     (skip,) = (out.eval_result_unstructured or {})["skipped"]
     assert skip["dataset"] == "toy_last_word" and "no OOD test set" in skip["reason"]
+
+
+def test_compare_pairs_two_saes_dataset_by_dataset(tmp_path: Path, toy_datasets: None) -> None:
+    """Sparse probing's units are datasets: two SAEs probed on the same splits are compared
+    dataset by dataset; other splits cannot be paired."""
+    from sae_interp.compare import compare
+
+    second = _last_word_task(300, seed=5)
+    second.name = "toy_last_word_2"
+    register_dataset(second)
+    try:
+        saes = {
+            "a": make_tiny_sae(hook_name=HOOK, seed=0),
+            "b": make_tiny_sae(hook_name=HOOK, seed=1),
+        }
+        datasets = ["toy_last_word", "toy_last_word_2"]
+        a, b = run_eval(_config(tmp_path, ["a", "b"], datasets=datasets), saes=saes)
+        (c,) = run_eval(_config(tmp_path / "other", ["a"], datasets=datasets, seeds=[7]), saes=saes)
+    finally:
+        unregister_dataset("toy_last_word_2")
+    result = compare(a, b, n_permutations=100)
+    assert result.paired and result.unit == "dataset" and result.n_latents_a == 2
+    rows = {m.metric: m for m in result.metrics}
+    assert set(rows) == {"auc_k1", "auc_k4", "auc_k16", "best_baseline_auc"}
+    # the per-dataset means are those of the records: k = 4 of SAE a minus SAE b
+    by = lambda out: {r.dataset: r.test_auc for r in out.eval_result_details if r.k == 4}  # noqa: E731
+    expected = sum(by(a)[d] - by(b)[d] for d in datasets) / 2
+    assert rows["auc_k4"].difference.value == pytest.approx(expected)
+    assert rows["best_baseline_auc"].difference.value == 0.0  # the same hook: one baseline
+    assert not compare(a, c, n_permutations=100).paired  # other seeds: independent
+    with pytest.raises(Exception, match=r"dataset by dataset: their splits differ \(seeds\)"):
+        compare(a, c, pairing="paired")
+
+
+def test_dataset_units_average_seeds_and_pick_the_baseline_by_validation() -> None:
+    from sae_interp.probing.records import ProbeRecord
+    from sae_interp.probing.units import dataset_units
+
+    def rec(probe: str, seed: int, auc: float, val: float = 0.5, k: int | None = None):  # type: ignore[no-untyped-def]
+        return ProbeRecord(
+            dataset="d", setting="normal", seed=seed, probe=probe, k=k, test_auc=auc,
+            test_acc=0.5, test_f1=0.5, val_auc=val, n_train=10, n_test=10,
+        )  # fmt: skip
+
+    records = [
+        rec("sae", 1, 0.6, k=2),
+        rec("sae", 2, 0.8, k=2),
+        rec("logreg", 1, 0.9, val=0.7),
+        rec("pca", 1, 0.5, val=0.8),  # best on validation for seed 1
+        rec("logreg", 2, 0.7, val=0.9),  # best for seed 2
+        rec("pca", 2, 0.95, val=0.1),
+    ]
+    ((name, metrics),) = dataset_units(records)
+    assert name == "d"
+    assert metrics.auc_k2 == pytest.approx(0.7)  # type: ignore[attr-defined]
+    assert metrics.best_baseline_auc == pytest.approx(0.6)  # type: ignore[attr-defined]

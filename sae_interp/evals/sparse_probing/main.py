@@ -15,6 +15,7 @@ from sae_interp.framework.runner import EVALS, EvalContext, EvalDefinition, Eval
 from sae_interp.probing.run import ProbingOptions, run_probing
 from sae_interp.probing.splits import default_variants
 from sae_interp.probing.summary import summarise
+from sae_interp.probing.units import dataset_units, why_not_paired
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,9 @@ DEFINITION = EVALS.register(
             "n_datasets",
             "n_skipped",
         ),
+        compare_units=lambda out: dataset_units(out.eval_result_details),
+        compare_unit="dataset",
+        compare_pairing=lambda a, b: why_not_paired(a.eval_config, b.eval_config),
     ),
 )
 
