@@ -26,6 +26,7 @@ from tabulate import tabulate
 from sae_interp.base.errors import SaeInterpError
 from sae_interp.evals import get_eval
 from sae_interp.framework.output import BaseEvalOutput
+from sae_interp.framework.runner import EvalDefinition
 from sae_interp.framework.table import format_estimate
 from sae_interp.stats import (
     Estimate,
@@ -105,13 +106,13 @@ def keyed_units(output: BaseEvalOutput[Any, Any, Any]) -> list[tuple[Any, BaseMo
 
 
 def _pairable(
+    definition: EvalDefinition[Any],
     a: BaseEvalOutput[Any, Any, Any],
     b: BaseEvalOutput[Any, Any, Any],
     keyed_a: list[tuple[Any, BaseModel]],
     keyed_b: list[tuple[Any, BaseModel]],
 ) -> str | None:
     """Why A and B cannot be compared unit by unit; None when they can."""
-    definition = get_eval(a.eval_type_id)
     unit = definition.compare_unit
     if definition.compare_pairing is not None:
         why = definition.compare_pairing(a, b)
@@ -169,9 +170,10 @@ def compare(
             f"cannot compare a {a.eval_type_id} result with a {b.eval_type_id} result"
         )
     settings = settings or IntervalSettings()
+    definition = get_eval(a.eval_type_id)
+    unit = definition.compare_unit
     keyed_a, keyed_b = keyed_units(a), keyed_units(b)
-    unit = get_eval(a.eval_type_id).compare_unit
-    why_not = _pairable(a, b, keyed_a, keyed_b)
+    why_not = _pairable(definition, a, b, keyed_a, keyed_b)
     if pairing == "paired" and why_not is not None:
         raise SaeInterpError(f"cannot pair the two results {unit} by {unit}: {why_not}")
     paired = why_not is None and pairing != "independent"

@@ -27,7 +27,6 @@ from sae_interp.explainers.cost import ExplanationCost
 from sae_interp.explainers.explanations import Explanation
 from sae_interp.explainers.one_shot import OneShotSettings
 from sae_interp.explainers.one_shot import build_request as one_shot_request
-from sae_interp.explainers.one_shot_prompts import parse_explanation
 from sae_interp.explainers.tree_state import TreeFeedback, TreeNode, TreeProgress
 from sae_interp.llm.errors import LLMError
 from sae_interp.llm.service import LLMService, recorded_usage
@@ -51,11 +50,6 @@ class TreeSettings(FrozenModel):
     )
     temperature: float = Field(default=0.7, ge=0, description="Sampling of roots and children.")
     max_tokens: int = Field(default=200, gt=0)
-
-
-def _parse_root(text: str) -> tuple[str | None, str | None]:
-    explanation = parse_explanation(text)
-    return explanation, None if explanation else "no '[EXPLANATION]:' line in the answer"
 
 
 def split_windows(train: Sequence[Window], every: int) -> tuple[list[Window], list[Window]]:
@@ -233,7 +227,9 @@ class TreeExplainer:
                 save(TreeProgress(latent=record.latent, nodes=nodes, finished=finished))
 
         if not any(n.depth == 1 for n in nodes):
-            roots = self._nodes(0, [None] * s.n_roots, 1, self.root_requests(record), _parse_root)
+            roots = self._nodes(
+                0, [None] * s.n_roots, 1, self.root_requests(record), tree_prompts.parse_root
+            )
             self._score(roots, train, record)
             nodes += roots
             checkpoint()

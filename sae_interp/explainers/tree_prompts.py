@@ -36,12 +36,18 @@ _CRITIQUE = re.compile(
 )
 
 
+def parse_root(text: str) -> tuple[str | None, str | None]:
+    """(the explanation, None), or (None, why not) when the answer has no explanation line."""
+    explanation = parse_explanation(text)
+    return explanation, None if explanation else f"no '{EXPLANATION_TAG}' line in the answer"
+
+
 def parse_revision(text: str) -> tuple[str | None, str | None]:
     """(the revised explanation, None), or (None, why it cannot be used): no
     explanation line, or one that critiques the old explanation rather than replacing it."""
-    revised = parse_explanation(text)
+    revised, error = parse_root(text)
     if revised is None:
-        return None, f"no '{EXPLANATION_TAG}' line in the answer"
+        return None, error
     if _CRITIQUE.search(revised):
         return None, "the answer comments on the explanation instead of giving a new one"
     return revised, None

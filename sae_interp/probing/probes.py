@@ -13,16 +13,11 @@ import contextlib
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
 
 from sae_interp.base.registry import Registry
-
-BASELINES: Registry[str] = Registry("probing baseline")
-for _name in ("logreg", "pca", "knn", "xgboost", "mlp"):
-    BASELINES.register(_name, _name)
 
 
 @dataclass(frozen=True)
@@ -33,12 +28,6 @@ class ProbeScores:
     test_acc: float
     test_f1: float
     val_auc: float
-
-
-def _method(name: str) -> Callable[..., Any]:
-    from sae_probes.run_baselines import METHODS
-
-    return METHODS[BASELINES.get(name)]
 
 
 @contextlib.contextmanager
@@ -72,16 +61,10 @@ def fit_baseline(
     solver: str = "sklearn",
     device: str | None = None,
 ) -> ProbeScores:
-    """A baseline probe on raw activations (``method`` from :data:`BASELINES`); the
-    logistic-regression baseline uses the L2 ``solver`` of :data:`LOGREG_SOLVERS`."""
-    if method == "logreg":
-        return fit_logreg(
-            x_train, y_train, x_test, y_test, penalty="l2", seed=seed, solver=solver, device=device
-        )
-    with _quiet():
-        result = _method(method)(_t(x_train), y_train, _t(x_test), y_test, seed=seed)
-    m = result.metrics
-    return ProbeScores(m.test_auc, m.test_acc, m.test_f1, m.val_auc)
+    """A baseline probe on raw activations (``method`` from :data:`BASELINES`; the
+    logistic-regression baseline is solved by ``solver``, see :data:`LOGREG_SOLVERS`)."""
+    arrays = (x_train, y_train, x_test, y_test)
+    return BASELINES.get(method)(arrays, seed, solver, device)
 
 
 def fit_logreg(
@@ -139,6 +122,34 @@ def _logreg_torch(arrays: ProbeArrays, penalty: str, seed: int, device: str | No
 LOGREG_SOLVERS: Registry[Callable[..., ProbeScores]] = Registry("probe solver")
 LOGREG_SOLVERS.register("sklearn", _logreg_sklearn)
 LOGREG_SOLVERS.register("torch", _logreg_torch)
+
+
+def _logreg_baseline(
+    arrays: ProbeArrays, seed: int, solver: str, device: str | None
+) -> ProbeScores:
+    """sae-probes' ``logreg`` baseline is ``find_best_reg`` (L2) on the raw activations."""
+    return LOGREG_SOLVERS.get(solver)(arrays, "l2", seed, device)
+
+
+def _sae_probes_baseline(name: str) -> Callable[..., ProbeScores]:
+    """sae-probes' own baseline method ``name`` (CPU; ``solver`` and ``device`` unused)."""
+
+    def fit(arrays: ProbeArrays, seed: int, solver: str, device: str | None) -> ProbeScores:
+        from sae_probes.run_baselines import METHODS
+
+        x_train, y_train, x_test, y_test = arrays
+        with _quiet():
+            result = METHODS[name](_t(x_train), y_train, _t(x_test), y_test, seed=seed)
+        m = result.metrics
+        return ProbeScores(m.test_auc, m.test_acc, m.test_f1, m.val_auc)
+
+    return fit
+
+
+BASELINES: Registry[Callable[..., ProbeScores]] = Registry("probing baseline")
+BASELINES.register("logreg", _logreg_baseline)
+for _name in ("pca", "knn", "xgboost", "mlp"):
+    BASELINES.register(_name, _sae_probes_baseline(_name))
 
 
 def rank_latents(

@@ -57,7 +57,7 @@ def _key(k: int) -> str:
     return f"k{k}"
 
 
-def _per_dataset(
+def per_dataset(
     records: Iterable[ProbeRecord], metric: str
 ) -> tuple[dict[str, float], dict[int, dict[str, float]]]:
     """Dataset -> mean of ``metric`` over seeds and variants; and seed -> dataset -> mean."""
@@ -91,9 +91,9 @@ def summarise_probe(
     tolerance: float,
     seed: int,
 ) -> ProbeSummary:
-    auc, auc_by_seed = _per_dataset(records, "test_auc")
-    acc, _ = _per_dataset(records, "test_acc")
-    f1, _ = _per_dataset(records, "test_f1")
+    auc, auc_by_seed = per_dataset(records, "test_auc")
+    acc, _ = per_dataset(records, "test_acc")
+    f1, _ = per_dataset(records, "test_f1")
     return ProbeSummary(
         test_auc=bootstrap_mean(list(auc.values()), seed=seed),
         test_acc=float(np.mean(list(acc.values()))) if acc else None,
@@ -112,7 +112,7 @@ def summarise(
     """(SAE probe per 'k<k>', baselines per method plus 'best_baseline', per-variant means)."""
     baseline_records = [r for r in records if r.probe != "sae"]
     best = best_baseline_records(baseline_records)
-    reference = _per_dataset(best, "test_auc")[0] if best else None
+    reference = per_dataset(best, "test_auc")[0] if best else None
     by_k: dict[int, list[ProbeRecord]] = defaultdict(list)
     by_method: dict[str, list[ProbeRecord]] = defaultdict(list)
     for r in records:

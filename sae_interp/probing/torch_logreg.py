@@ -104,11 +104,16 @@ def _features(x: np.ndarray, device: torch.device) -> torch.Tensor:
     return (t if t.is_floating_point() else t.to(torch.float64)).to(device)
 
 
-def _proba(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> np.ndarray:
-    """P(class 1) per row and problem, rounded to the features' dtype as scikit-learn's
-    ``predict_proba`` is (float32 features saturate at 1.0 sooner, and the ties count in
-    the AUC)."""
-    return torch.sigmoid(x.to(torch.float64) @ w.T + b).to(x.dtype).cpu().numpy()
+def _decision(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """x . w + b per row and problem, in float64."""
+    return x.to(torch.float64) @ w.T + b
+
+
+def _proba(decision: torch.Tensor, dtype: torch.dtype) -> np.ndarray:
+    """P(class 1) from decision values, rounded to the features' ``dtype`` as
+    scikit-learn's ``predict_proba`` is (float32 features saturate at 1.0 sooner, and the
+    ties count in the AUC)."""
+    return torch.sigmoid(decision).to(dtype).cpu().numpy()
 
 
 def _fold_auc(y_val: np.ndarray, proba: np.ndarray) -> list[float]:
@@ -143,17 +148,17 @@ def find_best_reg_torch(
                 per_fold.append([0.5] * len(C_GRID))  # sae-probes' neutral score
                 continue
             w, b = fit_logreg_path(x[tr], yt[tr], C_GRID)
-            per_fold.append(_fold_auc(y[va], _proba(x[va], w, b)))
+            per_fold.append(_fold_auc(y[va], _proba(_decision(x[va], w, b), x.dtype)))
         mean_auc = np.mean(np.asarray(per_fold), axis=0)
         best = int(np.argmax(mean_auc))
         best_c, val_auc = float(C_GRID[best]), float(mean_auc[best])
     w, b = fit_logreg_path(x, yt, [best_c])
     if val_auc is None:
-        val_auc = float(roc_auc_score(y, _proba(x, w, b)[:, 0]))
+        val_auc = float(roc_auc_score(y, _proba(_decision(x, w, b), x.dtype)[:, 0]))
     xt = _features(x_test, dev)
-    p_test = _proba(xt, w, b)[:, 0]
-    decision = (xt.to(torch.float64) @ w.T + b)[:, 0].cpu().numpy()
-    pred = (decision > 0).astype(np.asarray(y_test).dtype)
+    decision = _decision(xt, w, b)
+    p_test = _proba(decision, xt.dtype)[:, 0]
+    pred = (decision[:, 0] > 0).cpu().numpy().astype(np.asarray(y_test).dtype)
     return (
         float(roc_auc_score(y_test, p_test)),
         float(accuracy_score(y_test, pred)),

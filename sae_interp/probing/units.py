@@ -5,15 +5,13 @@ when both results drew the same splits."""
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 from pydantic import BaseModel, create_model
 
 from sae_interp.probing.records import ProbeRecord
-from sae_interp.probing.summary import best_baseline_records
+from sae_interp.probing.summary import best_baseline_records, per_dataset
 from sae_interp.stats import pooled
 
 BEST_BASELINE_FIELD = "best_baseline_auc"
@@ -35,10 +33,7 @@ def dataset_metrics_model(ks: tuple[int, ...]) -> type[BaseModel]:
 
 
 def _means(records: Sequence[ProbeRecord]) -> dict[str, float]:
-    values: dict[str, list[float]] = defaultdict(list)
-    for r in records:
-        values[r.dataset].append(r.test_auc)
-    return {d: float(np.mean(v)) for d, v in values.items()}
+    return per_dataset(records, "test_auc")[0]
 
 
 def dataset_units(records: Sequence[ProbeRecord]) -> list[tuple[str, BaseModel]]:

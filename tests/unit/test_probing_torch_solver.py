@@ -85,7 +85,11 @@ def test_bad_solver_settings_are_refused_in_one_sentence() -> None:
         fit_logreg(x, y, x, y, penalty="l1", seed=0, solver="torch")
 
 
-def test_device_defaults_to_the_gpu_only_when_there_is_one() -> None:
-    expected = "cuda" if torch.cuda.is_available() else "cpu"
-    assert resolve_device(None).type == expected == resolve_device("auto").type
+def test_device_defaults_to_the_gpu_only_when_there_is_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device(None).type == "cuda" == resolve_device("auto").type
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device(None).type == "cpu" == resolve_device("auto").type
     assert resolve_device("cpu").type == "cpu"

@@ -28,10 +28,7 @@ from sae_interp.evals.common.config import ExplainedEvalConfig
 from sae_interp.evals.common.failures import mark_scoring_failures
 from sae_interp.evals.common.latent_loop import RECORD_STATUS_COUNTS, run_latents, status_counts
 from sae_interp.evals.common.resources import EvalResources
-from sae_interp.evals.common.scored_models import (
-    ExplainerCost,
-    LatentScore,
-)
+from sae_interp.evals.common.scored_models import ExplainerCost, LatentScore
 from sae_interp.explainers.explanations import Explanation, ExplanationStore
 from sae_interp.explainers.kinds import (
     explain_records,
@@ -41,9 +38,7 @@ from sae_interp.explainers.kinds import (
 from sae_interp.framework.failures import failure_counts, merge_counts
 from sae_interp.framework.latent_store import LatentStore
 from sae_interp.framework.output import BaseEvalOutput
-from sae_interp.framework.runner import (
-    EvalContext,
-)
+from sae_interp.framework.runner import EvalContext
 from sae_interp.interop.explanations import GivenExplanations, read_explanations
 from sae_interp.llm.service import UsageReport, recorded_failures
 from sae_interp.saes.base import BaseSAE

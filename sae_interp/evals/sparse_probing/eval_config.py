@@ -122,6 +122,10 @@ class SparseProbingEvalConfig(BaseEvalConfig):
     @model_validator(mode="after")
     def _known_datasets(self) -> SparseProbingEvalConfig:
         select_datasets(self.datasets, self.categories, self.quick)
+        return self
+
+    @model_validator(mode="after")
+    def _solver_fits_the_penalty(self) -> SparseProbingEvalConfig:
         if self.solver == "torch" and self.penalty != "l2":
             raise ValueError("--solver torch fits L2 probes only; use --penalty l2")
         return self
