@@ -27,6 +27,7 @@ class FailureKind(str, Enum):
     auth = "auth"
     not_found = "not_found"
     bad_request = "bad_request"
+    server_exited = "server_exited"  # the local server process this run started has died
     other = "other"
 
     @property
@@ -37,6 +38,11 @@ class FailureKind(str, Enum):
     def stops_run(self) -> bool:
         """Kinds that will fail every later call too (wrong key, model or URL)."""
         return self in (FailureKind.auth, FailureKind.not_found)
+
+    @property
+    def fatal(self) -> bool:
+        """Kinds after which no later call can succeed: the run stops at the first one."""
+        return self is FailureKind.server_exited
 
 
 RETRYABLE = frozenset(

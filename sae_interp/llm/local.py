@@ -9,22 +9,28 @@ OpenAI-compatible client as any remote endpoint.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from types import TracebackType
 
 from sae_interp.base.paths import cache_dir
-from sae_interp.llm.errors import LLMError
+from sae_interp.llm.backend import LLMBackend
+from sae_interp.llm.errors import FailureKind, LLMError
+from sae_interp.llm.types import LLMRequest, LLMResponse
 
 logger = logging.getLogger(__name__)
 
@@ -102,10 +108,57 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def runtime_version() -> str:
+    """The installed llama-cpp-python version (``"not installed"`` when absent)."""
+    try:
+        return metadata.version("llama-cpp-python")
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def describe_exit(returncode: int) -> str:
+    """``"exited with signal SIGSEGV"`` or ``"exited with code 1"`` for a Popen returncode."""
+    if returncode < 0:
+        try:
+            return f"exited with signal {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"exited with signal {-returncode}"
+    return f"exited with code {returncode}"
+
+
+ServerCommand = Callable[[Path | None, int, str, int, int | None], list[str]]
+"""(model path, port, alias, n_ctx, n_threads) -> the argv that serves the model there."""
+
+
+def llama_cpp_command(
+    model: Path | None, port: int, alias: str, n_ctx: int, n_threads: int | None
+) -> list[str]:
+    """llama-cpp-python's OpenAI-compatible server on 127.0.0.1:``port``."""
+    command = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model or assemble_gguf()),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--model_alias",
+        alias,
+        "--n_ctx",
+        str(n_ctx),
+    ]
+    if n_threads:
+        command += ["--n_threads", str(n_threads)]
+    return command
+
+
 @dataclass
 class LocalLlamaServer:
     """``with LocalLlamaServer() as server: backend = OpenAICompatibleBackend(server.alias,
-    base_url=server.base_url)``. The server listens on 127.0.0.1 only."""
+    base_url=server.base_url)``. The server listens on 127.0.0.1 only. ``command`` builds the
+    server's argv (tests put a stand-in process there)."""
 
     model_path: Path | None = None
     alias: str = LOCAL_MODEL_ALIAS
@@ -114,6 +167,8 @@ class LocalLlamaServer:
     # core decodes explanations ~1.25x faster (measured 16 -> 20 tokens/s on 2 cores)
     n_threads: int | None = field(default_factory=os.cpu_count)
     startup_timeout_s: float = 300.0
+    command: ServerCommand = llama_cpp_command
+    needs_runtime: bool = True
 
     def __post_init__(self) -> None:
         self.port = free_port()
@@ -124,41 +179,48 @@ class LocalLlamaServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def log_path(self) -> Path | None:
+        return self._log
+
+    def exit_message(self) -> str | None:
+        """One sentence if the server process this object started has died, else None."""
+        if self._process is None:
+            return None
+        code = self._process.poll()
+        if code is None:
+            return None
+        return (
+            f"the local LLM server (pid {self._process.pid}) {describe_exit(code)}; "
+            f"log: {self._log} (llama-cpp-python {runtime_version()})"
+        )
+
     def start(self) -> LocalLlamaServer:
-        if importlib.util.find_spec("llama_cpp") is None:
+        if self.needs_runtime and importlib.util.find_spec("llama_cpp") is None:
             raise LLMError("llama-cpp-python is not installed (install the 'local-llm' extra)")
-        model = self.model_path or assemble_gguf()
-        command = [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(model),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--model_alias",
-            self.alias,
-            "--n_ctx",
-            str(self.n_ctx),
-        ]
-        if self.n_threads:
-            command += ["--n_threads", str(self.n_threads)]
+        argv = self.command(self.model_path, self.port, self.alias, self.n_ctx, self.n_threads)
         self._log = cache_dir("llm") / f"server-{self.port}.log"
-        log = self._log.open("wb")
-        self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        with self._log.open("wb") as log:
+            self._process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + self.startup_timeout_s
         while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise LLMError(f"llama.cpp server exited at start; see {self._log}")
+            if (message := self.exit_message()) is not None:
+                self._process = None
+                raise LLMError(f"at start, {message}")
             try:
                 with urllib.request.urlopen(f"{self.base_url}/models", timeout=2):
                     return self
             except OSError:
                 time.sleep(0.5)
         self.stop()
-        raise LLMError(f"llama.cpp server did not answer within {self.startup_timeout_s:g} s")
+        raise LLMError(
+            f"the local LLM server did not answer within {self.startup_timeout_s:g} s; "
+            f"log: {self._log}"
+        )
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
@@ -179,3 +241,52 @@ class LocalLlamaServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+# the ways a dead server shows itself to a client: refused or dropped connections, a request
+# that never finishes, or a half-written body
+_DEATH_SIGNS = frozenset(
+    {
+        FailureKind.connection,
+        FailureKind.timeout,
+        FailureKind.server_error,
+        FailureKind.malformed_response,
+    }
+)
+
+
+class LocalServerBackend:
+    """The backend for a server this process started: calls go to ``inner`` (the ordinary
+    OpenAI-compatible client); when one fails and the server process has exited, the failure
+    becomes one :attr:`FailureKind.server_exited` error naming its pid, signal and log, which
+    stops the run at once instead of being retried as an unreachable endpoint."""
+
+    def __init__(self, inner: LLMBackend, server: LocalLlamaServer) -> None:
+        self.inner = inner
+        self.server = server
+        self.model = inner.model
+
+    def identity(self) -> str:
+        return self.inner.identity()
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        if (message := self.server.exit_message()) is not None:
+            raise LLMError(message, FailureKind.server_exited)
+        try:
+            return await self.inner.complete(request)
+        except LLMError as err:
+            if err.kind in _DEATH_SIGNS:
+                wait_s = 2.0 if err.kind is FailureKind.connection else 0.0
+                message = await _exit_after_failure(self.server, wait_s)
+                if message is not None:
+                    raise LLMError(message, FailureKind.server_exited) from None
+            raise
+
+
+async def _exit_after_failure(server: LocalLlamaServer, wait_s: float) -> str | None:
+    """The server's exit sentence, waiting up to ``wait_s`` after a dropped connection: a
+    crashing process may close its sockets a moment before it can be reaped."""
+    deadline = time.monotonic() + wait_s
+    while (message := server.exit_message()) is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    return message

@@ -262,7 +262,11 @@ class LLMService:
 
     def _permanent(self, error: LLMError) -> None:
         """A wrong key, model or URL fails every call: stop after ``abort_after`` in a row.
-        A bad request may be one prompt's problem: stop only if nothing ever succeeded."""
+        A bad request may be one prompt's problem: stop only if nothing ever succeeded. A
+        dead local server stops the run at once, with the error's own sentence."""
+        if error.kind.fatal:
+            self._abort(str(error))
+            return
         if error.kind.stops_run:
             self._permanent_in_a_row += 1
             count = self._permanent_in_a_row

@@ -113,13 +113,14 @@ def _openai(settings: LLMSettings, stack: contextlib.ExitStack) -> LLMBackend:
 
 
 def _local(settings: LLMSettings, stack: contextlib.ExitStack) -> LLMBackend:
-    from sae_interp.llm.local import LocalLlamaServer
+    from sae_interp.llm.local import LocalLlamaServer, LocalServerBackend
     from sae_interp.llm.openai_backend import OpenAICompatibleBackend
 
     server = stack.enter_context(LocalLlamaServer())
-    return OpenAICompatibleBackend(
+    client = OpenAICompatibleBackend(
         server.alias, server.base_url, settings.api_key_env, settings.timeout_s, settings.identity()
     )
+    return LocalServerBackend(client, server)
 
 
 LLM_BACKENDS.register("openai", _openai)

@@ -9,6 +9,9 @@ seeded and keyed on (request body, how many times that body was seen), so a run 
 reproducible whatever order concurrent requests arrive in. ``mode="auth"`` answers 401 to
 everything, echoing the caller's API key in the error text (as some proxies do).
 
+Run as a process (``python -m sae_interp.testing.fault_server --port P --die-at N``) it
+stands in for a local LLM server process that crashes on its N-th completion request.
+
     with FaultServer(fault_rate=0.2, seed=0) as server:
         ... OpenAICompatibleBackend("m", base_url=server.base_url) ...
         server.injected  # {"rate_limited": 3, "server_error": 5, ...}
@@ -16,8 +19,10 @@ everything, echoing the caller's API key in the error text (as some proxies do).
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
+import signal
 import threading
 import time
 from collections import Counter
@@ -76,6 +81,9 @@ class FaultServer:
         retry_after_s: float = 0.05,
         mode: str = "normal",
         keep_alive: bool = False,
+        port: int = 0,
+        die_at: int | None = None,
+        die_signal: signal.Signals = signal.SIGSEGV,
     ) -> None:
         unknown = set(faults) - set(FAULTS)
         if unknown:
@@ -84,6 +92,8 @@ class FaultServer:
         self.fault_first_n = fault_first_n
         self.responder, self.latency_s, self.hang_s = responder, latency_s, hang_s
         self.retry_after_s, self.mode = retry_after_s, mode
+        # the process kills itself with die_signal on this completion request (1-based)
+        self.die_at, self.die_signal = die_at, die_signal
         self.injected: Counter[str] = Counter()
         self.answered = 0
         self.requests = 0
@@ -94,7 +104,7 @@ class FaultServer:
         # do; the default HTTP/1.0 opens one connection (and one server thread) per request
         handler = self._handler()
         handler.protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -119,6 +129,9 @@ class FaultServer:
         """The fault for this request (None: answer normally)."""
         with self._lock:
             self.requests += 1
+            if self.die_at is not None and self.requests >= self.die_at:
+                # to this thread: the process dies before this request is answered
+                signal.pthread_kill(threading.get_ident(), self.die_signal)
             key = hashlib.sha256(body).hexdigest()
             self._seen[key] += 1
             nth = self._seen[key]
@@ -140,6 +153,12 @@ class FaultServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path.rstrip("/").endswith("/models"):
+                    self._json(200, {"object": "list", "data": [{"id": "loopback"}]})
+                else:
+                    self._json(404, {"error": {"message": f"no route {self.path}"}})
+
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers["Content-Length"]))
                 key = self.headers.get("Authorization", "").removeprefix("Bearer ")
@@ -236,3 +255,32 @@ def _completion(body: dict[str, Any], text: str, cached_tokens: int) -> dict[str
             "prompt_tokens_details": {"cached_tokens": cached_tokens},
         },
     }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description="Serve the loopback judge on 127.0.0.1:PORT until killed: a stand-in for "
+        "a local LLM server process in tests."
+    )
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument(
+        "--die-at",
+        type=int,
+        default=None,
+        help="the completion request (1-based) on which "
+        "the process kills itself with --signal, as a crashing server would",
+    )
+    parser.add_argument("--signal", default="SIGSEGV", help="signal name for --die-at")
+    parser.add_argument("--latency-s", type=float, default=0.0)
+    args = parser.parse_args(argv)
+    server = FaultServer(
+        port=args.port,
+        die_at=args.die_at,
+        die_signal=signal.Signals[args.signal],
+        latency_s=args.latency_s,
+    )
+    server._server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""A local LLM server process that dies mid-run is reported as a crash: one sentence with its
+pid, signal and log, no retries as if an endpoint were unreachable, and no latent stored as
+done. The server is a stand-in process (the loopback judge) that kills itself with SIGSEGV on
+a chosen completion request, as the crashing llama.cpp build did."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import sae_interp.llm.local as local
+from sae_interp.evals.autointerp import AutoInterpEvalConfig, run_eval
+from sae_interp.llm import LLMRunAborted, LLMService
+from sae_interp.llm.local import LocalLlamaServer, LocalServerBackend, describe_exit
+from sae_interp.llm.openai_backend import OpenAICompatibleBackend
+from sae_interp.llm.types import ChatMessage, LLMRequest
+from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae
+
+
+def stand_in(die_at: int | None) -> local.ServerCommand:
+    def command(
+        model: Path | None, port: int, alias: str, n_ctx: int, n_threads: int | None
+    ) -> list[str]:
+        argv = [sys.executable, "-m", "sae_interp.testing.fault_server", "--port", str(port)]
+        return argv + (["--die-at", str(die_at)] if die_at is not None else [])
+
+    return command
+
+
+def server(die_at: int | None) -> LocalLlamaServer:
+    return LocalLlamaServer(command=stand_in(die_at), needs_runtime=False, startup_timeout_s=60)
+
+
+def request(text: str) -> LLMRequest:
+    return LLMRequest(messages=(ChatMessage(role="user", content=text),), max_tokens=8)
+
+
+def test_exit_descriptions() -> None:
+    assert describe_exit(-int(signal.SIGSEGV)) == "exited with signal SIGSEGV"
+    assert describe_exit(3) == "exited with code 3"
+
+
+def test_a_server_killed_mid_run_stops_the_run_with_its_pid_signal_and_log() -> None:
+    with server(die_at=3) as srv:
+        pid, log = srv.pid, srv.log_path
+        client = OpenAICompatibleBackend(srv.alias, srv.base_url, "UNSET_KEY_ENV", 10.0)
+        service = LLMService(
+            LocalServerBackend(client, srv), concurrency=1, max_retries=5, backoff_base_s=0.5
+        )
+        started = time.monotonic()
+        with pytest.raises(LLMRunAborted) as info:
+            service.complete_all([request(f"q{i}") for i in range(6)])
+        elapsed = time.monotonic() - started
+        service.close()
+    message = str(info.value)
+    assert f"the local LLM server (pid {pid}) exited with signal SIGSEGV; log: {log}" in message
+    report = service.report
+    assert report.calls == 2  # the two answers before the crash
+    assert report.failed_by_kind["server_exited"] == 1
+    assert report.retries == 0  # not retried as an unreachable endpoint
+    assert elapsed < 10  # five backoffs (0.5 + 1 + 2 + 4 + 8 s) would take longer
+
+
+def test_a_crash_during_an_eval_stores_no_latent_as_done(
+    tmp_path: Path, corpus_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The eval runs its offline default (the local backend); the server dies on its fifth
+    request, inside the explanation stage. A rerun against a healthy server scores every
+    latent, none skipped as already done."""
+    die_at: list[int | None] = [5]
+    monkeypatch.setattr(local, "LocalLlamaServer", lambda: server(die_at[0]))
+    config = AutoInterpEvalConfig.model_validate(
+        {
+            "model": TINY_MODEL_SPEC,
+            "saes": ["tiny"],
+            "corpus": str(corpus_file),
+            "n_tokens": 2048,
+            "ctx_len": 33,
+            "device": "cpu",
+            "output_dir": tmp_path / "out",
+            "n_latents": 4,
+            "sampling": {
+                "window_len": 8,
+                "n_train": 4,
+                "n_test": 4,
+                "n_negatives": 4,
+                "min_activating": 4,
+            },
+            "llm": {"concurrency": 1, "cache": False},
+        }
+    )
+    sae = make_tiny_sae(d_sae=32, k=4)
+    with pytest.raises(LLMRunAborted, match=r"exited with signal SIGSEGV; log: .*server-\d+\.log"):
+        run_eval(config, saes={"tiny": sae})
+    stores = list((tmp_path / "out").rglob("latents_*.jsonl"))
+    assert sum(len(p.read_text().splitlines()) for p in stores) == 0
+    die_at[0] = None
+    (out,) = run_eval(config, saes={"tiny": sae})
+    details = out.eval_result_details
+    assert len(details) == 4 and all(d.status == "ok" for d in details)
