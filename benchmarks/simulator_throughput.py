@@ -89,15 +89,14 @@ def main() -> None:
     results: dict[str, dict[str, float | int | None]] = {}
     llm = LLMSettings(cache=False, concurrency=1)
     with open_service(llm) as service:
-        backend = service.backend
-        local = LocalPromptLogprobs()
+        local = LocalPromptLogprobs(service=service)  # its prompts counted in the report
         arms = {
             "all_at_once": ("all_at_once", local, "?"),
             "all_at_once_placeholder_0": ("all_at_once", local, "0"),
             "chat": ("chat", None, "?"),
         }
         if args.with_server_logprobs:
-            server = CompletionsPromptLogprobs(backend.model, backend.base_url, concurrency=1)  # type: ignore[attr-defined]
+            server = CompletionsPromptLogprobs(service)
             arms["all_at_once_server"] = ("all_at_once", server, "?")
         for name, (mode, client, placeholder) in arms.items():
             settings = SimulatorSettings(mode=mode, placeholder=placeholder)
@@ -107,9 +106,7 @@ def main() -> None:
             simulated = simulator.simulate(pairs)
             seconds = time.perf_counter() - start
             after = service.report.as_dict()
-            prompt = sum(w.prompt_tokens for w in simulated) + (
-                after["prompt_tokens"] - before["prompt_tokens"]
-            )
+            prompt = after["prompt_tokens"] - before["prompt_tokens"]
             results[name] = {
                 "windows": len(pairs),
                 "failed_windows": sum(w.predicted is None for w in simulated),

@@ -191,6 +191,10 @@ class LatentCacheWriter:
 class LatentCache:
     """Read side of the sparse latent cache."""
 
+    # True when this process ran the model to build it (not read from an earlier run): what
+    # a dry run reports, since it collects only to select latents and size the prompts
+    collected_now: bool = False
+
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
         meta_path = self.directory / "meta.json"

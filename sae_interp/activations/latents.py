@@ -58,7 +58,9 @@ def latent_cache_for(
     assert model.tokenizer is not None
     tokens = load_corpus(corpus, model.tokenizer, n_tokens, ctx_len)
     meta = {"model": model.cfg.model_name, "sae": sae.cfg.model_dump(), "corpus": corpus}
-    return build_latent_cache(model, sae, tokens, directory, batch_size=batch_size, meta=meta)
+    cache = build_latent_cache(model, sae, tokens, directory, batch_size=batch_size, meta=meta)
+    cache.collected_now = True
+    return cache
 
 
 def select_latents(

@@ -75,10 +75,12 @@ class SamplingConfig(FrozenModel):
     @field_validator("negative_strategy")
     @classmethod
     def _known_negative_strategy(cls, value: str) -> str:
-        if value not in NEGATIVE_SAMPLERS:
-            known = ", ".join(NEGATIVE_SAMPLERS.names())
-            raise ValueError(f"unknown negative strategy {value!r}; known: {known}")
-        return value
+        return NEGATIVE_SAMPLERS.validate(value)
+
+    @field_validator("train_strategy", "test_strategy")
+    @classmethod
+    def _known_activating_strategy(cls, value: str) -> str:
+        return ACTIVATING_SAMPLERS.validate(value)
 
 
 @dataclass

@@ -35,6 +35,16 @@ class Registry(Generic[T]):
             known = ", ".join(sorted(self._items)) or "(none)"
             raise SpecError(f"unknown {self.kind} {name!r}; known: {known}") from None
 
+    def validate(self, name: str, *also: str) -> str:
+        """``name`` if it is registered (or one of ``also``, such as ``"auto"``); else a
+        ValueError with the known names. Every config field that chooses an implementation
+        checks itself with this, so a bad value is refused when the config is read, before
+        any model loads."""
+        if name in self._items or name in also:
+            return name
+        known = ", ".join([*also, *sorted(self._items)]) or "(none)"
+        raise ValueError(f"unknown {self.kind} {name!r}; known: {known}")
+
     def __contains__(self, name: object) -> bool:
         return name in self._items
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from sae_interp.explainers.cost import ExplanationCost
 from sae_interp.explainers.tree_state import TreeNode
@@ -43,6 +43,14 @@ class Explanation(BaseModel):
     @property
     def ok(self) -> bool:
         return self.text is not None
+
+    @model_validator(mode="after")
+    def _failure_has_a_kind(self) -> Explanation:
+        # failures are counted by kind (failures_by_kind); one without a kind would count
+        # as "unknown", whichever explainer made it
+        if self.text is None and self.error_kind is None:
+            raise ValueError(f"latent {self.latent}: a failed explanation needs its error_kind")
+        return self
 
 
 class ExplanationStore(LatentStore[Explanation]):

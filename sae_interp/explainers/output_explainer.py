@@ -9,6 +9,7 @@ from pydantic import Field
 
 from sae_interp.base.frozen import FrozenModel
 from sae_interp.explainers.explanations import Explanation
+from sae_interp.explainers.one_shot import NO_LINE, UNPARSEABLE
 from sae_interp.explainers.one_shot_prompts import parse_explanation
 from sae_interp.explainers.output_prompts import DEMOS, SYSTEM, user_message
 from sae_interp.llm.errors import LLMError
@@ -50,9 +51,20 @@ def read_explanations(latent: int, answers: Sequence[LLMResponse | LLMError]) ->
     out = []
     for answer in answers:
         if isinstance(answer, LLMError):
-            out.append(Explanation(latent=latent, text=None, error=str(answer)))
+            out.append(
+                Explanation(
+                    latent=latent, text=None, error=str(answer), error_kind=answer.kind.value
+                )
+            )
             continue
         text = parse_explanation(answer.text)
-        error = None if text is not None else "no '[EXPLANATION]:' line in the answer"
-        out.append(Explanation(latent=latent, text=text, raw=answer.text, error=error))
+        out.append(
+            Explanation(
+                latent=latent,
+                text=text,
+                raw=answer.text,
+                error=None if text is not None else NO_LINE,
+                error_kind=None if text is not None else UNPARSEABLE,
+            )
+        )
     return out

@@ -244,6 +244,9 @@ def eval_main(definition: EvalDefinition[Any], argv: Sequence[str] | None = None
         return 2
     setup_logging(log_level)
     try:
+        if definition.info is not None and (text := definition.info(config)) is not None:
+            sys.stdout.write(text)
+            return 0
         if config.dry_run:
             plans = plan_per_sae(definition, config)
             rows = [p.model_dump() for p in plans]

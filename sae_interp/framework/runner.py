@@ -95,6 +95,10 @@ class EvalDefinition(Generic[ConfigT]):
     # The results table printed after a run, when not the default one row per SAE of
     # ``table_columns`` (e.g. ``evals.all``: one row per score, its controls side by side).
     table: Callable[[Sequence[BaseEvalOutput[Any, Any, Any]]], str] | None = None
+    # Text that replaces the run when the config asks for it (sparse probing's
+    # ``--list-datasets``): printed by every command line, from flags or ``--config``, before
+    # any model loads; None runs the eval.
+    info: Callable[[ConfigT], str | None] | None = None
 
 
 EVALS: Registry[EvalDefinition[Any]] = Registry("eval")

@@ -19,10 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from sae_interp.llm.cache import ResponseCache
+from sae_interp.llm.cache import request_key
 from sae_interp.llm.errors import LLMError
 from sae_interp.llm.local import LOCAL_MODEL_ALIAS, assemble_gguf
-from sae_interp.llm.prompt_logprobs import PromptLogprobs, cached
+from sae_interp.llm.prompt_logprobs import PromptLogprobs, echo_request
+from sae_interp.llm.service import LLMService
+from sae_interp.llm.types import LLMResponse, Usage
 
 
 class LocalPromptLogprobs:
@@ -31,8 +33,10 @@ class LocalPromptLogprobs:
         model_path: Path | None = None,
         n_ctx: int = 1024,
         n_threads: int | None = None,
-        cache: ResponseCache | None = None,
+        service: LLMService | None = None,
     ) -> None:
+        """``service``: the eval's LLM service, whose response cache keeps the answers and
+        whose usage report counts each computed prompt (None: neither)."""
         from llama_cpp import Llama
 
         self._llm: Any = Llama(
@@ -43,7 +47,7 @@ class LocalPromptLogprobs:
             verbose=False,
         )
         self.n_ctx = n_ctx
-        self.cache = cache
+        self.service = service
         self.calls = 0
         self._lock = threading.Lock()
         self.levels: dict[str, int] = {}  # answer text -> token id, single-token integers only
@@ -86,5 +90,20 @@ class LocalPromptLogprobs:
             tokens=pieces, offsets=offsets, top=list(top_lists), prompt_tokens=len(tokens)
         )
 
+    def _cached(self, prompt: str, top: int) -> PromptLogprobs | LLMError:
+        """One prompt through the response cache (stored as a response whose text is the
+        JSON of the log-probs; failures are not cached); computed ones are counted."""
+        cache = self.service.cache if self.service is not None else None
+        key = request_key(self.identity(), echo_request(prompt, top))
+        if cache is not None and (hit := cache.get(key)) is not None:
+            return PromptLogprobs.model_validate_json(hit.text)
+        answer = self._call(prompt, top)
+        if isinstance(answer, PromptLogprobs):
+            if cache is not None:
+                cache.put(key, LLMResponse(text=answer.model_dump_json()))
+            if self.service is not None:
+                self.service.record_in_process(Usage(prompt_tokens=answer.prompt_tokens))
+        return answer
+
     def prompt_logprobs(self, prompts: Sequence[str], top: int) -> list[PromptLogprobs | LLMError]:
-        return [cached(self.cache, self.identity(), p, top, self._call) for p in prompts]
+        return [self._cached(p, top) for p in prompts]

@@ -146,9 +146,19 @@ def _completion_to_response(completion: Any) -> LLMResponse:
     prompt = None
     lp = choice.logprobs
     if lp is not None and lp.text_offset is not None and lp.token_logprobs is not None:
+        n = len(lp.text_offset)
+        tokens = list(lp.tokens or [None] * n)
+        tops = list(lp.top_logprobs or [None] * n)
         prompt = [
-            PromptToken(offset=int(offset), logprob=None if value is None else float(value))
-            for offset, value in zip(lp.text_offset, lp.token_logprobs, strict=False)
+            PromptToken(
+                offset=int(offset),
+                logprob=None if value is None else float(value),
+                token=token,
+                top={str(k): float(v) for k, v in top.items()} if top else None,
+            )
+            for offset, value, token, top in zip(
+                lp.text_offset, lp.token_logprobs, tokens, tops, strict=False
+            )
         ]
     return LLMResponse(
         text=choice.text or "",

@@ -41,6 +41,22 @@ class UsageReport:
             kind.value: self.retries_by_kind[kind.value] + 1,
         }
 
+    def __add__(self, other: UsageReport) -> UsageReport:
+        """Two services' reports as one (an eval's judge and its scoring LM)."""
+        return UsageReport(
+            calls=self.calls + other.calls,
+            cached=self.cached + other.cached,
+            failed=self.failed + other.failed,
+            retries=self.retries + other.retries,
+            usage=self.usage + other.usage,
+            cost_usd=self.cost_usd + other.cost_usd,
+            priced=self.priced and other.priced,
+            failed_by_kind={k: v + other.failed_by_kind[k] for k, v in self.failed_by_kind.items()},
+            retries_by_kind={
+                k: v + other.retries_by_kind[k] for k, v in self.retries_by_kind.items()
+            },
+        )
+
     def as_dict(self) -> dict[str, Any]:
         """Flat, with the same keys every time (so two reports can be subtracted)."""
         out: dict[str, Any] = {

@@ -251,6 +251,17 @@ class LLMService:
         self.report.usage = self.report.usage + response.usage
         self.report.cost_usd += cost_usd(self.backend.model, response.usage)
 
+    def record_in_process(self, usage: Usage) -> None:
+        """Work this process did itself for the same purpose (the offline simulator's prompt
+        log-probs, computed from the model file): one call with its tokens, in the same report
+        as the endpoint's calls and in the calling thread's :func:`recorded_usage`."""
+        self._account(LLMResponse(text="", usage=usage))
+        used = getattr(_RECORDER, "usage", None)
+        if used is not None:
+            used["calls"] += 1
+            used["prompt_tokens"] += usage.prompt_tokens
+            used["completion_tokens"] += usage.completion_tokens
+
     def _count_failure(self, kind: FailureKind) -> None:
         self.report.count_failure(kind)
 
@@ -338,6 +349,7 @@ class LLMService:
                 raise result
         answers: list[LLMResponse | LLMError] = list(results)  # type: ignore[arg-type]
         self._check_all_failed(answers)
+        self._check_aborted()  # a batch whose last call stopped the run stops its caller too
         return answers
 
     def _check_all_failed(self, answers: Sequence[LLMResponse | LLMError]) -> None:

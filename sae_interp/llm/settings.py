@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sae_interp.base.frozen import FrozenModel
 from sae_interp.base.paths import cache_dir, slugify
@@ -53,6 +53,11 @@ class LLMSettings(FrozenModel):
     )
     timeout_s: float = Field(default=300.0, gt=0, description="Per-request timeout (seconds).")
     cache: bool = Field(default=True, description="Reuse answers to identical requests.")
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        return LLM_BACKENDS.validate(value, "auto")
 
     @model_validator(mode="after")
     def _endpoint_needs_model(self) -> LLMSettings:

@@ -54,6 +54,12 @@ class PromptToken(BaseModel):
 
     offset: int = Field(description="Character offset of the token in the prompt.")
     logprob: float | None = Field(description="None for the prompt's first token.")
+    token: str | None = Field(default=None, description="The token's text, when returned.")
+    top: dict[str, float] | None = Field(
+        default=None,
+        description="The most likely tokens at this position -> log-prob, when the request "
+        "asked for alternatives (None where the server gives none, e.g. the first).",
+    )
 
 
 class Usage(BaseModel):

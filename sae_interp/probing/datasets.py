@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+from tabulate import tabulate
 
 from sae_interp.base.errors import SpecError
 
@@ -255,3 +256,20 @@ def _load_ood(name: str) -> tuple[list[str], np.ndarray]:
     frame = pd.read_csv(_data_path() / "OOD data" / f"{name}_OOD.csv.zst", compression="zstd")
     labels = LabelEncoder().fit_transform(frame["target"].values)
     return [str(p) for p in frame["prompt"].tolist()], np.asarray(labels, dtype=np.int64)
+
+
+def dataset_table(names: Sequence[str]) -> str:
+    wanted = set(names)
+    rows = [
+        {
+            "dataset": i.name,
+            "category": i.category,
+            "examples": i.n_examples,
+            "positive": i.n_positive,
+            "ood": "yes" if i.has_ood else "",
+            "quick": "yes" if i.name in QUICK_DATASETS else "",
+        }
+        for i in dataset_infos()
+        if i.name in wanted
+    ]
+    return tabulate(rows, headers="keys", tablefmt="github") + f"\n{len(rows)} datasets\n"

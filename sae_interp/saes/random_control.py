@@ -1,8 +1,10 @@
 """The random-SAE control: an SAE of the same class and shape whose directions are random.
 
 Decoder rows are random unit directions rescaled to the original rows' norms; the encoder is
-their pseudo-inverse transpose (so encoding a decoder direction gives about 1 on its own
-latent); biases and thresholds are kept, so the control has a comparable scale and sparsity
+their transpose, each column divided by its row's norm (a scaled transpose, not a
+pseudo-inverse: encoding a decoder row gives exactly 1 on its own latent, and little on
+the others, since random directions are nearly orthogonal); biases and
+thresholds are kept, so the control has a comparable scale and sparsity
 rule but no learned features. Built on the fly from a seed; never stored.
 """
 

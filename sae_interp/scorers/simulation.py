@@ -22,13 +22,13 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from sae_interp.activations.records import LatentRecord, Window
 from sae_interp.base.frozen import FrozenModel
 from sae_interp.base.registry import Registry
 from sae_interp.llm.errors import LLMError
-from sae_interp.llm.prompt_logprobs import PromptLogprobs, PromptLogprobsClient
+from sae_interp.llm.prompt_logprobs import PromptLogprobs, PromptLogprobsClient, echo_request
 from sae_interp.llm.service import LLMService
 from sae_interp.llm.types import LLMRequest
 from sae_interp.scorers import simulation_metrics as sm
@@ -53,6 +53,12 @@ class SimulatorSettings(FrozenModel):
         default=20, ge=1, le=20, description="Alternatives read per position (all_at_once)."
     )
     chat_max_tokens: int = Field(default=200, gt=0, description="Answer limit in chat mode.")
+
+    @field_validator("mode")
+    @classmethod
+    def _known_mode(cls, value: str) -> str:
+        return SIMULATION_MODES.validate(value, "auto")
+
     demos: Literal["one", "contrastive"] = Field(
         default="one",
         description="Worked examples in the all_at_once prompt: 'one' (a single explanation) "
@@ -190,7 +196,8 @@ class Simulator:
         return chat_request(explanation, tokens, settings)
 
     def planned_requests(self, explanation: str, windows: Sequence[Window]) -> list[LLMRequest]:
-        """Requests for estimates: all_at_once as one user message of the whole prompt."""
+        """The requests a run sends (all_at_once: one prompt log-probs request per window),
+        for dry-run estimates and to tell which latent a failed request belonged to."""
         mode = self.mode or ("all_at_once" if self.prompt_client is not None else "chat")
         out = []
         for window in windows:
@@ -200,7 +207,7 @@ class Simulator:
             else:
                 shape = (self.settings.placeholder, self.settings.demos)
                 prompt, _ = all_at_once_prompt(explanation, tokens, *shape)
-                out.append(LLMRequest.chat(None, prompt, max_tokens=1))
+                out.append(echo_request(prompt, self.settings.top_logprobs))
         return out
 
     def str_tokens(self, window: Window) -> list[str]:

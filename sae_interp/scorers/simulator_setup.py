@@ -1,8 +1,8 @@
-"""The simulator an eval (or the tree explainer) uses, built from its settings and shared
-resources: the chat service, and a prompt log-probs client on the same endpoint (shared by
-every eval of a run, and cached with the service's response cache). For the offline LLM the
-prompt log-probs are computed in-process from the same GGUF file (its server's echo is too
-slow to use: see :mod:`sae_interp.llm.local_prompt_logprobs`)."""
+"""The simulator an eval (or the tree explainer) uses, built from its settings and the
+eval's LLM service. All-at-once mode reads prompt log-probs: from a remote completions
+endpoint through that same service, or, for the offline LLM, computed in-process from the
+same GGUF file (its server's echo is too slow: see :mod:`sae_interp.llm.local_prompt_logprobs`),
+counted in the service's usage report and kept in its response cache."""
 
 from __future__ import annotations
 
@@ -27,21 +27,10 @@ def simulator_for(
         return Simulator(settings, tokenizer)
     service = resources.service
     client: PromptLogprobsClient | None = None
-    base_url = getattr(service.backend, "base_url", None)
     if settings.mode != "chat" and llm.resolved_backend() == "local":
         client = resources.shared(
-            "simulation:local_prompt_logprobs", lambda: LocalPromptLogprobs(cache=service.cache)
+            "simulation:local_prompt_logprobs", lambda: LocalPromptLogprobs(service=service)
         )
-    elif settings.mode != "chat" and (base_url is not None or llm.model):
-        client = resources.shared(
-            "simulation:prompt_logprobs",
-            lambda: CompletionsPromptLogprobs(
-                service.backend.model,
-                base_url,
-                llm.api_key_env,
-                llm.effective_concurrency(),
-                llm.timeout_s,
-                cache=service.cache,
-            ),
-        )
+    elif settings.mode != "chat" and (llm.base_url is not None or llm.model):
+        client = CompletionsPromptLogprobs(service)
     return Simulator(settings, tokenizer, service, client)

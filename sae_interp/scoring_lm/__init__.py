@@ -3,21 +3,16 @@ model, or a completions server with prompt log-probs), found through a registry.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from sae_interp.base.registry import Registry
 from sae_interp.scoring_lm.base import (
+    SCORING_LMS,
     ScoringLM,
     ScoringLMSettings,
     TokenLogprobs,
     char_spans,
     tokens_in_spans,
 )
-
-# (settings, the eval's model and its spec) -> scoring LM
-ScoringLMFactory = Callable[[ScoringLMSettings, Any, str], ScoringLM]
-SCORING_LMS: Registry[ScoringLMFactory] = Registry("scoring LM backend")
 
 
 def _in_process(settings: ScoringLMSettings, model: Any, model_spec: str) -> ScoringLM:

@@ -3,12 +3,13 @@ prefix. Surprisal and the intervention scorer use it; any base (not chat) causal
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import NamedTuple, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple, Protocol
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from sae_interp.base.frozen import FrozenModel
+from sae_interp.base.registry import Registry
 
 
 class TokenLogprobs(NamedTuple):
@@ -44,6 +45,16 @@ class ScoringLMSettings(FrozenModel):
     api_key_env: str = Field(default="OPENAI_API_KEY", description="Env var with the key.")
     batch_size: int = Field(default=8, gt=0, description="Texts per forward pass / in flight.")
     timeout_s: float = Field(default=120.0, gt=0)
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        return SCORING_LMS.validate(value)
+
+
+# (settings, the eval's model and its spec) -> scoring LM; filled in sae_interp.scoring_lm
+ScoringLMFactory = Callable[[ScoringLMSettings, Any, str], ScoringLM]
+SCORING_LMS: Registry[ScoringLMFactory] = Registry("scoring LM backend")
 
 
 def char_spans(pieces: Sequence[str]) -> list[tuple[int, int]]:

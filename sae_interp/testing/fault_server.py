@@ -181,8 +181,11 @@ class FaultServer:
                     self._json(400, {"error": {"message": f"bad request from key {key}"}})
                 elif fault == "malformed":
                     self._send(200, b'{"id": "x", "choices": [', "application/json")
+                elif "prompt" in (body := json.loads(raw)):  # /v1/completions
+                    with server._lock:
+                        server.answered += 1
+                    self._json(200, _text_completion(body, garbled=fault == "garbage"))
                 else:
-                    body = json.loads(raw)
                     text = GARBAGE if fault == "garbage" else server.responder(body["messages"])
                     with server._lock:
                         server.answered += 1
@@ -253,6 +256,46 @@ def _completion(body: dict[str, Any], text: str, cached_tokens: int) -> dict[str
             "completion_tokens": len(text) // 4,
             "total_tokens": prompt_tokens + len(text) // 4,
             "prompt_tokens_details": {"cached_tokens": cached_tokens},
+        },
+    }
+
+
+def simulated_level(prompt: str, i: int) -> dict[str, float]:
+    """The alternatives a completions server with ``echo`` lists at character ``i`` of an
+    all-at-once simulation prompt: at each '?' after a tab, level 5 when the token on that
+    line holds a vowel and 0 otherwise (a fixed, checkable answer); elsewhere no integer."""
+    if prompt[i] == "?" and i and prompt[i - 1] == "\t":
+        token = prompt[prompt.rfind("\n", 0, i) + 1 : i - 1]
+        return {"5": -0.01, "0": -4.6} if any(c in "aeiou" for c in token) else {"0": -0.01}
+    return {"x": -0.01}
+
+
+def _text_completion(body: dict[str, Any], garbled: bool) -> dict[str, Any]:
+    """A /v1/completions answer. With ``echo`` and ``logprobs``: one token per character of
+    the prompt with :func:`simulated_level`'s alternatives (none when ``garbled``, an answer
+    that cannot be read)."""
+    prompt = body["prompt"]
+    logprobs = None
+    if body.get("echo") and body.get("logprobs") is not None:
+        logprobs = {
+            "tokens": list(prompt),
+            "text_offset": list(range(len(prompt))),
+            "token_logprobs": [None] + [-0.01] * (len(prompt) - 1),
+            "top_logprobs": [
+                None if garbled else simulated_level(prompt, i) for i in range(len(prompt))
+            ],
+        }
+    prompt_tokens = len(prompt) // 4
+    return {
+        "id": "loopback",
+        "object": "text_completion",
+        "created": 0,
+        "model": body["model"],
+        "choices": [{"index": 0, "text": " 0", "finish_reason": "length", "logprobs": logprobs}],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": 1,
+            "total_tokens": prompt_tokens + 1,
         },
     }
 

@@ -1,6 +1,8 @@
-"""The simulation eval on the embedded default with the offline LLM (all-at-once mode from
-the llama.cpp server's prompt log-probs), with similar-negative windows from the shipped
-MiniLM embedder. Two latents at small sizes; the response cache is off."""
+"""The simulation eval on the embedded default with the offline LLM, with similar-negative
+windows from the shipped MiniLM embedder. Explanations come from the llama.cpp server; the
+all-at-once mode's prompt log-probs are computed in-process from the same GGUF
+(``sae_interp.llm.local_prompt_logprobs``: the server's echo is too slow). Two latents at
+small sizes; the response cache is off."""
 
 from pathlib import Path
 

@@ -176,8 +176,12 @@ def test_dry_run_plans_exactly_the_calls_a_run_makes(
     )
     (out,) = run_eval(cfg, saes={"tiny": sae})
     assert plan.calls == len(judge.backend.calls) == out.eval_result_metrics.llm_usage["calls"]
+    # the first plan says it ran the model (to choose latents and size prompts) and that
+    # the run reuses that pass; the second plan needs no model pass at all
+    assert "activations of 2048 tokens were collected" in plan.notes
     (again,) = plan_per_sae(DEFINITION, cfg, saes={"tiny": sae})
     assert again.calls == 0 and "4 stored explanations" in again.notes
+    assert "(no model pass)" in again.notes and "were collected" not in again.notes
 
 
 def test_dry_run_from_the_command_line(

@@ -175,3 +175,33 @@ def test_help_shows_the_defaults_each_eval_uses(capsys) -> None:  # type: ignore
     assert "(default: 10)" in help_line(AutoInterpEvalConfig, "--sampling-n-negatives")
     assert "(default: 20)" in help_line(AgenticEvalConfig, "--sampling-n-train")
     assert "(default: 6)" in help_line(AgenticEvalConfig, "--agent-max-rounds")
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "registry"),
+    [
+        ("--sampling-train-strategy", "topmost", "activating sampler"),
+        ("--sampling-test-strategy", "quantile", "activating sampler"),
+        ("--sampling-negative-strategy", "similarish", "negative source"),
+        ("--llm-backend", "vllm", "LLM backend"),
+    ],
+)
+def test_unknown_implementation_names_are_refused_before_the_model_loads(  # type: ignore[no-untyped-def]
+    tmp_path, corpus_file, sae_dir, capsys, caplog, no_model_load, flag, value, registry
+):
+    code, text = run([*argv(tmp_path, corpus_file, sae_dir), flag, value], capsys, caplog)
+    assert code == 2
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) == 1 and flag in lines[0]
+    assert f"unknown {registry} {value!r}; known:" in lines[0]
+
+
+def test_an_unknown_simulator_mode_is_refused_before_the_model_loads(  # type: ignore[no-untyped-def]
+    tmp_path, corpus_file, sae_dir, capsys, no_model_load
+):
+    from sae_interp.evals.simulation.main import DEFINITION as SIMULATION
+
+    args = [*argv(tmp_path, corpus_file, sae_dir), "--simulator-mode", "all-at-once"]
+    assert eval_main(SIMULATION, args) == 2
+    err = capsys.readouterr().err
+    assert "--simulator-mode" in err and "unknown simulation mode 'all-at-once'" in err

@@ -160,6 +160,31 @@ def test_dry_run_of_all_counts_explanations_once(
     assert "embedding: 0 calls" in plan.notes
 
 
+def test_dry_run_of_all_counts_the_explanations_wherever_the_explaining_evals_stand(
+    judge: KeywordJudge, embedder: TinyEmbedder, tmp_path: Path, corpus_file: Path
+) -> None:
+    """An eval that makes no shared explanations (intruder) listed first does not hide the
+    explainer calls of the evals after it."""
+    calls = {}
+    for order in (["autointerp", "intruder", "fuzzing"], ["intruder", "autointerp", "fuzzing"]):
+        cfg = AllEvalConfig.model_validate(_values(tmp_path, corpus_file, evals=order))
+        (plan,) = plan_per_sae(ALL, cfg, saes=SAE)
+        calls[order[0]] = plan.calls
+    alone = AllEvalConfig.model_validate(_values(tmp_path, corpus_file, evals=["intruder"]))
+    (intruder_only,) = plan_per_sae(ALL, alone, saes=SAE)
+    assert calls["intruder"] == calls["autointerp"] > intruder_only.calls
+    explained = AllEvalConfig.model_validate(_values(tmp_path, corpus_file, evals=["autointerp"]))
+    (autointerp_only,) = plan_per_sae(ALL, explained, saes=SAE)
+    # the explanations (4 latents) are in the autointerp plan, so the totals add up
+    fuzz = AllEvalConfig.model_validate(_values(tmp_path, corpus_file, evals=["fuzzing"]))
+    (fuzzing_only,) = plan_per_sae(ALL, fuzz, saes=SAE)
+    n_explanations = 4
+    assert calls["intruder"] == (
+        intruder_only.calls + autointerp_only.calls + fuzzing_only.calls - n_explanations
+    )
+    assert judge.backend.calls == []
+
+
 def test_surprisal_and_embedding_alone_with_resume(
     judge: KeywordJudge, embedder: TinyEmbedder, tmp_path: Path, corpus_file: Path
 ) -> None:

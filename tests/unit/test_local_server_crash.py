@@ -102,3 +102,14 @@ def test_a_crash_during_an_eval_stores_no_latent_as_done(
     (out,) = run_eval(config, saes={"tiny": sae})
     details = out.eval_result_details
     assert len(details) == 4 and all(d.status == "ok" for d in details)
+
+
+def test_a_crash_on_the_last_call_of_a_batch_stops_the_caller() -> None:
+    """One request, and the server dies on it: the batch raises, it does not hand back an
+    error in the slot as if the next call could succeed."""
+    with server(die_at=1) as srv:
+        client = OpenAICompatibleBackend(srv.alias, srv.base_url, "UNSET_KEY_ENV", 10.0)
+        service = LLMService(LocalServerBackend(client, srv), concurrency=1)
+        with pytest.raises(LLMRunAborted, match="exited with signal SIGSEGV"):
+            service.complete_all([request("only")])
+        service.close()

@@ -159,5 +159,5 @@ def test_window_index_is_cached_on_disk(cache: LatentCache, tmp_path: Path) -> N
 def test_hard_negatives_need_sources_and_strategies_are_checked(cache: LatentCache) -> None:
     with pytest.raises(NegativeSourceError, match="similar_negative"):
         RecordSampler(cache, config("similar_negative")).record(0)
-    with pytest.raises(ValueError, match="unknown negative strategy 'nearest'"):
+    with pytest.raises(ValueError, match="unknown negative source 'nearest'"):
         config("nearest")

@@ -121,3 +121,18 @@ def test_each_probe_fits_with_single_threaded_blas(monkeypatch: pytest.MonkeyPat
     result, seconds = probing_run._fit(job, probing_run.ProbingOptions())
     assert result == "scores" and seconds >= 0.0
     assert seen and seen[0] and set(seen[0]) == {1}
+
+
+@pytest.mark.parametrize("method", ["knn", "xgboost", "mlp"])
+def test_sae_probes_baselines_separate_a_toy_task_and_not_noise(method: str) -> None:
+    """sae-probes' own knn, xgboost and mlp baselines, through the baseline registry: a
+    class shifted along one axis is separated; labels independent of the data are not."""
+    rng = np.random.default_rng(1)
+    y = np.tile([0, 1], 100)
+    x = rng.normal(size=(200, 8)).astype(np.float32)
+    x[:, 3] += 4 * y
+    separable = fit_baseline(method, x[:140], y[:140], x[140:], y[140:], seed=0)
+    assert separable.test_auc > 0.95 and separable.test_acc > 0.85
+    noise_y = rng.integers(0, 2, 200)
+    noise = fit_baseline(method, x[:140], noise_y[:140], x[140:], noise_y[140:], seed=0)
+    assert noise.test_auc < 0.75

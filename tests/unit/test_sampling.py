@@ -140,3 +140,57 @@ def test_unknown_strategy_is_rejected(cache: LatentCache) -> None:
 
     with pytest.raises(SpecError, match="unknown activating sampler"):
         RecordSampler(cache, CFG.model_copy(update={"train_strategy": "best"}))
+
+
+def test_random_strategy_draws_uniformly_without_the_top_bias(cache: LatentCache) -> None:
+    cfg = CFG.model_copy(update={"train_strategy": "random", "n_train": 20, "n_test": 10})
+    means = []
+    for seed in range(40):
+        record = RecordSampler(cache, SamplingConfig.model_validate(cfg.model_dump()), seed).record(
+            0
+        )
+        strengths = [w.max_activation for w in record.train]
+        assert len(strengths) == len(set(strengths)) == 20  # 20 distinct windows
+        means.append(np.mean(strengths))
+    # latent 0's window maxima are 1..200: a uniform draw of 20 has mean 100.5 and SD
+    # sqrt((200^2 - 1) / 12 * (200 - 20) / (199 * 20)) = 12.3; over 40 draws the SE is 1.9
+    assert abs(np.mean(means) - 100.5) < 4 * 12.3 / np.sqrt(40)
+    top = RecordSampler(cache, CFG.model_copy(update={"train_strategy": "top"}), 0).record(0)
+    assert np.mean([w.max_activation for w in top.train]) > 170  # the control: top is biased
+
+
+def test_random_sampler_gives_each_window_equal_chances() -> None:
+    from sae_interp.activations.sampling import ACTIVATING_SAMPLERS
+
+    draw = ACTIVATING_SAMPLERS.get("random")
+    n, k, trials = 10, 3, 6000
+    rng = np.random.default_rng(0)
+    counts = np.zeros(n)
+    for _ in range(trials):
+        chosen = draw(rng, np.zeros(n, dtype=np.int64), np.arange(n, 0, -1.0), k, CFG)
+        assert len(set(chosen.tolist())) == k and list(chosen) == sorted(chosen)
+        counts[chosen] += 1
+    expected = trials * k / n  # 1800 each
+    assert np.all(np.abs(counts - expected) < 4 * np.sqrt(expected * (1 - k / n)))
+
+
+def test_importance_weighted_draws_follow_activation_squared() -> None:
+    """One draw at a time (k = 1), so each window's chance is exactly its weight: activation²
+    over the sum below the skipped top windows."""
+    from sae_interp.activations.sampling import ACTIVATING_SAMPLERS
+
+    draw = ACTIVATING_SAMPLERS.get("importance_weighted")
+    maxima = np.array([9.0, 8.0, 4.0, 3.0, 2.0, 1.0])  # best first, as the sampler gets them
+    cfg = CFG.model_copy(update={"importance_skip_top": 2})
+    rng = np.random.default_rng(0)
+    trials = 20_000
+    counts = np.zeros(len(maxima))
+    for _ in range(trials):
+        counts[draw(rng, np.zeros(len(maxima), dtype=np.int64), maxima, 1, cfg)] += 1
+    assert counts[:2].sum() == 0  # the top windows are skipped
+    weights = maxima[2:] ** 2
+    p = weights / weights.sum()  # 16/30, 9/30, 4/30, 1/30
+    se = np.sqrt(p * (1 - p) / trials)
+    assert np.all(np.abs(counts[2:] / trials - p) < 4 * se)
+    uniform = np.full(4, 0.25)
+    assert np.abs(counts[2:] / trials - uniform).max() > 0.2  # far from a uniform draw

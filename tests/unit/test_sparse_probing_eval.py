@@ -7,8 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sae_interp.cli import main as sae_interp_main
 from sae_interp.evals.sparse_probing import SparseProbingEvalConfig, run_eval
-from sae_interp.evals.sparse_probing.cli import main
+from sae_interp.evals.sparse_probing.__main__ import DEFINITION
+from sae_interp.framework.cli import eval_main
 from sae_interp.probing.datasets import ProbingDataset, register_dataset, unregister_dataset
 from sae_interp.testing import TINY_MODEL_SPEC, TINY_WORDS, make_tiny_sae
 
@@ -141,14 +143,40 @@ def test_scarcity_reports_each_training_size(tmp_path: Path, toy_datasets: None)
     assert "350 training rows leave < 100 test rows" in str(out.eval_result_unstructured)
 
 
+def main(argv: list[str]) -> int:
+    return eval_main(DEFINITION, argv)
+
+
+@pytest.fixture
+def no_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any model load fails the test: listing datasets must not run the eval."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a model was loaded")
+
+    monkeypatch.setattr("sae_interp.framework.runner.load_model", refuse)
+
+
 def test_cli_lists_datasets_and_names_the_closest_to_a_typo(
-    capsys: pytest.CaptureFixture[str], toy_datasets: None
+    capsys: pytest.CaptureFixture[str], toy_datasets: None, no_model: None
 ) -> None:
     assert main(["--list-datasets", "--categories", "toy"]) == 0
     listed = capsys.readouterr().out
     assert "toy_last_word" in listed and "toy_one_class" in listed and "2 datasets" in listed
     assert main(["--list-datasets", "--datasets", "toy_last_wrd"]) == 2
     assert "closest: toy_last_word" in capsys.readouterr().err
+
+
+def test_list_datasets_from_the_unified_cli_and_a_config_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], toy_datasets: None, no_model: None
+) -> None:
+    assert sae_interp_main(["sparse_probing", "--list-datasets", "--categories", "toy"]) == 0
+    assert "2 datasets" in capsys.readouterr().out
+    config = tmp_path / "cfg.json"
+    config.write_text('{"list_datasets": true, "categories": ["toy"]}')
+    assert sae_interp_main(["sparse_probing", "--config", str(config)]) == 0
+    listed = capsys.readouterr().out
+    assert "toy_last_word" in listed and "2 datasets" in listed
 
 
 def test_bad_baseline_name_is_refused_before_anything_loads() -> None:

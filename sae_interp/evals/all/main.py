@@ -133,13 +133,17 @@ def run_all(ctx: EvalContext[AllEvalConfig]) -> EvalResult:
 
 
 def plan_all(ctx: EvalContext[AllEvalConfig]) -> LLMPlan:
-    """One plan for everything; explanations are counted once (the first eval pays for them,
-    every later one reuses them)."""
+    """One plan for everything; the explanations the explanation evals share are counted
+    once, with the first of them in the list (it pays for them, every later one reuses them),
+    wherever the evals that make no such explanations stand."""
     plans = []
-    for i, name in enumerate(ctx.config.evals):
+    explained = False
+    for name in ctx.config.evals:
         definition = whole_eval(name)
         if definition is None:
-            plans.append(plan_scored(_sub_context(ctx, name), scored_eval(name), explain=i == 0))
+            spec = scored_eval(name)
+            plans.append(plan_scored(_sub_context(ctx, name), spec, explain=not explained))
+            explained = explained or spec.needs_explanation
         elif definition.plan is not None:
             plans.append(definition.plan(_sub_context(ctx, name)))
     if not plans:  # only evals without LLM calls

@@ -106,8 +106,7 @@ class ExplainedEvalConfig(BaseEvalConfig):
     @field_validator("explainer_kind")
     @classmethod
     def _known_explainer(cls, value: str) -> str:
-        EXPLAINERS.get(value)  # raises with the list of known explainers
-        return value
+        return EXPLAINERS.validate(value)
 
 
 SHARED_FIELDS = frozenset(ExplainedEvalConfig.model_fields)

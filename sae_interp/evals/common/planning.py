@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sae_interp.activations.cache import LatentCache
 from sae_interp.evals.common.config import ExplainedEvalConfig
 from sae_interp.evals.common.scored import PLACEHOLDER_EXPLANATION, ScoredEval, prepare
 from sae_interp.explainers.kinds import planned_explain_requests
@@ -43,7 +44,8 @@ def plan_scored(ctx: EvalContext[Any], spec: ScoredEval, explain: bool = True) -
     requests += scoring * copies * extra_seeds
     notes = (
         f"{len(setup.usable) - len(to_explain)} stored explanations and "
-        f"{len(setup.results)} finished latents reused; cached answers not counted"
+        f"{len(setup.results)} finished latents reused; cached answers not counted; "
+        + collection_note(setup.cache, cfg.n_tokens)
     )
     if extra_seeds:
         notes += f"; {extra_seeds} extra seeds score every latent again"
@@ -78,3 +80,14 @@ def plan_from_requests(
         estimated_cost_usd=cost_usd(llm.model_name(), total) if priced else None,
         notes=notes,
     )
+
+
+def collection_note(cache: LatentCache, n_tokens: int) -> str:
+    """What the plan cost in model work: a dry run needs the latent cache to choose the
+    latents and size their prompts (it collects once; the run then reuses it)."""
+    if cache.collected_now:
+        return (
+            f"activations of {n_tokens} tokens were collected to choose the latents and size "
+            f"their prompts; the run reuses them from {cache.directory}"
+        )
+    return "latents chosen from the stored latent cache (no model pass)"

@@ -7,12 +7,19 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from sae_interp.llm.service import LLMService, UsageReport
 from sae_interp.llm.settings import LLMSettings, open_service
 
 T = TypeVar("T")
+
+
+@runtime_checkable
+class ReportsUsage(Protocol):
+    """A shared object that calls an LLM endpoint through a service of its own."""
+
+    def usage(self) -> UsageReport: ...
 
 
 class EvalResources:
@@ -35,8 +42,13 @@ class EvalResources:
         return self._service is not None
 
     def usage(self) -> UsageReport:
-        """A snapshot of the LLM usage so far (zeros if the service was never opened)."""
-        return dataclasses.replace(self._service.report) if self._service else UsageReport()
+        """A snapshot of the LLM usage so far: the service's (zeros if it was never opened)
+        plus that of every shared object with a service of its own (a remote scoring LM)."""
+        total = dataclasses.replace(self._service.report) if self._service else UsageReport()
+        for item in self._shared.values():
+            if isinstance(item, ReportsUsage):
+                total = total + item.usage()
+        return total
 
     def shared(self, key: str, factory: Callable[[], T]) -> T:
         """The object built by ``factory`` the first time ``key`` is asked for."""

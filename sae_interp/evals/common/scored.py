@@ -119,6 +119,7 @@ class Setup:
     store: ExplanationStore
     results: LatentStore[Any]
     given: dict[int, Explanation]  # from --explanations
+    cache: LatentCache  # the latent cache the records came from
 
 
 def sampled_records(
@@ -218,12 +219,12 @@ def prepare(
     """Records, explanation store and per-latent store (the latter emptied first when
     ``fresh``, the explanations when ``fresh_explanations``)."""
     cfg: ExplainedEvalConfig = ctx.config
-    _, latents, records = latent_records(ctx, cfg.sampling)
+    cache, latents, records = latent_records(ctx, cfg.sampling)
     store = explanation_store(ctx, ctx.sae, ctx.sae_spec, fresh_explanations)
     usable = [r for r in records.values() if r.status == RecordStatus.ok]
     given = given_explanations(cfg).as_explanations() if cfg.explanations else {}
     results = LatentStore(results_path(ctx, fresh), result_cls)
-    return Setup(latents, records, usable, store, results, given)
+    return Setup(latents, records, usable, store, results, given, cache)
 
 
 def usage_delta(before: UsageReport, after: UsageReport) -> dict[str, Any]:

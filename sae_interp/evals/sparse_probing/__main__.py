@@ -1,6 +1,7 @@
 import sys
 
-from sae_interp.evals.sparse_probing.cli import main
+from sae_interp.evals.sparse_probing.main import DEFINITION
+from sae_interp.framework.cli import eval_main
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(eval_main(DEFINITION, sys.argv[1:]))

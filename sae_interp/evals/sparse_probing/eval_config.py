@@ -109,15 +109,12 @@ class SparseProbingEvalConfig(BaseEvalConfig):
     @field_validator("baselines")
     @classmethod
     def _known_baselines(cls, value: list[str]) -> list[str]:
-        for name in value:
-            BASELINES.get(name)
-        return value
+        return [BASELINES.validate(name) for name in value]
 
     @field_validator("solver")
     @classmethod
     def _known_solver(cls, value: str) -> str:
-        LOGREG_SOLVERS.get(value)
-        return value
+        return LOGREG_SOLVERS.validate(value)
 
     @model_validator(mode="after")
     def _known_datasets(self) -> SparseProbingEvalConfig:
