@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from tiny_settings import tiny_eval_values
 
 import sae_interp.llm.local as local
 from sae_interp.evals.autointerp import AutoInterpEvalConfig, run_eval
@@ -18,7 +19,7 @@ from sae_interp.llm import LLMRunAborted, LLMService
 from sae_interp.llm.local import LocalLlamaServer, LocalServerBackend, describe_exit
 from sae_interp.llm.openai_backend import OpenAICompatibleBackend
 from sae_interp.llm.types import ChatMessage, LLMRequest
-from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae
+from sae_interp.testing import make_tiny_sae
 
 
 def stand_in(die_at: int | None) -> local.ServerCommand:
@@ -74,24 +75,7 @@ def test_a_crash_during_an_eval_stores_no_latent_as_done(
     die_at: list[int | None] = [5]
     monkeypatch.setattr(local, "LocalLlamaServer", lambda: server(die_at[0]))
     config = AutoInterpEvalConfig.model_validate(
-        {
-            "model": TINY_MODEL_SPEC,
-            "saes": ["tiny"],
-            "corpus": str(corpus_file),
-            "n_tokens": 2048,
-            "ctx_len": 33,
-            "device": "cpu",
-            "output_dir": tmp_path / "out",
-            "n_latents": 4,
-            "sampling": {
-                "window_len": 8,
-                "n_train": 4,
-                "n_test": 4,
-                "n_negatives": 4,
-                "min_activating": 4,
-            },
-            "llm": {"concurrency": 1, "cache": False},
-        }
+        tiny_eval_values(tmp_path, corpus_file, {"concurrency": 1, "cache": False})
     )
     sae = make_tiny_sae(d_sae=32, k=4)
     with pytest.raises(LLMRunAborted, match=r"exited with signal SIGSEGV; log: .*server-\d+\.log"):

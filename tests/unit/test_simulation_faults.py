@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tiny_settings import TINY_SAMPLING, tiny_eval_values
+
 from sae_interp.evals.simulation import SimulationEvalConfig, run_eval
-from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae
+from sae_interp.testing import make_tiny_sae
 from sae_interp.testing.fault_server import FaultServer, retries_match
 
 SAE = {"tiny": make_tiny_sae(d_sae=32, k=4)}
@@ -18,33 +20,12 @@ WINDOWS = 4 + 4  # test + negative windows per latent, one all-at-once call each
 def config(
     tmp_path: Path, corpus: Path, server: FaultServer, **llm: object
 ) -> SimulationEvalConfig:
+    endpoint = {"base_url": server.base_url, "model": "loopback-judge", "timeout_s": 1.0}
+    values = tiny_eval_values(tmp_path, corpus, endpoint | {"concurrency": 2} | llm)
+    sampling = TINY_SAMPLING | {"n_train": 6}
     return SimulationEvalConfig.model_validate(
-        {
-            "model": TINY_MODEL_SPEC,
-            "saes": ["tiny"],
-            "corpus": str(corpus),
-            "n_tokens": 2048,
-            "ctx_len": 33,
-            "device": "cpu",
-            "output_dir": tmp_path / "out",
-            "n_latents": 4,
-            "random_control": False,
-            "simulator": {"mode": "all_at_once"},
-            "sampling": {
-                "window_len": 8,
-                "n_train": 6,
-                "n_test": 4,
-                "n_negatives": 4,
-                "min_activating": 4,
-            },
-            "llm": {
-                "base_url": server.base_url,
-                "model": "loopback-judge",
-                "timeout_s": 1.0,
-                "concurrency": 2,
-            }
-            | llm,
-        }
+        values
+        | {"random_control": False, "simulator": {"mode": "all_at_once"}, "sampling": sampling}
     )
 
 
@@ -111,22 +92,12 @@ def test_a_remote_scoring_lm_is_in_the_usage_report_with_its_cost(
     from sae_interp.llm.types import Usage
 
     with FaultServer() as judge, FaultServer() as scorer:
+        values = tiny_eval_values(
+            tmp_path, corpus_file, {"base_url": judge.base_url, "model": "loopback-judge"}
+        )
+        scoring_lm = {"backend": "openai", "model": "gpt-4o-mini", "base_url": scorer.base_url}
         cfg = SurprisalEvalConfig.model_validate(
-            {
-                **config(tmp_path, corpus_file, judge).model_dump(
-                    include={"model", "saes", "corpus", "n_tokens", "ctx_len", "device"}
-                ),
-                "output_dir": tmp_path / "out",
-                "n_latents": 4,
-                "random_control": False,
-                "sampling": {"window_len": 8, "n_train": 6, "n_test": 4, "n_negatives": 4},
-                "llm": {"base_url": judge.base_url, "model": "loopback-judge"},
-                "scoring_lm": {
-                    "backend": "openai",
-                    "model": "gpt-4o-mini",
-                    "base_url": scorer.base_url,
-                },
-            }
+            values | {"random_control": False, "scoring_lm": scoring_lm}
         )
         (out,) = run_surprisal(cfg, saes=SAE)
         scored = scorer.requests
