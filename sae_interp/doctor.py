@@ -146,7 +146,7 @@ def check_llm(timeout_s: float = 300.0) -> list[Check]:
     )
 
     def work() -> str:
-        settings = LLMSettings(backend="local", cache=False, timeout_s=timeout_s, max_retries=1)
+        settings = LLMSettings(backend="local", cache=False, timeout_s=timeout_s, max_retries=0)
         request = LLMRequest(messages=(ChatMessage(role="user", content=LLM_PROMPT),), max_tokens=8)
         with open_service(settings) as service:
             (answer,) = service.complete_all([request])

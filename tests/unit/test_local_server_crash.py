@@ -97,3 +97,19 @@ def test_a_crash_on_the_last_call_of_a_batch_stops_the_caller() -> None:
         with pytest.raises(LLMRunAborted, match="exited with signal SIGSEGV"):
             service.complete_all([request("only")])
         service.close()
+
+
+def test_install_check_fails_in_one_line_naming_the_runtime_and_the_log(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``make install`` ends with ``doctor --only llm``: a server that dies on its first
+    completion fails it with one line naming llama-cpp-python's version and the log."""
+    from sae_interp import doctor
+
+    monkeypatch.setattr(local, "LocalLlamaServer", lambda: server(die_at=1))
+    assert doctor.main(["--only", "llm", "--llm-timeout-s", "30"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    (fail,) = [line for line in out if line.startswith("FAIL")]
+    assert "offline LLM" in fail and "exited with signal SIGSEGV; log: " in fail
+    assert f"(llama-cpp-python {local.runtime_version()})" in fail
+    assert out[-1] == "0 of 1 checks passed; failed: offline LLM"
