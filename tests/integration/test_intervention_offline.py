@@ -37,17 +37,21 @@ def test_intervention_offline_two_latents(gemma, tmp_path: Path) -> None:
     )
     (out,) = run_eval(cfg, model=gemma)
     m = out.eval_result_metrics
-    assert m.n_requested == 2 and m.llm_usage["calls"] >= 2
+    assert m.n_requested == m.n_scored == 2 and m.llm_usage["calls"] >= 2
     assert m.random_sae_control is None and m.real_minus_random_sae is None
-    control = m.real_minus_explanation_control
-    assert control is not None and control.n == m.n_scored == sum(
-        r.control_score is not None for r in out.eval_result_details
-    )
-    for r in out.eval_result_details:
-        if r.status != "ok":
-            continue
-        assert r.strength is not None
-        assert not r.strength.converged or abs(r.strength.kl - 1.0) <= 0.1
-        assert len(r.continuations) == 2 and len(r.strength.trace) <= 6
+    rows = out.eval_result_details
+    assert [r.status for r in rows] == ["ok", "ok"]
+    # the strength search reaches the target KL (1 nat) on at least one latent in six steps
+    converged = [r for r in rows if r.strength is not None and r.strength.converged]
+    assert converged and all(abs(r.strength.kl - 1.0) <= 0.1 for r in converged)  # type: ignore[union-attr]
+    for r in rows:
+        assert r.strength is not None and len(r.strength.trace) <= 6
+        assert len(r.continuations) == 2
         assert any(c.clean != c.steered for c in r.continuations)  # steering changed the text
+        # what the eval is for: the latent's own explanation predicts its steered text better
+        # than another latent's (measured: by 0.50 and 0.62 nats)
         assert r.score is not None and r.control_score is not None
+        assert r.score > r.control_score + 0.2, (r.latent, r.score, r.control_score)
+    control = m.real_minus_explanation_control
+    assert control is not None and control.n == 2 and control.value is not None
+    assert control.value > 0.2

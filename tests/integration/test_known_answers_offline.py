@@ -1,8 +1,11 @@
 """The known-answer suite on the embedded default: a planted SAE for Gemma 3 270M at
 ``blocks.6.hook_resid_post`` (token-set detectors and calibrated decoys), collected through
-the normal pipeline. LLM-free checks: planted latents fire exactly on their token sets in
-real collection, decoys fire about as often, and the embedding scorer given the correct
-explanations is reported against decoys and the shuffled control with intervals."""
+the normal pipeline. Planted latents fire exactly on their token sets in real collection,
+decoys fire about as often; given the correct explanations, the embedding scorer and the
+offline simulator each score planted latents above the decoys that fire as often, and
+embedding also above the shuffled-explanation control (measured on these settings: embedding
+AUROC 0.71, decoys 0.56, control 0.52; simulation per-window correlation 0.31 against 0.01
+for the decoys, its control not separated: 0.26)."""
 
 from pathlib import Path
 
@@ -36,17 +39,25 @@ def test_planted_sae_on_gemma(gemma, tmp_path: Path) -> None:
             "n_tokens": 16_384,
             "device": "cpu",
             "output_dir": str(tmp_path),
-            "evals": ["embedding"],
+            "evals": ["embedding", "simulation"],
             "sources": ["given"],
             "with_intruder": False,
-            "sampling": {"window_len": 16, "n_train": 5, "n_test": 8, "n_negatives": 8},
+            "latents": [0, 1, 2, 3, 4, 5, 6, 9],  # planted, and decoys as frequent
+            "sampling": {"window_len": 16, "n_train": 5, "n_test": 5, "n_negatives": 5},
         }
     )
     (report,) = run_suite(cfg, model=gemma, saes={"planted": sae})
-    (row,) = report.rows
-    assert row.eval == "embedding" and row.planted.n >= 4 and row.decoys.n >= 4
-    lo, hi = row.planted_minus_control.lo, row.planted_minus_control.hi
-    assert lo <= hi and row.control.n >= 3
+    rows = {(r.eval, r.metric): r for r in report.rows}
+    embedding = rows["embedding", "auroc"]
+    assert embedding.planted.n >= 4 and embedding.decoys.n == 2 and embedding.control.n >= 4
+    assert embedding.planted.value is not None and embedding.planted.value >= 0.65, embedding
+    for difference in (embedding.planted_minus_decoys, embedding.planted_minus_control):
+        assert difference.value is not None and difference.value > 0.1, embedding
+    assert embedding.planted_minus_decoys.lo is not None and embedding.planted_minus_decoys.lo > 0
+    simulation = rows["simulation", "per_window_correlation"]
+    assert simulation.planted.value is not None and simulation.planted.value > 0.15, simulation
+    gap = simulation.planted_minus_decoys
+    assert gap.value is not None and gap.value > 0.15 and gap.lo is not None and gap.lo > 0
 
 
 def test_offline_judge_recovers_planted_latents_by_fuzzing(gemma, tmp_path: Path) -> None:

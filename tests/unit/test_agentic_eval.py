@@ -180,3 +180,45 @@ def test_agentic_random_sae_control_and_reseeds(tmp_path: Path, corpus_file: Pat
     (again,) = run_eval(cfg, saes=sae)
     assert len(backend.calls) == calls
     assert again.eval_result_metrics.reseed == m.reseed
+
+
+def test_the_eval_tells_an_agent_that_names_the_latent_from_one_that_does_not(
+    tmp_path: Path, corpus_file: Path
+) -> None:
+    """What the eval is for, with a scripted judge (the offline LLM does not reach it): a
+    text writer that writes what the description names makes texts that fire the latent when
+    the agent names the token its exemplars mark, and not when the agent names a word the
+    tiny vocabulary lacks; the generation score (mean activation) says which agent was
+    right."""
+    seen: dict[str, str] = {}
+
+    def agent(named_right: bool):  # type: ignore[no-untyped-def]
+        def answer(request):  # type: ignore[no-untyped-def]
+            last, task = request.messages[-1].content, task_of(request)
+            if task == "generation":  # the described token, written out again and again
+                described = re.search(r"Description of the latent: (?:the token )?(\S+)", last)
+                word = described.group(1) if described else "zebra"
+                return json.dumps({"texts": [" ".join([word] * 6), " ".join([word] * 4)]})
+            if "Propose at least three" in last:  # the exemplars: remember the marked token
+                marked = re.findall(r"<<\s*([^<>]+?)\s*>>", last)
+                seen["top"] = max(set(marked), key=marked.count) if marked else "the"
+            if "Write the final explanation" in last:
+                word = seen["top"] if named_right else "zebra"
+                return json.dumps({"description": f"the token {word}", "labels": [word]})
+            return reply(request)
+
+        return answer
+
+    rates = {}
+    for named_right in (True, False):
+        backend = ScriptedBackend(agent(named_right))
+        LLM_BACKENDS.register("agent-script", lambda s, stack, b=backend: b, overwrite=True)
+        cfg = _config(tmp_path / str(named_right), corpus_file)
+        cfg = cfg.model_copy(update={"llm": cfg.llm.model_copy(update={"concurrency": 1})})
+        (out,) = run_eval(cfg, saes={"tiny": make_tiny_sae(d_sae=32, k=4)})
+        m = out.eval_result_metrics
+        assert m.agentic is not None and m.agentic.generation_mean_activation.value is not None
+        rates[named_right] = m.agentic.generation_mean_activation.value
+    # the mean max activation of the generated texts (repeated tokens out of context fire
+    # below the success threshold of half the exemplars', so the success rate is 0 for both)
+    assert rates[False] == 0.0 and rates[True] > 0.3, rates
