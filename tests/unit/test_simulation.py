@@ -196,3 +196,26 @@ def test_constant_predictions_give_undefined_scores() -> None:
     ]
     metrics = simulation_metrics(outcome)
     assert metrics.correlation is None and metrics.r_squared is None
+
+
+def test_in_process_prompt_logprobs_are_counted_in_the_service_report(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The offline simulator computes prompt log-probs in-process (no endpoint): each prompt
+    it computes is one call with its tokens in the eval service's report, and is kept in the
+    service's response cache (a repeat is neither computed nor counted again)."""
+    from sae_interp.llm.cache import ResponseCache
+    from sae_interp.llm.local_prompt_logprobs import LocalPromptLogprobs
+
+    computed: list[str] = []
+
+    def compute(prompt: str, top: int) -> PromptLogprobs:
+        computed.append(prompt)
+        return PromptLogprobs(tokens=["a"], offsets=[0], top=[{"1": 0.0}], prompt_tokens=7)
+
+    service = LLMService(ScriptedBackend(lambda r: "unused"), cache=ResponseCache(tmp_path / "c"))
+    client = LocalPromptLogprobs.__new__(LocalPromptLogprobs)  # no model file: _call replaced
+    client.service, client._call = service, compute  # type: ignore[method-assign]
+    answers = client.prompt_logprobs(["x", "y", "x"], 20)
+    service.close()
+    assert computed == ["x", "y"] and all(isinstance(a, PromptLogprobs) for a in answers)
+    assert service.report.calls == 2 and service.report.usage.prompt_tokens == 14
+    assert service.report.cost_usd == 0.0
