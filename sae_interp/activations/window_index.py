@@ -4,7 +4,7 @@ The index is built once per (corpus tokens, window layout, embedder) and kept on
 ``<cache>/window_index/``, so every latent, SAE and eval on the same corpus reuses it (the
 key is a digest of the token ids themselves, so two SAEs on the same corpus share it).
 Nearest neighbours are exact: cosine similarity as one matrix product over unit vectors
-(measured faster than faiss's exact flat index at these sizes; see the README).
+(measured faster than faiss's exact flat index at these sizes; see docs/RESULTS.md).
 """
 
 from __future__ import annotations
