@@ -90,15 +90,21 @@ def recorded_usage() -> Iterator[dict[str, int]]:
 
 def _record(requests: Sequence[LLMRequest], answers: Sequence[LLMResponse | LLMError]) -> None:
     failed = getattr(_RECORDER, "failed", None)
-    used = getattr(_RECORDER, "usage", None)
     for request, answer in zip(requests, answers, strict=True):
         if isinstance(answer, LLMError):
             if failed is not None:
                 failed[request] = answer
-        elif used is not None:
-            used["calls"] += 1
-            used["prompt_tokens"] += answer.usage.prompt_tokens
-            used["completion_tokens"] += answer.usage.completion_tokens
+        else:
+            _count_used(answer.usage)
+
+
+def _count_used(usage: Usage) -> None:
+    """One answered call and its tokens, in this thread's :func:`recorded_usage` (if any)."""
+    used = getattr(_RECORDER, "usage", None)
+    if used is not None:
+        used["calls"] += 1
+        used["prompt_tokens"] += usage.prompt_tokens
+        used["completion_tokens"] += usage.completion_tokens
 
 
 class _LoopThread:
@@ -256,11 +262,7 @@ class LLMService:
         log-probs, computed from the model file): one call with its tokens, in the same report
         as the endpoint's calls and in the calling thread's :func:`recorded_usage`."""
         self._account(LLMResponse(text="", usage=usage))
-        used = getattr(_RECORDER, "usage", None)
-        if used is not None:
-            used["calls"] += 1
-            used["prompt_tokens"] += usage.prompt_tokens
-            used["completion_tokens"] += usage.completion_tokens
+        _count_used(usage)
 
     def _count_failure(self, kind: FailureKind) -> None:
         self.report.count_failure(kind)
