@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from sae_interp.base.errors import SpecError
-from sae_interp.evals import EVAL_MODULES, get_eval
+from sae_interp.evals import eval_names, get_eval
 from sae_interp.framework.cli import eval_main
 
 USAGE = (
@@ -27,7 +27,7 @@ COMMANDS: dict[str, str] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    usage = USAGE.format(names=", ".join(sorted(EVAL_MODULES)), commands=", ".join(COMMANDS))
+    usage = USAGE.format(names=", ".join(eval_names()), commands=", ".join(COMMANDS))
     if not args or args[0] in ("-h", "--help"):
         sys.stdout.write(usage)
         return 0 if args else 2

@@ -106,7 +106,7 @@ def keyed_units(output: BaseEvalOutput[Any, Any, Any]) -> list[tuple[Any, BaseMo
 
 
 def _pairable(
-    definition: EvalDefinition[Any],
+    definition: EvalDefinition[Any, Any],
     a: BaseEvalOutput[Any, Any, Any],
     b: BaseEvalOutput[Any, Any, Any],
     keyed_a: list[tuple[Any, BaseModel]],

@@ -5,13 +5,12 @@ committed schema differs from what the output classes give now."""
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sae_interp.evals import EVAL_MODULES, get_eval
+from sae_interp.evals import eval_names, get_eval
 from sae_interp.framework.output import json_schema
 
 logger = logging.getLogger(__name__)
@@ -21,9 +20,7 @@ DEFAULT_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
 def eval_schemas() -> dict[str, str]:
     """eval name -> JSON schema text of its output (every eval module is imported)."""
-    for module in EVAL_MODULES.values():
-        importlib.import_module(module)
-    return {name: json_schema(get_eval(name).output_cls) + "\n" for name in sorted(EVAL_MODULES)}
+    return {name: json_schema(get_eval(name).output_cls) + "\n" for name in eval_names()}
 
 
 def outdated(directory: Path) -> list[str]:

@@ -16,8 +16,7 @@ from sae_interp.activations.cache import LatentCache
 from sae_interp.activations.collect import build_latent_cache
 from sae_interp.base.paths import cache_dir, stable_hash
 from sae_interp.data import load_corpus, open_corpus
-from sae_interp.saes.base import BaseSAE
-from sae_interp.saes.fingerprint import sae_fingerprint
+from sae_interp.saes.base import BaseSAE, sae_fingerprint
 
 logger = logging.getLogger(__name__)
 

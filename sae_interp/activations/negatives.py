@@ -23,14 +23,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from sae_interp.activations.records import WindowKind
+from sae_interp.activations.records import WindowGrid, WindowKind
 from sae_interp.activations.window_index import EmbedFn, most_similar, window_embeddings
 from sae_interp.base.errors import SaeInterpError
 from sae_interp.base.registry import Registry
 
 if TYPE_CHECKING:
     from sae_interp.activations.cache import LatentCache
-    from sae_interp.activations.sampling import SamplingConfig, WindowGrid
 
 
 class NegativeSourceError(SaeInterpError, ValueError):
@@ -81,7 +80,7 @@ class SamplingContext:
     cache: LatentCache
     grid: WindowGrid
     latent: int
-    cfg: SamplingConfig | None = None
+    n_neighbour_latents: int = 10  # the ``neighbour`` source's count of closest latents
     sampled: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     sources: NegativeSources | None = None
 
@@ -145,7 +144,7 @@ def _neighbour(
     rng: np.random.Generator, touched: torch.Tensor, k: int, ctx: SamplingContext
 ) -> np.ndarray:
     sources = ctx.need_sources("neighbour")
-    n_latents = ctx.cfg.n_neighbour_latents if ctx.cfg is not None else 10
+    n_latents = ctx.n_neighbour_latents
     neighbours = sources.neighbours(ctx.latent, ctx.cache.latent_ids)[:n_latents]
     allowed = np.zeros(len(touched), dtype=bool)
     allowed[_free(touched, ctx, allow_touched=False)] = True

@@ -1,12 +1,14 @@
-"""Windows (short token spans with a latent's activation at each token) and latent records
-(the train / test / negative windows of one latent)."""
+"""Windows (short token spans with a latent's activation at each token), the fixed window layout
+over a latent cache, and latent records (the train / test / negative windows of one latent)."""
 
 from __future__ import annotations
 
 import weakref
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+import torch
 from pydantic import BaseModel, Field
 
 # token id -> its text, per tokenizer: every prompt shows windows token by token, and one
@@ -93,3 +95,35 @@ class LatentRecord(BaseModel):
     @property
     def test_with_negatives(self) -> list[Window]:
         return self.test + self.negatives
+
+
+@dataclass
+class WindowGrid:
+    """The fixed window layout over a cache: window w covers seq w // per_seq."""
+
+    n_seqs: int
+    ctx_len: int
+    window_len: int
+    first: int  # first position covered (1 when every row starts with BOS)
+
+    @property
+    def per_seq(self) -> int:
+        return (self.ctx_len - self.first) // self.window_len
+
+    @property
+    def n_windows(self) -> int:
+        return self.n_seqs * self.per_seq
+
+    def span(self, window: int) -> tuple[int, int, int]:
+        seq, j = divmod(window, self.per_seq)
+        start = self.first + j * self.window_len
+        return seq, start, start + self.window_len
+
+    def window_max(self, seq: torch.Tensor, pos: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+        """[n_windows] max activation per window from sparse entries."""
+        rel = pos.long() - self.first
+        j = torch.div(rel, self.window_len, rounding_mode="floor")
+        keep = (rel >= 0) & (j < self.per_seq)
+        ids = seq.long()[keep] * self.per_seq + j[keep]
+        out = torch.zeros(self.n_windows, dtype=torch.float32)
+        return out.scatter_reduce_(0, ids, value.float()[keep], reduce="amax", include_self=True)

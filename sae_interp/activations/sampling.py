@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,7 +19,13 @@ from tqdm.auto import tqdm
 
 from sae_interp.activations.cache import LatentCache, SparseEntries
 from sae_interp.activations.negatives import NEGATIVE_SAMPLERS, NegativeSources, SamplingContext
-from sae_interp.activations.records import LatentRecord, RecordStatus, Window, WindowKind
+from sae_interp.activations.records import (
+    LatentRecord,
+    RecordStatus,
+    Window,
+    WindowGrid,
+    WindowKind,
+)
 from sae_interp.base.frozen import FrozenModel
 from sae_interp.base.registry import Registry
 
@@ -81,38 +86,6 @@ class SamplingConfig(FrozenModel):
     @classmethod
     def _known_activating_strategy(cls, value: str) -> str:
         return ACTIVATING_SAMPLERS.validate(value)
-
-
-@dataclass
-class WindowGrid:
-    """The fixed window layout over a cache: window w covers seq w // per_seq."""
-
-    n_seqs: int
-    ctx_len: int
-    window_len: int
-    first: int  # first position covered (1 when every row starts with BOS)
-
-    @property
-    def per_seq(self) -> int:
-        return (self.ctx_len - self.first) // self.window_len
-
-    @property
-    def n_windows(self) -> int:
-        return self.n_seqs * self.per_seq
-
-    def span(self, window: int) -> tuple[int, int, int]:
-        seq, j = divmod(window, self.per_seq)
-        start = self.first + j * self.window_len
-        return seq, start, start + self.window_len
-
-    def window_max(self, seq: torch.Tensor, pos: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
-        """[n_windows] max activation per window from sparse entries."""
-        rel = pos.long() - self.first
-        j = torch.div(rel, self.window_len, rounding_mode="floor")
-        keep = (rel >= 0) & (j < self.per_seq)
-        ids = seq.long()[keep] * self.per_seq + j[keep]
-        out = torch.zeros(self.n_windows, dtype=torch.float32)
-        return out.scatter_reduce_(0, ids, value.float()[keep], reduce="amax", include_self=True)
 
 
 # An activating sampler gets the ranked pool (window ids, best first), their quantile bins
@@ -236,7 +209,9 @@ class RecordSampler:
         rest = np.setdiff1d(np.arange(len(ranked)), train_pos)
         test_pos = rest[self._act[1](rng, bins[rest], ranked_max[rest], n_test, cfg)]
         sampled = np.concatenate([ranked[train_pos], ranked[test_pos]]).astype(np.int64)
-        context = SamplingContext(self.cache, grid, latent, cfg, sampled, self.sources)
+        context = SamplingContext(
+            self.cache, grid, latent, cfg.n_neighbour_latents, sampled, self.sources
+        )
         negatives = self._neg.sample(rng, touched, cfg.n_negatives, context)
         dense = self._dense_rows(
             entries, np.concatenate([ranked[train_pos], ranked[test_pos], negatives])

@@ -232,7 +232,7 @@ def config_error_message(err: ValidationError) -> str:
     return "invalid configuration: " + "; ".join(lines)
 
 
-def eval_main(definition: EvalDefinition[Any], argv: Sequence[str] | None = None) -> int:
+def eval_main(definition: EvalDefinition[Any, Any], argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m sae_interp.evals.<name>``; returns the exit code."""
     try:
         config, log_level = parse_config(definition.config_cls, argv)

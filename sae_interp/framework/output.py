@@ -11,7 +11,7 @@ import json
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -72,7 +72,7 @@ class BaseEvalOutput(BaseModel, Generic[ConfigT, MetricsT, DetailT]):
         return path
 
     @classmethod
-    def load(cls, path: Path) -> BaseEvalOutput[Any, Any, Any]:
+    def load(cls, path: Path) -> Self:
         return load_json(cls, path.read_text())  # undefined metrics (null) read back as NaN
 
     def flat_metrics(self) -> dict[str, Any]:

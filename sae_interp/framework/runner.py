@@ -29,12 +29,13 @@ from sae_interp.framework.output import BaseEvalOutput, Provenance, utc_now
 from sae_interp.framework.preflight import check_latent_ids, preflight
 from sae_interp.models import load_model
 from sae_interp.saes import BaseSAE, as_sae, check_sae_fits, load_sae
-from sae_interp.saes.fingerprint import sae_fingerprint
+from sae_interp.saes.base import sae_fingerprint
 from sae_interp.utils.torch_utils import free_memory, resolve_device, seed_everything, str_to_dtype
 
 logger = logging.getLogger(__name__)
 
 ConfigT = TypeVar("ConfigT", bound=BaseEvalConfig)
+OutputT = TypeVar("OutputT", bound=BaseEvalOutput[Any, Any, Any])
 
 
 @dataclass
@@ -50,11 +51,28 @@ class EvalContext(Generic[ConfigT]):
 
 @dataclass
 class EvalResult:
+    """What an eval's ``run`` returns for one SAE; the runner turns it into the result file."""
+
     metrics: BaseModel
     details: list[Any] = field(default_factory=list)
     unstructured: dict[str, Any] | None = None
     failures: dict[str, int] = field(default_factory=dict)  # unfinished latents by kind
     n_ok: int | None = None  # latents whose LLM work succeeded (None: not counted)
+    # further result files of the same run, written by the runner after this one: the
+    # random-SAE arm, simulation's compared variants, the sub-evals of ``evals.all``
+    extra: list[ExtraResult] = field(default_factory=list)
+
+
+@dataclass
+class ExtraResult:
+    """A result file that a run makes besides its own. ``definition`` and ``ctx``: the eval
+    and the context it ran in (e.g. the random SAE in place of the SAE); ``path``: where it
+    goes, by default where a run of ``definition`` on ``ctx.sae_spec`` would write it."""
+
+    definition: EvalDefinition[Any, Any]
+    ctx: EvalContext[Any]
+    result: EvalResult
+    path: Path | None = None
 
 
 class LLMPlan(BaseModel):
@@ -71,10 +89,13 @@ class LLMPlan(BaseModel):
 
 
 @dataclass(frozen=True)
-class EvalDefinition(Generic[ConfigT]):
+class EvalDefinition(Generic[ConfigT, OutputT]):
+    """Everything the runner, the command line, ``evals.all``, ``compare`` and the report
+    need to know of one eval; the one descriptor of an eval, registered in :data:`EVALS`."""
+
     eval_type_id: str
     config_cls: type[ConfigT]
-    output_cls: type[BaseEvalOutput[Any, Any, Any]]
+    output_cls: type[OutputT]
     run: Callable[[EvalContext[ConfigT]], EvalResult]
     table_columns: tuple[str, ...] = ()  # flat metric names shown in the results table
     # Opened once per run, before the first SAE that needs running, and closed at the end
@@ -99,9 +120,17 @@ class EvalDefinition(Generic[ConfigT]):
     # ``--list-datasets``): printed by every command line, from flags or ``--config``, before
     # any model loads; None runs the eval.
     info: Callable[[ConfigT], str | None] | None = None
+    # The explain-and-score part of an explanation-based eval (a
+    # :class:`~sae_interp.evals.common.ScoredEval`: its scorer, per-latent result class and
+    # summary); None for the evals with a run of their own. ``evals.all`` runs the evals
+    # that have one on shared latents and explanations.
+    scored: Any = None
+    # True for an eval that ``evals.all`` may run whole on the same model and SAE
+    # (intervention, agentic, sparse probing).
+    runs_whole_in_all: bool = False
 
 
-EVALS: Registry[EvalDefinition[Any]] = Registry("eval")
+EVALS: Registry[EvalDefinition[Any, Any]] = Registry("eval")
 
 
 def work_dir(config: BaseEvalConfig, eval_type_id: str, sae_spec: str) -> Path:
@@ -116,12 +145,12 @@ def result_path(config: BaseEvalConfig, eval_type_id: str, sae_spec: str) -> Pat
 
 
 def run_per_sae(
-    definition: EvalDefinition[ConfigT],
+    definition: EvalDefinition[ConfigT, OutputT],
     config: ConfigT,
     *,
     model: HookedTransformer | None = None,
     saes: Mapping[str, object] | None = None,
-) -> list[BaseEvalOutput[Any, Any, Any]]:
+) -> list[OutputT]:
     """Run ``definition`` on every SAE in ``config.saes``.
 
     ``model`` and ``saes`` (spec -> SAE object, sae-lens SAEs accepted) let code and
@@ -129,7 +158,7 @@ def run_per_sae(
     """
     device = resolve_device(config.device)
     preflight(config, given=saes or {}, model_given=model is not None)  # before any load
-    outputs: list[BaseEvalOutput[Any, Any, Any]] = []
+    outputs: list[OutputT] = []
     with ExitStack() as stack:
         resources: list[Any] = []
         for spec in config.saes:
@@ -180,7 +209,7 @@ def run_per_sae(
 
 
 def plan_per_sae(
-    definition: EvalDefinition[ConfigT],
+    definition: EvalDefinition[ConfigT, Any],
     config: ConfigT,
     *,
     model: HookedTransformer | None = None,
@@ -220,11 +249,11 @@ def _load(
 
 
 def build_output(
-    definition: EvalDefinition[Any],
+    definition: EvalDefinition[Any, OutputT],
     ctx: EvalContext[Any],
     result: EvalResult,
     started: datetime,
-) -> BaseEvalOutput[Any, Any, Any]:
+) -> OutputT:
     """The typed output of one eval on one SAE, with provenance."""
     config = ctx.config
     return definition.output_cls(
@@ -253,6 +282,17 @@ def build_output(
     )
 
 
+def save_extra(result: EvalResult, started: datetime) -> None:
+    """Write the further result files of ``result`` (and theirs, for ``evals.all``)."""
+    for extra in result.extra:
+        path = extra.path or result_path(
+            extra.ctx.config, extra.definition.eval_type_id, extra.ctx.sae_spec
+        )
+        build_output(extra.definition, extra.ctx, extra.result, started).save(path)
+        logger.info("%s: wrote %s", extra.definition.eval_type_id, path)
+        save_extra(extra.result, started)
+
+
 def stale_reason(
     stored: BaseEvalOutput[Any, Any, Any], config: BaseEvalConfig, fingerprint: str
 ) -> str | None:
@@ -274,7 +314,7 @@ def stale_reason(
 
 
 def _run_one(
-    definition: EvalDefinition[ConfigT],
+    definition: EvalDefinition[ConfigT, OutputT],
     config: ConfigT,
     model: HookedTransformer,
     spec: str,
@@ -282,7 +322,7 @@ def _run_one(
     device: torch.device,
     path: Path,
     resources: Any,
-) -> BaseEvalOutput[Any, Any, Any]:
+) -> OutputT:
     seed_everything(config.seed)
     started = utc_now()
     logger.info("%s: running on %s", definition.eval_type_id, spec)
@@ -293,6 +333,7 @@ def _run_one(
     output = build_output(definition, ctx, result, started)
     output.save(path)
     logger.info("%s: wrote %s", definition.eval_type_id, path)
+    save_extra(result, started)
     check_failures(definition.eval_type_id, spec, result.failures, result.n_ok, path)
     del ctx
     free_memory()

@@ -22,14 +22,13 @@ from sae_interp.saes.batch_topk import BatchTopKSAE
 from sae_interp.saes.gated import GatedSAE
 from sae_interp.saes.identity import IdentitySAE
 from sae_interp.saes.jumprelu import JumpReLUSAE
-from sae_interp.saes.loading import SaeResolver, load_sae, register_sae_resolver
+from sae_interp.saes.loading import SaeResolver, check_sae_fits, load_sae, register_sae_resolver
 from sae_interp.saes.pca import PCASAE
 from sae_interp.saes.planted import PlantedSAE, build_planted_sae
 from sae_interp.saes.random_control import random_like
 from sae_interp.saes.relu import ReLUSAE
 from sae_interp.saes.saelens_adapter import SaeLensAdapter, as_sae
 from sae_interp.saes.topk import TopKSAE
-from sae_interp.saes.validation import check_sae_fits
 
 __all__ = [
     "PCASAE",

@@ -1,12 +1,16 @@
-"""The SAE interface every eval talks to.
+"""The SAE interface every eval talks to, and its files.
 
 An SAE maps activations ``x`` at a hook of width ``d_in`` to ``d_sae`` latents
 (``encode``) and back (``decode``). Architectures are small subclasses found through
-:data:`SAE_CLASSES`; register your own with :func:`register_sae_class`.
+:data:`SAE_CLASSES`; register your own with :func:`register_sae_class`. Also here: an SAE
+directory read without loading its weights (what the runner checks before the model is
+loaded, with one clear error for a broken ``cfg.json`` or weights file), and the digest of
+an SAE's weights and config that keys its caches and stores.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -14,7 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import torch
-from pydantic import Field
+from pydantic import Field, ValidationError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -97,8 +101,6 @@ class BaseSAE(nn.Module, ABC):
     @classmethod
     def load(cls, directory: Path, device: str | torch.device = "cpu") -> BaseSAE:
         """Load a directory written by :meth:`save` (class taken from its config)."""
-        from sae_interp.saes.preflight import check_weights_file, sae_config_from
-
         cfg = sae_config_from(directory)
         sae_cls = cls if cls.architecture == cfg.architecture else SAE_CLASSES.get(cfg.architecture)
         sae = sae_cls(cfg)
@@ -146,3 +148,81 @@ def build_sae(cfg: SAEConfig) -> BaseSAE:
     except SpecError as err:
         raise SpecError(f"{err}. Register custom classes with register_sae_class().") from None
     return sae_cls(cfg)
+
+
+def sae_fingerprint(sae: BaseSAE) -> str:
+    """Changes whenever the SAE's weights or config change."""
+    digest = hashlib.sha256(sae.cfg.model_dump_json().encode())
+    for name, tensor in sorted(sae.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().float().cpu().numpy().tobytes())
+    return digest.hexdigest()[:24]
+
+
+def read_cfg_json(directory: Path) -> dict[str, Any]:
+    """``directory/cfg.json`` as a dict; a missing or malformed file names the path."""
+    path = directory / CONFIG_FILE
+    if not path.exists():
+        raise SpecError(f"{directory} holds no {CONFIG_FILE}; not an SAE directory")
+    try:
+        raw = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise SpecError(
+            f"{path}, line {err.lineno} column {err.colno}: not valid JSON ({err.msg})"
+        ) from None
+    if not isinstance(raw, dict):
+        raise SpecError(f"{path}: expected a JSON object, got a {type(raw).__name__}")
+    return raw
+
+
+def sae_config_from(directory: Path) -> SAEConfig:
+    """The :class:`SAEConfig` of an sae_interp SAE directory, naming the path and the
+    missing or bad keys when ``cfg.json`` does not describe an SAE."""
+    raw = dict(read_cfg_json(directory))
+    raw.pop(FORMAT_KEY, None)
+    try:
+        return SAEConfig.model_validate(raw)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: "
+            + ("missing" if e["type"] == "missing" else e["msg"])
+            for e in err.errors()
+        )
+        raise SpecError(
+            f"{directory / CONFIG_FILE} does not describe an SAE ({problems})"
+        ) from None
+
+
+def check_weights_file(path: Path) -> None:
+    """Read the safetensors header of ``path`` (no tensor is read) so that a missing,
+    truncated or corrupt file is reported by name before any model is loaded."""
+    if not path.exists():
+        raise SpecError(f"{path} does not exist; the SAE directory has no weights")
+    size = path.stat().st_size
+    try:
+        with path.open("rb") as handle:
+            header_len = int.from_bytes(handle.read(8), "little")
+            if size < 8 or header_len > size - 8:
+                raise ValueError("the header is cut off")
+            header = json.loads(handle.read(header_len))
+        ends = [v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"]
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as err:
+        raise SpecError(f"{path} is not a readable safetensors file ({err})") from None
+    if 8 + header_len + max(ends, default=0) > size:
+        raise SpecError(
+            f"{path} is truncated ({size} bytes, the header promises "
+            f"{8 + header_len + max(ends)}); save or download the SAE again"
+        )
+
+
+def shape_of(directory: Path) -> tuple[int, int, str | None]:
+    """(d_in, d_sae, hook name) of an SAE directory, sae_interp or sae-lens format."""
+    raw = read_cfg_json(directory)
+    if FORMAT_KEY in raw:
+        cfg = sae_config_from(directory)
+        return cfg.d_in, cfg.d_sae, cfg.hook_name
+    missing = [k for k in ("d_in", "d_sae") if not isinstance(raw.get(k), int)]
+    if missing:
+        raise SpecError(f"{directory / CONFIG_FILE} is missing {', '.join(missing)}")
+    hook = raw.get("hook_name") or (raw.get("metadata") or {}).get("hook_name")
+    return int(raw["d_in"]), int(raw["d_sae"]), hook if isinstance(hook, str) else None

@@ -9,6 +9,9 @@
 - ``random:SPEC[@SEED]`` - the random-SAE control of SPEC (same class and shape);
 - ``planted[:HOOK][@SEED]`` - latents that detect known token sets, plus decoys (needs the
   model; see :mod:`sae_interp.saes.planted`).
+
+:func:`check_sae_fits` checks that a loaded SAE fits the model (hook, width, context) before
+any work starts.
 """
 
 from __future__ import annotations
@@ -24,12 +27,19 @@ from pathlib import Path
 import torch
 from transformer_lens import HookedTransformer
 
-from sae_interp.base.errors import SpecError
+from sae_interp.base.errors import CompatibilityError, SpecError
 from sae_interp.base.registry import Registry
-from sae_interp.saes.base import FORMAT_KEY, WEIGHTS_FILE, BaseSAE
+from sae_interp.models.hooks import activations_at_hook, check_hook
+from sae_interp.saes.base import (
+    FORMAT_KEY,
+    WEIGHTS_FILE,
+    BaseSAE,
+    check_weights_file,
+    read_cfg_json,
+    shape_of,
+)
 from sae_interp.saes.identity import IdentitySAE
 from sae_interp.saes.planted import load_planted
-from sae_interp.saes.preflight import check_weights_file, read_cfg_json, shape_of
 from sae_interp.saes.random_control import random_like
 from sae_interp.saes.saelens_adapter import SaeLensAdapter
 from sae_interp.utils.torch_utils import resolve_device, str_to_dtype
@@ -124,7 +134,6 @@ def _load_custom(spec: str, model: HookedTransformer | None, device: torch.devic
 
 
 def _load_identity(spec: str, model: HookedTransformer | None, device: torch.device) -> BaseSAE:
-    from sae_interp.models.hooks import activations_at_hook, check_hook
 
     hook_name = spec.removeprefix("identity:")
     if model is None:
@@ -233,3 +242,20 @@ def load_sae(
     if dtype is not None:
         sae = sae.to(dtype=str_to_dtype(dtype))
     return sae.eval()
+
+
+def check_sae_fits(model: HookedTransformer, sae: BaseSAE, ctx_len: int | None = None) -> None:
+    hook_name = sae.cfg.hook_name
+    check_hook(model, hook_name)
+    probe = torch.zeros(1, 2, dtype=torch.long, device=model.cfg.device)
+    width = int(activations_at_hook(model, probe, hook_name).shape[-1])
+    if width != sae.cfg.d_in:
+        raise CompatibilityError(
+            f"SAE d_in={sae.cfg.d_in} but activations at {hook_name!r} of "
+            f"{model.cfg.model_name!r} have width {width}"
+        )
+    if ctx_len is not None and ctx_len > model.cfg.n_ctx:
+        raise CompatibilityError(
+            f"ctx_len={ctx_len} exceeds the context of {model.cfg.model_name!r} "
+            f"(n_ctx={model.cfg.n_ctx})"
+        )

@@ -24,12 +24,11 @@ from sae_interp.evals.all import run_eval as run_all
 from sae_interp.evals.intruder import IntruderEvalConfig
 from sae_interp.evals.intruder import run_eval as run_intruder
 from sae_interp.explainers.explanations import Explanation, ExplanationStore
-from sae_interp.explainers.kinds import store_path_for
+from sae_interp.explainers.registry import store_path
 from sae_interp.framework.runner import result_path
 from sae_interp.models import load_model
 from sae_interp.saes import load_sae
-from sae_interp.saes.base import BaseSAE
-from sae_interp.saes.fingerprint import sae_fingerprint
+from sae_interp.saes.base import BaseSAE, sae_fingerprint
 from sae_interp.saes.planted import PlantedSAE, decoy_latents, planted_token_sets
 from sae_interp.scorers.judge import resolved_mode
 from sae_interp.utils.torch_utils import resolve_device
@@ -104,7 +103,7 @@ def given_explanations(sae: PlantedSAE) -> dict[int, str]:
 
 def fill_store(cfg: AllEvalConfig, spec: str, sae: BaseSAE, texts: dict[int, str]) -> None:
     # the path the evals read (negative settings left out of the key, as they do)
-    store = ExplanationStore(store_path_for(cfg, spec, sae_fingerprint(sae)))
+    store = ExplanationStore(store_path(cfg, spec, sae_fingerprint(sae)))
     for latent, text in texts.items():
         if latent not in store:
             store.put(Explanation(latent=latent, text=text, raw="given"))

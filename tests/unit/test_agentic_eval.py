@@ -1,81 +1,20 @@
-import itertools
 import json
 import re
 from pathlib import Path
 
-from scripted_tasks import task_of
+from helpers import agent_reply, agentic_config, task_of
 
-from sae_interp.evals.agentic import AgenticEvalConfig, run_eval
+from sae_interp.evals.agentic import run_eval
 from sae_interp.llm import LLMError, ScriptedBackend
 from sae_interp.llm.errors import FailureKind
 from sae_interp.llm.settings import LLM_BACKENDS
-from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae
-
-AGENT_REPLIES = {
-    "Propose at least three": json.dumps(
-        {
-            "hypotheses": [
-                {"statement": "the word cat"},
-                {"statement": "animals"},
-                {"statement": "digits", "negative_control": True},
-            ]
-        }
-    ),
-    "Design one new test": '{"text": "the cat sat on the mat", "expected": "high"}',
-    "Judge the hypothesis": '{"verdict": "CONFIRMED", "reason": "ok"}',
-    "Review the evidence": '{"conclude": true}',
-    "Write the final explanation": '{"description": "cat tokens", "labels": ["cat"]}',
-}
-
-
-EXPLAINED = itertools.count()
-
-
-def reply(request):  # type: ignore[no-untyped-def]
-    last, task = request.messages[-1].content, task_of(request)
-    if task == "explain":
-        # numbered, so that no two latents share a text (the control needs a different one)
-        token = last.split('"')[1] if '"' in last else "the"
-        return f"[EXPLANATION]: the token {token} (#{next(EXPLAINED)})"
-    if task == "generation":
-        return '{"texts": ["the cat", "a red cat ran", "one two three"]}'
-    if task == "other":  # the agent's steps, each named by its task
-        return next(v for k, v in AGENT_REPLIES.items() if k in last)
-    assert task == "prediction"
-    n = int(re.search(r"list of (\d+) integers", last).group(1))  # type: ignore[union-attr]
-    return "[" + ", ".join("5" if i % 2 else "0" for i in range(n)) + "]"
-
-
-def _config(tmp_path: Path, corpus_file: Path, backend: str = "agent-script") -> AgenticEvalConfig:
-    return AgenticEvalConfig.model_validate(
-        {
-            "model": TINY_MODEL_SPEC,
-            "saes": ["tiny"],
-            "corpus": str(corpus_file),
-            "n_tokens": 2048,
-            "ctx_len": 33,
-            "device": "cpu",
-            "output_dir": tmp_path / "out",
-            "n_latents": 2,
-            "sampling": {
-                "window_len": 8,
-                "n_train": 6,
-                "train_strategy": "top",
-                "n_test": 6,
-                "n_negatives": 0,
-                "min_activating": 8,
-            },
-            "agent": {"max_rounds": 4, "min_tests": 3, "top_k": 4},
-            "prediction": {"n_per_band": 1, "top_logprobs": 0},
-            "llm": {"backend": backend, "cache": False},
-        }
-    )
+from sae_interp.testing import make_tiny_sae
 
 
 def test_agentic_eval_end_to_end(tmp_path: Path, corpus_file: Path) -> None:
-    backend = ScriptedBackend(reply)
+    backend = ScriptedBackend(agent_reply)
     LLM_BACKENDS.register("agent-script", lambda s, stack: backend, overwrite=True)
-    cfg = _config(tmp_path, corpus_file)
+    cfg = agentic_config(tmp_path, corpus_file)
     (out,) = run_eval(cfg, saes={"tiny": make_tiny_sae(d_sae=32, k=4)})
     m = out.eval_result_metrics
     assert m.n_requested == 2 and m.n_concluded == 2 and m.n_forced == 0
@@ -112,11 +51,11 @@ def test_a_failed_agent_call_leaves_its_latent_for_the_rerun(
         if "Design one new test" in request.messages[-1].content and broken["n"]:
             broken["n"] -= 1
             return LLMError("503 after retries", kind=FailureKind.server_error)
-        return reply(request)
+        return agent_reply(request)
 
     backend = ScriptedBackend(flaky)
     LLM_BACKENDS.register("agent-script", lambda s, stack: backend, overwrite=True)
-    cfg = _config(tmp_path, corpus_file)
+    cfg = agentic_config(tmp_path, corpus_file)
     sae = {"tiny": make_tiny_sae(d_sae=32, k=4)}
     (out,) = run_eval(cfg, saes=sae)
     failed = [r for r in out.eval_result_details if r.status == "scoring_failed"]
@@ -134,9 +73,9 @@ def test_agentic_random_sae_control_and_reseeds(tmp_path: Path, corpus_file: Pat
     """--random-sae-control runs the agent on a random SAE's frequency-matched latents;
     --seeds evaluates every latent's explanations again on other windows and other
     generated texts without running the agent again; a rerun pays nothing."""
-    backend = ScriptedBackend(reply)
+    backend = ScriptedBackend(agent_reply)
     LLM_BACKENDS.register("agent-script", lambda s, stack: backend, overwrite=True)
-    cfg = _config(tmp_path, corpus_file).model_copy(
+    cfg = agentic_config(tmp_path, corpus_file).model_copy(
         update={"random_sae_control": True, "seeds": [1, 2]}
     )
     sae = {"tiny": make_tiny_sae(d_sae=32, k=4)}
@@ -205,7 +144,7 @@ def test_the_eval_tells_an_agent_that_names_the_latent_from_one_that_does_not(
             if "Write the final explanation" in last:
                 word = seen["top"] if named_right else "zebra"
                 return json.dumps({"description": f"the token {word}", "labels": [word]})
-            return reply(request)
+            return agent_reply(request)
 
         return answer
 
@@ -213,7 +152,7 @@ def test_the_eval_tells_an_agent_that_names_the_latent_from_one_that_does_not(
     for named_right in (True, False):
         backend = ScriptedBackend(agent(named_right))
         LLM_BACKENDS.register("agent-script", lambda s, stack, b=backend: b, overwrite=True)
-        cfg = _config(tmp_path / str(named_right), corpus_file)
+        cfg = agentic_config(tmp_path / str(named_right), corpus_file)
         cfg = cfg.model_copy(update={"llm": cfg.llm.model_copy(update={"concurrency": 1})})
         (out,) = run_eval(cfg, saes={"tiny": make_tiny_sae(d_sae=32, k=4)})
         m = out.eval_result_metrics

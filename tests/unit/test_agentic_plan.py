@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_agentic_eval import _config, reply
+from helpers import agent_reply, agentic_config
 
 from sae_interp.agentic.prompts import common
 from sae_interp.evals.agentic import run_eval
@@ -18,9 +18,9 @@ from sae_interp.testing import make_tiny_sae
 
 
 def test_dry_run_plans_the_agentic_calls(tmp_path: Path, corpus_file: Path) -> None:
-    backend = ScriptedBackend(reply)
+    backend = ScriptedBackend(agent_reply)
     LLM_BACKENDS.register("agent-plan-script", lambda s, stack: backend, overwrite=True)
-    cfg = _config(tmp_path, corpus_file, backend="agent-plan-script")
+    cfg = agentic_config(tmp_path, corpus_file, backend="agent-plan-script")
     sae = make_tiny_sae(d_sae=32, k=4)
     (plan,) = plan_per_sae(DEFINITION, cfg, saes={"tiny": sae})
     assert backend.calls == [] and plan.prompt_tokens > 0 and "agent: at most" in plan.notes
@@ -34,9 +34,9 @@ def test_dry_run_plans_the_agentic_calls(tmp_path: Path, corpus_file: Path) -> N
 
 
 def test_dry_run_plans_the_random_sae_arm_and_reseeds(tmp_path: Path, corpus_file: Path) -> None:
-    backend = ScriptedBackend(reply)
+    backend = ScriptedBackend(agent_reply)
     LLM_BACKENDS.register("agent-plan-script", lambda s, stack: backend, overwrite=True)
-    cfg = _config(tmp_path, corpus_file, backend="agent-plan-script").model_copy(
+    cfg = agentic_config(tmp_path, corpus_file, backend="agent-plan-script").model_copy(
         update={"random_sae_control": True, "seeds": [7]}
     )
     sae = make_tiny_sae(d_sae=32, k=4)

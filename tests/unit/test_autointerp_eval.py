@@ -3,39 +3,11 @@ import json
 from pathlib import Path
 
 import pytest
-from scripted_tasks import task_of
+from helpers import Judge, autointerp_config
 
-from sae_interp.evals.autointerp import AutoInterpEvalConfig, run_eval
-from sae_interp.llm import LLMError, ScriptedBackend
+from sae_interp.evals.autointerp import run_eval
 from sae_interp.llm.settings import LLM_BACKENDS
 from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae
-
-
-class Judge:
-    """Explains every latent as its top token; answers 1 for every excerpt."""
-
-    def __init__(self, broken_explanations: int = 0, garbage_every: int = 0) -> None:
-        self.backend = ScriptedBackend(self.reply)
-        self.broken_left = broken_explanations
-        self.garbage_every = garbage_every
-        self.n_detection = 0
-
-    def reply(self, request):  # type: ignore[no-untyped-def]
-        last = request.messages[-1].content
-        if task_of(request) == "explain":
-            if self.broken_left:
-                self.broken_left -= 1
-                return "I cannot tell."
-            top = last.split('"')[1] if '"' in last else "something"
-            return f"It fires on {top}.\n[EXPLANATION]: the token {top}"
-        if task_of(request) == "saebench":
-            n = sum(line[:1].isdigit() for line in last.splitlines())
-            return ", ".join(str(i) for i in range(1, n + 1))  # every example "activates"
-        self.n_detection += 1
-        if self.garbage_every and self.n_detection % self.garbage_every == 0:
-            return LLMError("503 after retries")
-        n = sum(line.startswith("Excerpt") for line in last.splitlines())
-        return "[" + ", ".join(["1"] * n) + "]"
 
 
 @pytest.fixture
@@ -45,33 +17,11 @@ def judge() -> Judge:
     return judge
 
 
-def _config(tmp_path: Path, corpus: Path, **kw) -> AutoInterpEvalConfig:
-    values = {
-        "model": TINY_MODEL_SPEC,
-        "saes": ["tiny"],
-        "corpus": str(corpus),
-        "n_tokens": 2048,
-        "ctx_len": 33,
-        "device": "cpu",
-        "output_dir": tmp_path / "out",
-        "n_latents": 4,
-        "sampling": {
-            "window_len": 8,
-            "n_train": 4,
-            "n_test": 4,
-            "n_negatives": 4,
-            "min_activating": 4,
-        },
-        "llm": {"backend": "test-judge", "cache": False},
-    }
-    return AutoInterpEvalConfig.model_validate(values | kw)
-
-
 def test_all_ones_judge_scores_exactly_chance(
     judge: Judge, tmp_path: Path, corpus_file: Path
 ) -> None:
     sae = make_tiny_sae(d_sae=32, k=4)
-    (out,) = run_eval(_config(tmp_path, corpus_file), saes={"tiny": sae})
+    (out,) = run_eval(autointerp_config(tmp_path, corpus_file), saes={"tiny": sae})
     m = out.eval_result_metrics
     assert m.n_requested == 4 and m.detection.n_latents == 4
     d = m.detection
@@ -102,7 +52,7 @@ def test_resume_pays_only_for_unfinished_latents(
     judge: Judge, tmp_path: Path, corpus_file: Path
 ) -> None:
     sae = make_tiny_sae(d_sae=32, k=4)
-    cfg = _config(tmp_path, corpus_file)
+    cfg = autointerp_config(tmp_path, corpus_file)
     run_eval(cfg, saes={"tiny": sae})
     result = next((tmp_path / "out" / "autointerp").glob("*.json"))
     jsonl = next((tmp_path / "out" / "autointerp").rglob("latents_*.jsonl"))
@@ -125,7 +75,8 @@ def test_failures_are_recorded_and_counted(tmp_path: Path, corpus_file: Path) ->
     # the result file is written before the run says that no latent is left scored
     with contextlib.suppress(AllLLMWorkFailedError):
         run_eval(
-            _config(tmp_path, corpus_file, llm=llm), saes={"tiny": make_tiny_sae(d_sae=32, k=4)}
+            autointerp_config(tmp_path, corpus_file, llm=llm),
+            saes={"tiny": make_tiny_sae(d_sae=32, k=4)},
         )
     out = AutoInterpEvalOutput.load(next((tmp_path / "out" / "autointerp").glob("*.json")))
     m = out.eval_result_metrics
@@ -150,7 +101,7 @@ def test_failures_are_recorded_and_counted(tmp_path: Path, corpus_file: Path) ->
 def test_output_json_round_trips(judge: Judge, tmp_path: Path, corpus_file: Path) -> None:
     from sae_interp.evals.autointerp import AutoInterpEvalOutput
 
-    run_eval(_config(tmp_path, corpus_file), saes={"tiny": make_tiny_sae(d_sae=32, k=4)})
+    run_eval(autointerp_config(tmp_path, corpus_file), saes={"tiny": make_tiny_sae(d_sae=32, k=4)})
     path = next((tmp_path / "out" / "autointerp").glob("*.json"))
     loaded = AutoInterpEvalOutput.model_validate_json(path.read_text())
     assert loaded.eval_config.llm.backend == "test-judge"
@@ -166,7 +117,7 @@ def test_dry_run_plans_exactly_the_calls_a_run_makes(
     from sae_interp.framework.runner import plan_per_sae
 
     sae = make_tiny_sae(d_sae=32, k=4)
-    cfg = _config(tmp_path, corpus_file)
+    cfg = autointerp_config(tmp_path, corpus_file)
     (plan,) = plan_per_sae(DEFINITION, cfg, saes={"tiny": sae})
     assert judge.backend.calls == [] and not list((tmp_path / "out").rglob("*.json"))
     assert (
@@ -223,7 +174,9 @@ def test_dry_run_from_the_command_line(
 
 def test_saebench_mode(judge: Judge, tmp_path: Path, corpus_file: Path) -> None:
     sampling = {"window_len": 8, "n_train": 4, "n_test": 6, "n_negatives": 10, "min_activating": 6}
-    cfg = _config(tmp_path, corpus_file, sampling=sampling, detection={"mode": "saebench"})
+    cfg = autointerp_config(
+        tmp_path, corpus_file, sampling=sampling, detection={"mode": "saebench"}
+    )
     (out,) = run_eval(cfg, saes={"tiny": make_tiny_sae(d_sae=32, k=4)})
     m = out.eval_result_metrics
     assert m.detection is None and m.saebench is not None

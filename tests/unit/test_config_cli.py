@@ -196,11 +196,11 @@ def test_result_settings_leave_out_run_control_and_llm_transport() -> None:
 
 
 def test_every_explanation_eval_setting_is_an_evals_all_setting() -> None:
-    from sae_interp.evals import EXPLANATION_EVALS
+    from sae_interp.evals import explanation_evals
     from sae_interp.evals.all import AllEvalConfig
     from sae_interp.evals.all.eval_config import scored_eval
 
-    for name in EXPLANATION_EVALS:
+    for name in explanation_evals():
         for field_name, info in scored_eval(name).config_cls.model_fields.items():
             assert field_name in AllEvalConfig.model_fields, (name, field_name)
             assert AllEvalConfig.model_fields[field_name].annotation == info.annotation

@@ -5,7 +5,7 @@ import math
 from pathlib import Path
 
 import pytest
-from test_autointerp_eval import Judge, _config
+from helpers import Judge, autointerp_config
 
 from sae_interp.activations.records import LatentRecord, RecordStatus, Window
 from sae_interp.base.errors import SaeInterpError
@@ -32,7 +32,7 @@ def test_random_sae_arm_and_reseeds_in_one_run(
     judge: Judge, tmp_path: Path, corpus_file: Path
 ) -> None:
     sae = make_tiny_sae(d_sae=32, k=4)
-    cfg = _config(tmp_path, corpus_file, random_sae_control=True, seeds=[42, 7])
+    cfg = autointerp_config(tmp_path, corpus_file, random_sae_control=True, seeds=[42, 7])
     (plan,) = plan_per_sae(DEFINITION, cfg, saes={"tiny": sae})
     (out,) = run_eval(cfg, saes={"tiny": sae})
     m = out.eval_result_metrics
@@ -86,7 +86,9 @@ def test_hard_negatives_reach_the_random_sae_arm_and_reseeds(
         "min_activating": 4,
         "negative_strategy": "neighbour",
     }
-    cfg = _config(tmp_path, corpus_file, random_sae_control=True, seeds=[7], sampling=sampling)
+    cfg = autointerp_config(
+        tmp_path, corpus_file, random_sae_control=True, seeds=[7], sampling=sampling
+    )
     (out,) = run_eval(cfg, saes={"tiny": make_tiny_sae(d_sae=32, k=4)})
     m = out.eval_result_metrics
     assert m.random_sae_control is not None and m.random_sae_control.n_latents == 4
@@ -126,7 +128,7 @@ def test_compare_says_whether_two_saes_separate(
     judge: Judge, tmp_path: Path, corpus_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sae = make_tiny_sae(d_sae=32, k=4)
-    cfg = _config(tmp_path, corpus_file, saes=["tiny", "tiny-random"])
+    cfg = autointerp_config(tmp_path, corpus_file, saes=["tiny", "tiny-random"])
     a, b = run_eval(cfg, saes={"tiny": sae, "tiny-random": random_like(sae, 0)})
     comparison = compare(a, b)
     rows = {m.metric: m for m in comparison.metrics}
@@ -155,7 +157,9 @@ def test_compare_pairs_two_results_on_the_same_latents(
 ) -> None:
     """The same SAE's latents scored two ways (here: every balanced accuracy 0.1 lower, as
     another judge or negative source might give) are compared latent by latent."""
-    (a,) = run_eval(_config(tmp_path, corpus_file), saes={"tiny": make_tiny_sae(d_sae=32, k=4)})
+    (a,) = run_eval(
+        autointerp_config(tmp_path, corpus_file), saes={"tiny": make_tiny_sae(d_sae=32, k=4)}
+    )
     lowered = [
         r.model_copy(
             update={
@@ -188,7 +192,7 @@ def test_an_unreadable_stored_result_is_recomputed(
     judge: Judge, tmp_path: Path, corpus_file: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     sae = make_tiny_sae(d_sae=32, k=4)
-    cfg = _config(tmp_path, corpus_file)
+    cfg = autointerp_config(tmp_path, corpus_file)
     run_eval(cfg, saes={"tiny": sae})
     (path,) = (tmp_path / "out" / "autointerp").glob("*.json")
     path.write_text('{"eval_type_id": "autointerp", "old": "schema"}')
@@ -204,7 +208,7 @@ def test_all_table_shows_each_score_with_its_controls(
     from sae_interp.evals.all import run_eval as run_all
     from sae_interp.evals.all.main import all_table
 
-    values = _config(tmp_path, corpus_file).model_dump()
+    values = autointerp_config(tmp_path, corpus_file).model_dump()
     values |= {"evals": ["autointerp", "fuzzing"], "random_sae_control": True, "seeds": [42, 7]}
     cfg = AllEvalConfig.model_validate(values)
     outputs = run_all(cfg, saes={"tiny": make_tiny_sae(d_sae=32, k=4)})
@@ -246,7 +250,9 @@ def test_compare_reads_results_with_undefined_metrics(
 ) -> None:
     """A result whose control precision is undefined (no positive answer: NaN, written as
     null) reads back for compare; a result that is no longer readable is one sentence."""
-    (out,) = run_eval(_config(tmp_path, corpus_file), saes={"tiny": make_tiny_sae(d_sae=32, k=4)})
+    (out,) = run_eval(
+        autointerp_config(tmp_path, corpus_file), saes={"tiny": make_tiny_sae(d_sae=32, k=4)}
+    )
     first = out.eval_result_details[0]
     undefined = first.control_metrics.model_copy(update={"precision": float("nan")})
     details = [first.model_copy(update={"control_metrics": undefined})]

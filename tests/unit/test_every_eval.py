@@ -13,13 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scripted_tasks import task_of
-from test_agentic_eval import AGENT_REPLIES
-from test_explained_evals import TinyEmbedder
-from test_sparse_probing_eval import _last_word_task
+from helpers import AGENT_REPLIES, TinyEmbedder, last_word_task, task_of
 from tiny_settings import TINY_SAMPLING, tiny_eval_values
 
-from sae_interp.evals import EVAL_MODULES, get_eval
+from sae_interp.evals import eval_names, get_eval
 from sae_interp.framework.runner import plan_per_sae, result_path, run_per_sae
 from sae_interp.llm import ScriptedBackend
 from sae_interp.llm.settings import LLM_BACKENDS
@@ -98,13 +95,13 @@ def backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[ScriptedBackend]:
     LLM_BACKENDS.register("every-eval", lambda settings, stack: scripted, overwrite=True)
     embedder = TinyEmbedder()
     monkeypatch.setattr("sae_interp.evals.embedding.main.load_embedder", lambda *a, **k: embedder)
-    register_dataset(_last_word_task())
+    register_dataset(last_word_task())
     yield scripted
     unregister_dataset("toy_last_word")
 
 
 def test_every_registered_eval_is_covered() -> None:
-    assert set(SETTINGS) == set(EVAL_MODULES)
+    assert set(SETTINGS) == set(eval_names())
 
 
 @pytest.mark.parametrize("name", sorted(SETTINGS))

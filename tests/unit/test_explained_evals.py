@@ -5,9 +5,8 @@ import json
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
-from scripted_tasks import task_of
+from helpers import TinyEmbedder, task_of
 
 from sae_interp.evals.all import AllEvalConfig
 from sae_interp.evals.all import run_eval as run_all
@@ -22,7 +21,6 @@ from sae_interp.framework.runner import plan_per_sae
 from sae_interp.llm import ScriptedBackend
 from sae_interp.llm.settings import LLM_BACKENDS
 from sae_interp.testing import TINY_LONG_MODEL_SPEC, TINY_MODEL_SPEC, make_tiny_sae
-from sae_interp.testing.tiny import TINY_WORDS
 
 
 class KeywordJudge:
@@ -49,21 +47,6 @@ class KeywordJudge:
             assert task == "detection"
             labels = [int(keyword in e) for e in excerpts]
         return "[" + ", ".join(map(str, labels)) + "]"
-
-
-class TinyEmbedder:
-    """Word counts over the tiny vocabulary (the real embedder runs in the integration test)."""
-
-    def __init__(self) -> None:
-        self.encoded = 0
-
-    def encode(self, texts, **kwargs):  # type: ignore[no-untyped-def]
-        self.encoded += len(texts)
-        out = np.zeros((len(texts), len(TINY_WORDS)), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for j, word in enumerate(TINY_WORDS):
-                out[i, j] = text.count(word)
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scripted_tasks import task_of
+from helpers import task_of
 
 from sae_interp.cli import main as cli_main
 from sae_interp.evals.autointerp import AutoInterpEvalConfig

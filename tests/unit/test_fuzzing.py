@@ -1,7 +1,7 @@
 import math
 
 import pytest
-from scripted_tasks import task_of
+from helpers import task_of
 
 from sae_interp.activations.records import LatentRecord, RecordStatus, Window, WindowKind
 from sae_interp.llm import LLMService, ScriptedBackend

@@ -2,7 +2,7 @@ import json
 from pathlib import Path
 
 import pytest
-from scripted_tasks import task_of
+from helpers import task_of
 
 from sae_interp.evals.intervention import InterventionEvalConfig, run_eval
 from sae_interp.evals.intervention.main import DEFINITION

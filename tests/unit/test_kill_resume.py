@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from loopback_llm import LoopbackLLM, Messages
+from helpers import LoopbackLLM, Messages
 
 from sae_interp.explainers import one_shot_prompts
 from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae

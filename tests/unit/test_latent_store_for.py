@@ -3,7 +3,7 @@ from pathlib import Path
 import torch
 
 from sae_interp.activations.latents import latent_cache_for, select_latents
-from sae_interp.saes.fingerprint import sae_fingerprint
+from sae_interp.saes.base import sae_fingerprint
 from sae_interp.testing import make_tiny_sae
 
 

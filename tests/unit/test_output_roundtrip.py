@@ -13,14 +13,13 @@ from typing import Any, Literal, Union
 import pytest
 from pydantic import BaseModel
 
-from sae_interp.evals import EVAL_MODULES, get_eval
+from sae_interp.evals import eval_names, explanation_evals, get_eval
 from sae_interp.evals.autointerp.eval_output import AutoInterpEvalOutput
-from sae_interp.evals.common.scored import SCORED_EVALS
 from sae_interp.framework.latent_store import LatentStore
 from sae_interp.framework.nan_safe import load_json, restore_nan
 from sae_interp.framework.runner import EVALS
 
-for _name in EVAL_MODULES:  # every eval registers, so every output class is covered
+for _name in eval_names():  # every eval registers, so every output class is covered
     get_eval(_name)
 
 
@@ -127,9 +126,9 @@ def test_every_output_round_trips_with_nan_metrics(eval_type_id: str, tmp_path: 
         assert count_nan(loaded.eval_result_metrics.model_dump()) > 0
 
 
-@pytest.mark.parametrize("eval_type_id", SCORED_EVALS.names())
+@pytest.mark.parametrize("eval_type_id", explanation_evals())
 def test_latent_store_keeps_latents_with_nan_metrics(eval_type_id: str, tmp_path: Path) -> None:
-    result_cls = SCORED_EVALS.get(eval_type_id).result_cls
+    result_cls = get_eval(eval_type_id).scored.result_cls
     record = result_cls.model_validate(sample(result_cls).model_dump() | {"latent": 7})
     store = LatentStore(tmp_path / "latents.jsonl", result_cls)
     store.put(record)

@@ -1,38 +1,25 @@
 """The sparse probing eval end to end on the tiny model and registered toy datasets."""
 
-import random
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import last_word_task
 
 from sae_interp.cli import main as sae_interp_main
 from sae_interp.evals.sparse_probing import SparseProbingEvalConfig, run_eval
 from sae_interp.evals.sparse_probing.__main__ import DEFINITION
 from sae_interp.framework.cli import eval_main
 from sae_interp.probing.datasets import ProbingDataset, register_dataset, unregister_dataset
-from sae_interp.testing import TINY_MODEL_SPEC, TINY_WORDS, make_tiny_sae
+from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae
 
 HOOK = "blocks.1.hook_resid_post"
 
 
-def _last_word_task(n: int = 400, seed: int = 0) -> ProbingDataset:
-    """Label 1 when the prompt ends in 'cat' or 'bird', 0 when it ends in 'dog' or 'tree'."""
-    rng = random.Random(seed)
-    prompts, labels = [], []
-    for i in range(n):
-        words = [rng.choice(TINY_WORDS[:20]) for _ in range(rng.randint(2, 8))]
-        label = i % 2
-        words.append(rng.choice(["cat", "bird"] if label else ["dog", "tree"]))
-        prompts.append(" ".join(words))
-        labels.append(label)
-    return ProbingDataset("toy_last_word", prompts, np.array(labels), category="toy")
-
-
 @pytest.fixture
 def toy_datasets() -> Iterator[None]:
-    register_dataset(_last_word_task())
+    register_dataset(last_word_task())
     register_dataset(ProbingDataset("toy_one_class", ["the cat"] * 200, np.ones(200), "toy"))
     yield
     unregister_dataset("toy_last_word")
@@ -187,7 +174,7 @@ def test_bad_baseline_name_is_refused_before_anything_loads() -> None:
 def test_ood_setting_tests_on_the_ood_prompts_and_skips_datasets_without(
     tmp_path: Path, toy_datasets: None
 ) -> None:
-    big, ood = _last_word_task(1100, seed=1), _last_word_task(120, seed=2)
+    big, ood = last_word_task(1100, seed=1), last_word_task(120, seed=2)
     big.name, big.ood_prompts, big.ood_labels = "toy_with_ood", ood.prompts, ood.labels
     register_dataset(big)
     try:
@@ -214,7 +201,7 @@ def test_compare_pairs_two_saes_dataset_by_dataset(tmp_path: Path, toy_datasets:
     dataset by dataset; other splits cannot be paired."""
     from sae_interp.compare import compare
 
-    second = _last_word_task(300, seed=5)
+    second = last_word_task(300, seed=5)
     second.name = "toy_last_word_2"
     register_dataset(second)
     try:

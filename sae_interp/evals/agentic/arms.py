@@ -18,21 +18,17 @@ from sae_interp.evals.agentic.eval_config import AgenticEvalConfig
 from sae_interp.evals.agentic.eval_output import LatentAgenticResult
 from sae_interp.evals.agentic.stages import explain_and_evaluate, reevaluate
 from sae_interp.evals.common.arms import (
+    control_sources,
     extra_seeds,
     random_sae_setup,
     reseeded_records,
     seeded_context,
 )
 from sae_interp.evals.common.latent_loop import run_latents
+from sae_interp.evals.common.records import Setup, refresh_explanations, results_path
 from sae_interp.evals.common.resources import EvalResources
-from sae_interp.evals.common.scored import (
-    Setup,
-    control_sources,
-    explanations_of,
-    refresh_explanations,
-    results_path,
-)
 from sae_interp.explainers.explanations import Explanation
+from sae_interp.explainers.registry import explanations
 from sae_interp.framework.latent_store import LatentStore
 from sae_interp.framework.runner import EvalContext
 
@@ -75,7 +71,7 @@ def random_sae_arm(
     """The agentic eval on a random SAE of the same shape, latents matched by frequency."""
     cfg = ctx.config
     arm = random_sae_setup(ctx, setup, refresh_explanations(cfg))
-    one_shot = explanations_of(True, cfg, arm.usable, ctx.model.tokenizer, resources, arm.store)
+    one_shot = explanations(cfg, arm.usable, ctx.model.tokenizer, resources, arm.store)
     store = LatentStore(results_path(ctx, cfg.force, suffix="_random_sae"), LatentAgenticResult)
     work = agent_work(arm.ctx, resources, arm.records, one_shot)
     return run_agent_latents(arm.ctx, arm.latents, store, work, "agentic (random SAE)")

@@ -20,12 +20,9 @@ from sae_interp.evals.agentic.eval_output import (
 from sae_interp.evals.agentic.plan import plan_agentic
 from sae_interp.evals.agentic.summary import scores, summarise
 from sae_interp.evals.common import EvalResources, open_resources
-from sae_interp.evals.common.scored import (
-    explanations_of,
-    prepare,
-    refresh_explanations,
-    usage_delta,
-)
+from sae_interp.evals.common.records import prepare, refresh_explanations
+from sae_interp.evals.common.scored import usage_delta
+from sae_interp.explainers.registry import explanations
 from sae_interp.framework.failures import failure_counts, merge_counts
 from sae_interp.framework.runner import EVALS, EvalContext, EvalDefinition, EvalResult, run_per_sae
 
@@ -37,8 +34,8 @@ def run_agentic(ctx: EvalContext[AgenticEvalConfig]) -> EvalResult:
     assert isinstance(resources, EvalResources)
     usage_start = resources.usage()
     setup = prepare(ctx, LatentAgenticResult, cfg.force, refresh_explanations(cfg))
-    one_shot = explanations_of(
-        True, cfg, setup.usable, ctx.model.tokenizer, resources, setup.store, setup.given
+    one_shot = explanations(
+        cfg, setup.usable, ctx.model.tokenizer, resources, setup.store, setup.given
     )
     work = agent_work(ctx, resources, setup.records, one_shot)
     results = run_agent_latents(ctx, setup.latents, setup.results, work, "agentic")
@@ -60,6 +57,7 @@ DEFINITION = EVALS.register(
         eval_type_id="agentic",
         config_cls=AgenticEvalConfig,
         output_cls=AgenticEvalOutput,
+        runs_whole_in_all=True,
         run=run_agentic,
         latent_metrics=lambda result: scores(result.agentic),
         resources=lambda cfg: open_resources(cfg.llm, cfg.seed),
@@ -84,4 +82,4 @@ DEFINITION = EVALS.register(
 
 def run_eval(config: AgenticEvalConfig | None = None, **kwargs: Any) -> list[AgenticEvalOutput]:
     """Run the agentic eval on every SAE of ``config`` (``kwargs``: ``model=``, ``saes=``)."""
-    return run_per_sae(DEFINITION, config or AgenticEvalConfig(), **kwargs)  # type: ignore[return-value]
+    return run_per_sae(DEFINITION, config or AgenticEvalConfig(), **kwargs)

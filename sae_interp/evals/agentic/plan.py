@@ -19,8 +19,8 @@ from sae_interp.evals.agentic.eval_output import LatentAgenticResult
 from sae_interp.evals.common.arms import extra_seeds
 from sae_interp.evals.common.latent_loop import pending_records
 from sae_interp.evals.common.planning import plan_from_requests
-from sae_interp.evals.common.scored import PLACEHOLDER_EXPLANATION, prepare
-from sae_interp.explainers.kinds import planned_explain_requests
+from sae_interp.evals.common.records import PLACEHOLDER_EXPLANATION, prepare
+from sae_interp.explainers.registry import planned_requests
 from sae_interp.framework.runner import EvalContext, LLMPlan
 from sae_interp.llm.types import ChatMessage, LLMRequest
 from sae_interp.scorers import generation, prediction
@@ -39,7 +39,7 @@ def plan_agentic(ctx: EvalContext[AgenticEvalConfig]) -> LLMPlan:
         r for r in setup.usable if r.latent not in setup.store and r.latent not in setup.given
     ]
     # the configured explainer's requests (the run explains through the shared stage)
-    requests = [q for r in to_explain for q in planned_explain_requests(cfg, r, tokenizer)]
+    requests = [q for r in to_explain for q in planned_requests(cfg, r, tokenizer)]
     pending = pending_records(setup.latents, setup.records, setup.results)
     n_explanations = 3 if cfg.random_control and len(setup.usable) > 1 else 2
     for record in pending:
@@ -57,7 +57,7 @@ def plan_agentic(ctx: EvalContext[AgenticEvalConfig]) -> LLMPlan:
         notes += f"; {len(seeds)} extra seeds evaluate every latent again"
     if cfg.random_sae_control:  # one latent matched to each: the same work once more
         for record in setup.usable:
-            requests += planned_explain_requests(cfg, record, tokenizer)
+            requests += planned_requests(cfg, record, tokenizer)
             requests += agent_requests(ctx, record)
             requests += evaluation_requests(cfg, record, n_explanations, tokenizer)
         notes += "; random-SAE control estimated as this SAE's explanations, agent and evaluations"

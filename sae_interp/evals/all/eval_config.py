@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -11,7 +10,9 @@ from pydantic import Field, create_model, field_validator
 from pydantic.fields import FieldInfo
 
 from sae_interp.base.errors import ConfigFileError
+from sae_interp.evals import get_eval
 from sae_interp.evals.common.config import ExplainedEvalConfig
+from sae_interp.evals.common.scored_models import ScoredEval
 from sae_interp.framework.config import BaseEvalConfig
 
 DEFAULT_EVALS = ["autointerp", "fuzzing", "surprisal", "embedding"]
@@ -19,20 +20,24 @@ DEFAULT_EVALS = ["autointerp", "fuzzing", "surprisal", "embedding"]
 
 def whole_eval(name: str) -> Any:
     """The registered :class:`~sae_interp.framework.runner.EvalDefinition` of an eval that
-    ``evals.all`` runs whole (``WHOLE_EVALS``), or None for any other name."""
-    from sae_interp.evals import WHOLE_EVALS, get_eval
+    ``evals.all`` runs whole (:func:`~sae_interp.evals.whole_evals`), or None for any other
+    name."""
+    from sae_interp.evals import whole_evals
 
-    return get_eval(name) if name in WHOLE_EVALS else None
+    return get_eval(name) if name in whole_evals() else None
 
 
-def scored_eval(name: str) -> Any:
-    """The registered :class:`~sae_interp.evals.common.ScoredEval` called ``name``."""
-    from sae_interp.evals import EVAL_MODULES
-    from sae_interp.evals.common import SCORED_EVALS
+def scored_eval(name: str) -> ScoredEval:
+    """The explain-and-score part of the explanation-based eval ``name``; any other name is
+    a ValueError listing the evals ``evals.all`` can run."""
+    from sae_interp.evals import COMBINED, eval_names, explanation_evals, whole_evals
 
-    if name in EVAL_MODULES and name not in SCORED_EVALS:
-        importlib.import_module(EVAL_MODULES[name])
-    return SCORED_EVALS.get(name)
+    if name in eval_names() and name != COMBINED:
+        scored = get_eval(name).scored
+        if scored is not None:
+            return scored
+    known = ", ".join([*explanation_evals(), *whole_evals()])
+    raise ValueError(f"evals.all cannot run the eval {name!r}; known: {known}")
 
 
 class _AllEvalBase(ExplainedEvalConfig):
@@ -69,14 +74,14 @@ class _AllEvalBase(ExplainedEvalConfig):
     @field_validator("eval_config_files")
     @classmethod
     def _readable_files(cls, value: list[str]) -> list[str]:
-        from sae_interp.evals import WHOLE_EVALS
+        from sae_interp.evals import whole_evals
 
         for pair in value:
             name, sep, file = pair.partition("=")
-            if not sep or name.strip() not in WHOLE_EVALS:
+            if not sep or name.strip() not in whole_evals():
                 raise ValueError(
                     f"--eval-config-files entry {pair!r} is not NAME=FILE with NAME one of "
-                    f"{', '.join(WHOLE_EVALS)}"
+                    f"{', '.join(whole_evals())}"
                 )
             if not Path(file.strip()).is_file():
                 raise ValueError(f"--eval-config-files: no such file {file.strip()!r}")
@@ -95,7 +100,7 @@ class _AllEvalBase(ExplainedEvalConfig):
         return config_cls(**values)
 
     def whole_config(self, name: str) -> BaseEvalConfig:
-        """The config a whole eval (``WHOLE_EVALS``) runs with: its config file's values,
+        """The config a whole eval (:func:`~sae_interp.evals.whole_evals`) runs with: its config file's values,
         then, for settings the file does not give, this run's shared settings and the
         settings given explicitly here that the eval has with the same type."""
         config_cls = whole_eval(name).config_cls
@@ -124,10 +129,10 @@ class _AllEvalBase(ExplainedEvalConfig):
 def eval_specific_fields() -> dict[str, tuple[Any, FieldInfo]]:
     """The settings the explanation-based evals add to the shared ones, by name; one name
     must mean one setting in every eval that has it."""
-    from sae_interp.evals import EXPLANATION_EVALS
+    from sae_interp.evals import explanation_evals
 
     fields: dict[str, tuple[Any, FieldInfo]] = {}
-    for name in EXPLANATION_EVALS:
+    for name in explanation_evals():
         for field_name, info in scored_eval(name).config_cls.model_fields.items():
             if field_name in ExplainedEvalConfig.model_fields:
                 continue

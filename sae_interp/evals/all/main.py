@@ -11,22 +11,26 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sae_interp.evals import EXPLANATION_EVALS
+from sae_interp.evals import explanation_evals, get_eval
 from sae_interp.evals.all.eval_config import AllEvalConfig, scored_eval, whole_eval
 from sae_interp.evals.all.eval_output import AllEvalOutput, AllLatentResult, AllMetrics
-from sae_interp.evals.common import ScoredRun, open_resources, plan_scored, run_scored
-from sae_interp.evals.common.definition import save_random_sae_result
+from sae_interp.evals.common import (
+    ScoredRun,
+    open_resources,
+    plan_scored,
+    run_scored,
+    scored_result,
+)
 from sae_interp.evals.common.scored import usage_delta
 from sae_interp.framework.failures import merge_counts
-from sae_interp.framework.output import BaseEvalOutput, utc_now
+from sae_interp.framework.output import BaseEvalOutput
 from sae_interp.framework.runner import (
     EVALS,
     EvalContext,
     EvalDefinition,
     EvalResult,
+    ExtraResult,
     LLMPlan,
-    build_output,
-    result_path,
     run_per_sae,
     work_dir,
 )
@@ -52,17 +56,15 @@ def _sub_context(ctx: EvalContext[AllEvalConfig], name: str) -> EvalContext[Any]
     )
 
 
-def _run_whole(ctx: EvalContext[AllEvalConfig], name: str, reuse: bool) -> EvalResult:
-    """One eval of ``WHOLE_EVALS`` on this SAE, its own output written as if it ran alone."""
+def _run_whole(ctx: EvalContext[AllEvalConfig], name: str, reuse: bool) -> ExtraResult:
+    """One eval that ``evals.all`` runs whole on this SAE, its own output to be written as
+    if it ran alone."""
     definition, sub = whole_eval(name), _sub_context(ctx, name)
     if reuse and "reuse_explanations" in type(sub.config).model_fields:
         update = {"reuse_explanations": True}
         sub = dataclasses.replace(sub, config=sub.config.model_copy(update=update))
-    started = utc_now()
     logger.info("all: %s on %s", name, ctx.sae_spec)
-    result: EvalResult = definition.run(sub)
-    build_output(definition, sub, result, started).save(result_path(sub.config, name, ctx.sae_spec))
-    return result
+    return ExtraResult(definition, sub, definition.run(sub))
 
 
 def _merge(runs: dict[str, ScoredRun]) -> list[AllLatentResult]:
@@ -92,9 +94,11 @@ def run_all(ctx: EvalContext[AllEvalConfig]) -> EvalResult:
     usage_before = ctx.resources.usage()
     explained = False
     whole: dict[str, EvalResult] = {}
+    sub_results: list[ExtraResult] = []  # each eval's own output, written by the runner
     for name in ctx.config.evals:
         if whole_eval(name) is not None:
-            whole[name] = _run_whole(ctx, name, reuse=explained)
+            sub_results.append(_run_whole(ctx, name, reuse=explained))
+            whole[name] = sub_results[-1].result
             summaries[name] = whole[name].metrics
             continue
         spec = scored_eval(name)
@@ -103,15 +107,11 @@ def run_all(ctx: EvalContext[AllEvalConfig]) -> EvalResult:
             reuse = sub.config.model_copy(update={"reuse_explanations": True})
             sub = dataclasses.replace(sub, config=reuse)
         explained = explained or spec.needs_explanation
-        started = utc_now()
         logger.info("all: %s on %s", name, ctx.sae_spec)
         runs[name] = run_scored(sub, spec, ctx.resources)
-        summaries[name] = spec.summarise(runs[name])
-        definition = EVALS.get(name)
-        result = EvalResult(summaries[name], runs[name].results, failures=runs[name].failures())
-        output = build_output(definition, sub, result, started)
-        output.save(result_path(sub.config, name, ctx.sae_spec))
-        save_random_sae_result(spec, runs[name], started)
+        result = scored_result(spec, runs[name])
+        summaries[name] = result.metrics
+        sub_results.append(ExtraResult(get_eval(name), sub, result))
     metrics = AllMetrics(
         evals=list(ctx.config.evals),
         n_explained=max(
@@ -129,6 +129,7 @@ def run_all(ctx: EvalContext[AllEvalConfig]) -> EvalResult:
         ),
         n_ok=sum(len(run.metrics) for run in runs.values())
         + sum(r.n_ok if r.n_ok is not None else 1 for r in whole.values()),
+        extra=sub_results,
     )
 
 
@@ -184,7 +185,7 @@ def _scores() -> list[tuple[str, str, str]]:
     """(eval, metric, flat key) of each explanation-based eval's headline score and, for the
     judge evals whose headline is an accuracy, their AUROC."""
     scores = []
-    for name in EXPLANATION_EVALS:
+    for name in explanation_evals():
         table = scored_eval(name).table_columns
         block, metric = table[0].split(".", 1)
         metrics = [metric] + [m for m in ("auroc",) if m != metric and f"{block}.{m}" in table]
@@ -233,4 +234,4 @@ DEFINITION = EVALS.register(
 
 def run_eval(config: AllEvalConfig | None = None, **kwargs: Any) -> list[AllEvalOutput]:
     """Run ``config.evals`` on every SAE of ``config`` (``kwargs``: ``model=``, ``saes=``)."""
-    return run_per_sae(DEFINITION, config or AllEvalConfig(), **kwargs)  # type: ignore[return-value]
+    return run_per_sae(DEFINITION, config or AllEvalConfig(), **kwargs)

@@ -112,4 +112,4 @@ def run_eval(
     config: AutoInterpEvalConfig | None = None, **kwargs: Any
 ) -> list[AutoInterpEvalOutput]:
     """Run autointerp detection on every SAE of ``config`` (``kwargs``: ``model=``, ``saes=``)."""
-    return run_per_sae(DEFINITION, config or AutoInterpEvalConfig(), **kwargs)  # type: ignore[return-value]
+    return run_per_sae(DEFINITION, config or AutoInterpEvalConfig(), **kwargs)

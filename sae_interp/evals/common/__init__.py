@@ -1,15 +1,16 @@
 """What the explanation-based evals share: their config fields, their resources (one LLM
-service, opened only when a call is needed, plus shared local models), the per-latent loop
-(resume, groups, storing, status counts), the loop that explains latents and scores them
-against their controls, and the pooled summary with intervals."""
+service, opened only when a call is needed, plus shared local models), their records, the
+per-latent loop (resume, groups, storing, status counts), the arms of a run (the SAE, a
+random SAE, other seeds) and the loop that explains and scores them, and the pooled summary
+with intervals."""
 
 from sae_interp.evals.common.config import ExplainedEvalConfig
-from sae_interp.evals.common.definition import definition_for
+from sae_interp.evals.common.definition import definition_for, scored_result
 from sae_interp.evals.common.latent_loop import run_latents, status_counts
 from sae_interp.evals.common.planning import plan_scored
 from sae_interp.evals.common.resources import EvalResources, open_resources
-from sae_interp.evals.common.scored import SCORED_EVALS, ScoredEval, ScoredRun, run_scored
-from sae_interp.evals.common.scored_models import ExplainedCounts, LatentScore
+from sae_interp.evals.common.scored import run_scored
+from sae_interp.evals.common.scored_models import LatentScore, ScoredEval, ScoredRun
 from sae_interp.evals.common.summary import (
     ControlledMetrics,
     SeedSpread,
@@ -18,10 +19,8 @@ from sae_interp.evals.common.summary import (
 )
 
 __all__ = [
-    "SCORED_EVALS",
     "ControlledMetrics",
     "EvalResources",
-    "ExplainedCounts",
     "ExplainedEvalConfig",
     "LatentScore",
     "ScoredEval",
@@ -34,5 +33,6 @@ __all__ = [
     "pooled_arms",
     "run_latents",
     "run_scored",
+    "scored_result",
     "status_counts",
 ]

@@ -1,45 +1,206 @@
-"""The controls and reruns of an explanation-based eval that go beyond the SAE's own
-latents:
+"""The arms of a run of an explanation-based eval, as values: each is the same
+explain-and-score pipeline on one set of latents, built by :func:`arms` and scored by
+:func:`score_arm`.
 
-- the random-SAE control: the whole pipeline on ``random_like(sae)``, on latents matched to
-  the SAE's latents by firing frequency (its own collection, explanations and scores);
-- reseeds: the test windows, negatives and judging drawn again with other seeds, reusing the
-  activation cache and the explanations (train windows are kept, and a reseeded test set
-  never contains a window the explainer saw).
+- ``real``: the SAE's own latents, each scored with its explanation and, in the same call,
+  with another latent's (the shuffled-explanation control);
+- ``random_sae``: the whole pipeline on ``random_like(sae)``, on latents matched to the
+  SAE's by firing frequency (its own collection, explanations and scores);
+- ``seed_<s>``: the SAE's latents again with test windows, negatives, control explanations
+  and judge order drawn with seed ``s``, reusing the activation cache and the explanations
+  (train windows are kept, and a reseeded test set never contains a window the explainer
+  saw).
 
-:func:`random_sae_setup` and :func:`reseeded_records` build what any eval needs for them
-(the agentic eval runs its own stages on them); :func:`random_sae_arm` and
-:func:`reseed_arms` run them through the explain-and-score loop of the judge evals.
+:func:`random_sae_setup` and :func:`reseeded_records` build what any eval needs for the
+random-SAE and reseed arms (the agentic eval runs its own stages on them).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from sae_interp.activations.latents import latent_cache_for, match_by_frequency
 from sae_interp.activations.records import LatentRecord, RecordStatus
 from sae_interp.evals.common.config import ExplainedEvalConfig
-from sae_interp.evals.common.resources import EvalResources
-from sae_interp.evals.common.scored import (
-    LatentScore,
-    ScoredEval,
+from sae_interp.evals.common.failures import mark_scoring_failures
+from sae_interp.evals.common.latent_loop import run_latents
+from sae_interp.evals.common.records import (
+    PLACEHOLDER_EXPLANATION,
     Setup,
-    control_sources,
     explanation_store,
-    explanations_of,
     refresh_explanations,
     results_path,
     sampled_records,
-    score_latents,
 )
+from sae_interp.evals.common.resources import EvalResources
+from sae_interp.evals.common.scored_models import RANDOM_SAE, REAL, LatentScore, ScoredEval
+from sae_interp.explainers import registry as explainers
 from sae_interp.explainers.explanations import Explanation, ExplanationStore
 from sae_interp.framework.latent_store import LatentStore
 from sae_interp.framework.runner import EvalContext
+from sae_interp.llm.service import recorded_failures
 from sae_interp.saes.random_control import random_like
+from sae_interp.scorers.base import ScoreItem
+from sae_interp.scorers.controls import shuffled_explanation_sources
 
 logger = logging.getLogger(__name__)
+
+@dataclasses.dataclass
+class Arm:
+    """One arm of a run: the latents it scores, in the context it runs in (the random SAE
+    in place of the SAE, or the seed in the config), with their records and explanations;
+    ``controls`` maps a latent to the latent whose explanation is its shuffled control (None:
+    no such control in this arm); ``store`` keeps the arm's finished per-latent results."""
+
+    name: str
+    ctx: EvalContext[Any]
+    latents: list[int]
+    records: dict[int, LatentRecord]
+    explanations: dict[int, Explanation]
+    controls: dict[int, int] | None
+    store: LatentStore[Any]
+    seed: int  # the seed its test windows, negatives, controls and judge order come from
+
+    @property
+    def desc(self) -> str:
+        """What its progress bar says."""
+        eval_type_id = self.ctx.config.eval_type_id
+        if self.name == REAL:
+            return eval_type_id
+        if self.name == RANDOM_SAE:
+            return f"{eval_type_id} (random SAE)"
+        return f"{eval_type_id} (seed {self.seed})"
+
+
+def arms(
+    ctx: EvalContext[Any], spec: ScoredEval, resources: EvalResources, setup: Setup
+) -> Iterator[Arm]:
+    """The arms the config asks for, each built when the previous one has been scored:
+    ``real``, then ``random_sae`` (``--random-sae-control``), then one per extra seed
+    (``--seeds``)."""
+    cfg: ExplainedEvalConfig = ctx.config
+    tokenizer = ctx.model.tokenizer
+    shuffled = cfg.random_control and spec.needs_explanation
+    explanations = explainers.explanations(
+        cfg, setup.usable, tokenizer, resources, setup.store, setup.given, spec.needs_explanation
+    )
+    controls = control_sources(explanations, shuffled, cfg.seed)
+    yield Arm(
+        REAL, ctx, setup.latents, setup.records, explanations, controls, setup.results, cfg.seed
+    )
+    if cfg.random_sae_control:
+        fresh = refresh_explanations(cfg) and spec.needs_explanation
+        random_sae = random_sae_setup(ctx, setup, fresh)
+        yield Arm(
+            RANDOM_SAE,
+            random_sae.ctx,
+            random_sae.latents,
+            random_sae.records,
+            explainers.explanations(
+                cfg,
+                random_sae.usable,
+                tokenizer,
+                resources,
+                random_sae.store,
+                needed=spec.needs_explanation,
+            ),
+            None,
+            LatentStore(results_path(ctx, cfg.force, suffix="_random_sae"), spec.result_cls),
+            cfg.seed,
+        )
+    for seed in extra_seeds(cfg):
+        seeded = seeded_context(ctx, seed)
+        yield Arm(
+            f"seed_{seed}",
+            seeded,
+            setup.latents,
+            reseeded_records(ctx, setup, seed),
+            explanations,
+            control_sources(explanations, shuffled, seed),
+            LatentStore(results_path(seeded, cfg.force, suffix="_reseed"), spec.result_cls),
+            seed,
+        )
+
+
+def score_arm(
+    spec: ScoredEval, arm: Arm, resources: EvalResources | None
+) -> list[LatentScore[Any, Any]]:
+    """Score the latents of ``arm`` not in its store yet (each with its own explanation and,
+    when the arm has a control for it, another latent's), storing each group as it
+    finishes; returns every latent's result in order. A latent whose explanation or scoring
+    failed is returned with its failure but not stored, so the next run retries exactly
+    it."""
+    scorer = spec.make_scorer(arm.ctx, resources)
+
+    def score_group(group_latents: list[int]) -> list[LatentScore[Any, Any]]:
+        shells = [_shell(spec.result_cls, arm, latent) for latent in group_latents]
+        pairs = [(result, item, control) for result, items in shells for item, control in items]
+        with recorded_failures() as failed:
+            outcomes = scorer.score([item for _, item, _ in pairs]) if pairs else []
+        for (result, _, control), outcome in zip(pairs, outcomes, strict=True):
+            metrics = scorer.metrics(outcome)
+            if control:
+                result.control_outcome, result.control_metrics = outcome, metrics
+            else:
+                result.outcome, result.metrics = outcome, metrics
+        if failed:
+            mark_scoring_failures(scorer, shells, failed)
+        return [result for result, _ in shells]
+
+    # LLM scorers work on the next group while one finishes (one queue, no idle boundary)
+    usable = [
+        r for r in arm.records.values() if r.status == RecordStatus.ok and r.latent not in arm.store
+    ]
+    probe = [ScoreItem(r, PLACEHOLDER_EXPLANATION) for r in usable[:1]]
+    uses_llm = bool(probe) and bool(scorer.planned_requests(probe[0]))
+    group = max(1, arm.ctx.config.llm.effective_concurrency())
+    return run_latents(
+        arm.latents,
+        arm.store,
+        score_group,
+        group=group,
+        desc=arm.desc,
+        overlap=2 if uses_llm else 1,
+    )
+
+
+def _shell(
+    result_cls: type[LatentScore[Any, Any]], arm: Arm, latent: int
+) -> tuple[LatentScore[Any, Any], list[tuple[ScoreItem, bool]]]:
+    """The result of one latent before scoring, and the (item, is_control) pairs to score."""
+    record, explanation = arm.records[latent], arm.explanations.get(latent)
+    result = result_cls(latent=record.latent, status=record.status.value)
+    if record.status != RecordStatus.ok or explanation is None:
+        return result, []
+    if explanation.text is None:
+        result.status, result.explanation_error = "explanation_failed", explanation.error
+        result.error_kind = explanation.error_kind or "unknown"
+        return result, []
+    result.explanation = explanation.text or None  # empty for explanation-free scorers
+    result.explanation_source = explanation.source
+    result.explanation_cost = explanation.cost
+    items = [(ScoreItem(record, explanation.text, tuple(explanation.rules or ())), False)]
+    if arm.controls is not None and latent in arm.controls:
+        source = arm.explanations[arm.controls[latent]]
+        result.control_explanation_of = arm.controls[latent]
+        items.append((ScoreItem(record, source.text or "", tuple(source.rules or ())), True))
+    elif arm.controls is not None:
+        result.control_note = "no other latent has an explanation with a different text"
+    return result, items
+
+
+def control_sources(
+    explanations: dict[int, Explanation], enabled: bool, seed: int
+) -> dict[int, int] | None:
+    """Which latent's explanation each latent is controlled with (never one whose text
+    equals its own); None when the control is off."""
+    if not enabled:
+        return None
+    texts = {latent: e.text for latent, e in explanations.items() if e.text is not None}
+    return shuffled_explanation_sources(list(texts), seed, texts)
 
 
 def random_sae_spec(sae_spec: str, seed: int) -> str:
@@ -101,31 +262,6 @@ def reseeded_records(ctx: EvalContext[Any], setup: Setup, seed: int) -> dict[int
     return {latent: with_train_of(r, setup.records[latent]) for latent, r in drawn.items()}
 
 
-def random_sae_arm(
-    ctx: EvalContext[Any], spec: ScoredEval, resources: EvalResources, setup: Setup
-) -> tuple[EvalContext[Any], list[LatentScore[Any, Any]]]:
-    """The eval on a random SAE of the same shape, latents matched by firing frequency: the
-    context it ran in (``random_like(sae)`` in place) and its per-latent results."""
-    cfg: ExplainedEvalConfig = ctx.config
-    fresh = refresh_explanations(cfg) and spec.needs_explanation
-    arm = random_sae_setup(ctx, setup, fresh)
-    explanations = explanations_of(
-        spec.needs_explanation, cfg, arm.usable, ctx.model.tokenizer, resources, arm.store
-    )
-    results = score_latents(
-        spec,
-        spec.make_scorer(arm.ctx, resources),
-        arm.latents,
-        arm.records,
-        explanations,
-        None,
-        LatentStore(results_path(ctx, cfg.force, suffix="_random_sae"), spec.result_cls),
-        max(1, cfg.llm.effective_concurrency()),
-        f"{spec.eval_type_id} (random SAE)",
-    )
-    return arm.ctx, results
-
-
 def with_train_of(record: LatentRecord, base: LatentRecord) -> LatentRecord:
     """``record`` (drawn with another seed) with ``base``'s train windows, and without any
     test window the explainer saw in them."""
@@ -136,30 +272,3 @@ def with_train_of(record: LatentRecord, base: LatentRecord) -> LatentRecord:
             "test": [w for w in record.test if (w.seq, w.start) not in seen],
         }
     )
-
-
-def reseed_arms(
-    ctx: EvalContext[Any],
-    spec: ScoredEval,
-    resources: EvalResources,
-    setup: Setup,
-    explanations: dict[int, Explanation],
-) -> dict[int, list[LatentScore[Any, Any]]]:
-    """Per extra seed in ``config.seeds``, the latents scored again on test windows,
-    negatives, control explanations and judge order drawn with that seed."""
-    cfg: ExplainedEvalConfig = ctx.config
-    runs: dict[int, list[LatentScore[Any, Any]]] = {}
-    for seed in extra_seeds(cfg):
-        seeded_ctx = seeded_context(ctx, seed)
-        runs[seed] = score_latents(
-            spec,
-            spec.make_scorer(seeded_ctx, resources),
-            setup.latents,
-            reseeded_records(ctx, setup, seed),
-            explanations,
-            control_sources(explanations, cfg.random_control and spec.needs_explanation, seed),
-            LatentStore(results_path(seeded_ctx, cfg.force, suffix="_reseed"), spec.result_cls),
-            max(1, cfg.llm.effective_concurrency()),
-            f"{spec.eval_type_id} (seed {seed})",
-        )
-    return runs

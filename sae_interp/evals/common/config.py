@@ -8,8 +8,8 @@ from typing import ClassVar
 from pydantic import Field, field_validator, model_validator
 
 from sae_interp.activations.sampling import SamplingConfig
-from sae_interp.explainers.kinds import EXPLAINERS
 from sae_interp.explainers.one_shot import OneShotSettings
+from sae_interp.explainers.registry import EXPLAINERS
 from sae_interp.explainers.structured import StructuredSettings
 from sae_interp.explainers.tree import TreeSettings
 from sae_interp.framework.config import BaseEvalConfig

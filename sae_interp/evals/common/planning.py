@@ -9,8 +9,9 @@ from typing import Any
 
 from sae_interp.activations.cache import LatentCache
 from sae_interp.evals.common.config import ExplainedEvalConfig
-from sae_interp.evals.common.scored import PLACEHOLDER_EXPLANATION, ScoredEval, prepare
-from sae_interp.explainers.kinds import planned_explain_requests
+from sae_interp.evals.common.records import PLACEHOLDER_EXPLANATION, prepare
+from sae_interp.evals.common.scored_models import ScoredEval
+from sae_interp.explainers.registry import planned_requests
 from sae_interp.framework.runner import EvalContext, LLMPlan
 from sae_interp.llm.pricing import cost_usd, price_of
 from sae_interp.llm.service import estimate_usage
@@ -28,7 +29,7 @@ def plan_scored(ctx: EvalContext[Any], spec: ScoredEval, explain: bool = True) -
     explain = explain and spec.needs_explanation
     known = setup.given.keys() | setup.store.done()
     to_explain = [r for r in setup.usable if explain and r.latent not in known]
-    requests = [q for r in to_explain for q in planned_explain_requests(cfg, r, tokenizer)]
+    requests = [q for r in to_explain for q in planned_requests(cfg, r, tokenizer)]
     scorer = spec.make_scorer(ctx, None)
     control = cfg.random_control and spec.needs_explanation
     copies = 2 if control and len(setup.usable) > 1 else 1
@@ -52,9 +53,7 @@ def plan_scored(ctx: EvalContext[Any], spec: ScoredEval, explain: bool = True) -
     if cfg.random_sae_control:
         # the random SAE's latents are matched one to one: as many explanations and scorings
         if spec.needs_explanation:
-            requests += [
-                q for r in setup.usable for q in planned_explain_requests(cfg, r, tokenizer)
-            ]
+            requests += [q for r in setup.usable for q in planned_requests(cfg, r, tokenizer)]
         requests += scoring
         notes += "; random-SAE control estimated as one explanation + scoring per latent"
     return plan_from_requests(spec.eval_type_id, ctx.sae_spec, cfg.llm, requests, notes)

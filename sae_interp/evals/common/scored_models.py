@@ -1,14 +1,27 @@
-"""The per-latent result and the counts every explanation-based eval reports: what the one
-loop in :mod:`sae_interp.evals.common.scored` writes for each latent and pools per run."""
+"""What an explanation-based eval is and what its loop produces: :class:`ScoredEval` (its
+scorer and summary), the per-latent result every such eval writes, the :class:`ScoredRun`
+its summary pools, and the counts every such eval reports."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Generic, TypeVar
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
+from sae_interp.activations.records import RecordStatus
+from sae_interp.evals.common.config import ExplainedEvalConfig
+from sae_interp.evals.common.latent_loop import RECORD_STATUS_COUNTS, status_counts
+from sae_interp.evals.common.resources import EvalResources
 from sae_interp.explainers.cost import ExplanationCost
+from sae_interp.framework.failures import failure_counts, merge_counts
+from sae_interp.framework.runner import EvalContext
+from sae_interp.scorers.base import LatentScorer
+
+# the names of the arms a run may have besides one per extra seed (``seed_<s>``)
+REAL = "real"
+RANDOM_SAE = "random_sae"
 
 OutcomeT = TypeVar("OutcomeT")
 MetricsT = TypeVar("MetricsT")
@@ -93,3 +106,92 @@ class ExplainedCounts(BaseModel):
         description="LLM calls, tokens and simulated windows per explained latent of the "
         "explanations scored (stored ones included: the cost is kept with each).",
     )
+
+
+@dataclass(frozen=True)
+class ScoredEval:
+    """The explain-and-score part of an explanation-based eval (the ``scored`` field of its
+    :class:`~sae_interp.framework.runner.EvalDefinition`). ``make_scorer`` builds its scorer
+    for a context (``resources`` None when only planning); ``summarise`` pools a
+    :class:`ScoredRun` into the eval's metrics; ``result_cls`` is its per-latent result;
+    ``needs_explanation`` False: a scorer that reads no explanation (no explainer, no
+    shuffled-explanation control)."""
+
+    eval_type_id: str
+    config_cls: type[ExplainedEvalConfig]
+    output_cls: type[Any]
+    result_cls: type[LatentScore[Any, Any]]
+    make_scorer: Callable[[EvalContext[Any], EvalResources | None], LatentScorer]
+    summarise: Callable[[ScoredRun], BaseModel]
+    table_columns: tuple[str, ...] = ()
+    needs_explanation: bool = True
+
+
+@dataclass
+class ArmResults:
+    """One scored arm (see :mod:`sae_interp.evals.common.arms`): its name, the context it ran
+    in, its seed and its per-latent results."""
+
+    name: str
+    ctx: EvalContext[Any]
+    seed: int
+    results: list[LatentScore[Any, Any]]
+
+
+@dataclass
+class ScoredRun:
+    """What the loop hands to an eval's summary: every arm's per-latent results, the first
+    being the SAE's own (``real``)."""
+
+    config: Any
+    arms: list[ArmResults]
+    llm_usage: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def results(self) -> list[LatentScore[Any, Any]]:
+        """The SAE's own latents (the ``real`` arm)."""
+        return self.arms[0].results
+
+    def arm(self, name: str) -> ArmResults | None:
+        return next((a for a in self.arms if a.name == name), None)
+
+    @property
+    def random_sae(self) -> ArmResults | None:
+        return self.arm(RANDOM_SAE)
+
+    @property
+    def random_sae_results(self) -> list[LatentScore[Any, Any]]:
+        return self.random_sae.results if self.random_sae is not None else []
+
+    @property
+    def reseed_results(self) -> dict[int, list[LatentScore[Any, Any]]]:
+        """Per extra seed, the reseeded arm's results."""
+        return {a.seed: a.results for a in self.arms if a.name not in (REAL, RANDOM_SAE)}
+
+    @property
+    def metrics(self) -> list[Any]:
+        return [r.metrics for r in self.results if r.metrics is not None]
+
+    @property
+    def control_metrics(self) -> list[Any]:
+        return [r.control_metrics for r in self.results if r.control_metrics is not None]
+
+    def counts(self) -> dict[str, Any]:
+        return status_counts(
+            self.results,
+            **RECORD_STATUS_COUNTS,
+            n_failed_explanations="explanation_failed",
+            n_failed_scoring="scoring_failed",
+            n_out_of_range=RecordStatus.out_of_range.value,
+        ) | {
+            "n_scored": len(self.metrics),
+            "failures": self.failures(),
+            "llm_usage": self.llm_usage,
+            "explainer_cost": ExplainerCost.of(
+                [r.explanation_cost for r in self.results if r.explanation_cost is not None]
+            ),
+        }
+
+    def failures(self) -> dict[str, int]:
+        """Unfinished latents by failure kind, over every arm."""
+        return merge_counts(failure_counts(arm.results) for arm in self.arms)

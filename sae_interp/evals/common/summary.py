@@ -10,8 +10,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 from pydantic import BaseModel, Field
 
-from sae_interp.evals.common.scored import ScoredRun
-from sae_interp.evals.common.scored_models import ExplainedCounts, LatentScore
+from sae_interp.evals.common.scored_models import ExplainedCounts, LatentScore, ScoredRun
 from sae_interp.stats import (
     defined,
     pool,

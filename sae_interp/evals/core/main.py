@@ -197,4 +197,4 @@ DEFINITION = EVALS.register(
 def run_eval(config: CoreEvalConfig | None = None, **kwargs: Any) -> list[CoreEvalOutput]:
     """Run the core eval on every SAE of ``config`` (``kwargs``: ``model=``, ``saes=``
     objects to use instead of loading specs)."""
-    return run_per_sae(DEFINITION, config or CoreEvalConfig(), **kwargs)  # type: ignore[return-value]
+    return run_per_sae(DEFINITION, config or CoreEvalConfig(), **kwargs)

@@ -62,4 +62,4 @@ DEFINITION = definition_for(SPEC)
 
 def run_eval(config: EmbeddingEvalConfig | None = None, **kwargs: Any) -> list[EmbeddingEvalOutput]:
     """Run the embedding eval on every SAE of ``config`` (``kwargs``: ``model=``, ``saes=``)."""
-    return run_per_sae(DEFINITION, config or EmbeddingEvalConfig(), **kwargs)  # type: ignore[return-value]
+    return run_per_sae(DEFINITION, config or EmbeddingEvalConfig(), **kwargs)

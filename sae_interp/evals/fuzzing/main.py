@@ -90,4 +90,4 @@ DEFINITION = definition_for(SPEC)
 
 def run_eval(config: FuzzingEvalConfig | None = None, **kwargs: Any) -> list[FuzzingEvalOutput]:
     """Run fuzzing on every SAE of ``config`` (``kwargs``: ``model=``, ``saes=``)."""
-    return run_per_sae(DEFINITION, config or FuzzingEvalConfig(), **kwargs)  # type: ignore[return-value]
+    return run_per_sae(DEFINITION, config or FuzzingEvalConfig(), **kwargs)

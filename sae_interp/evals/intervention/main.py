@@ -78,6 +78,7 @@ DEFINITION = EVALS.register(
         eval_type_id="intervention",
         config_cls=InterventionEvalConfig,
         output_cls=InterventionEvalOutput,
+        runs_whole_in_all=True,
         run=run_intervention,
         resources=lambda cfg: open_resources(cfg.llm, cfg.seed),
         plan=plan_intervention,
@@ -103,4 +104,4 @@ def run_eval(
     config: InterventionEvalConfig | None = None, **kwargs: Any
 ) -> list[InterventionEvalOutput]:
     """Run the intervention eval on every SAE of ``config`` (``kwargs``: ``model=``, ``saes=``)."""
-    return run_per_sae(DEFINITION, config or InterventionEvalConfig(), **kwargs)  # type: ignore[return-value]
+    return run_per_sae(DEFINITION, config or InterventionEvalConfig(), **kwargs)

@@ -16,9 +16,10 @@ from collections.abc import Sequence
 from transformer_lens import HookedTransformer
 
 from sae_interp.activations.records import LatentRecord, RecordStatus
+from sae_interp.evals.common.arms import control_sources
 from sae_interp.evals.common.latent_loop import pending_records, run_latents
+from sae_interp.evals.common.records import latent_records, results_path
 from sae_interp.evals.common.resources import EvalResources
-from sae_interp.evals.common.scored import control_sources, latent_records, results_path
 from sae_interp.evals.intervention.eval_config import InterventionEvalConfig
 from sae_interp.evals.intervention.eval_output import Continuations, LatentInterventionResult
 from sae_interp.explainers.explanations import Explanation

@@ -13,7 +13,7 @@ from sae_interp.evals.common import (
     controlled_metrics,
     definition_for,
 )
-from sae_interp.evals.common.scored import latent_records
+from sae_interp.evals.common.records import latent_records
 from sae_interp.evals.intruder.eval_config import IntruderEvalConfig
 from sae_interp.evals.intruder.eval_output import (
     IntruderEvalOutput,
@@ -60,4 +60,4 @@ DEFINITION = definition_for(SPEC)
 
 def run_eval(config: IntruderEvalConfig | None = None, **kwargs: Any) -> list[IntruderEvalOutput]:
     """Run the intruder eval on every SAE of ``config`` (``kwargs``: ``model=``, ``saes=``)."""
-    return run_per_sae(DEFINITION, config or IntruderEvalConfig(), **kwargs)  # type: ignore[return-value]
+    return run_per_sae(DEFINITION, config or IntruderEvalConfig(), **kwargs)

@@ -8,7 +8,7 @@ from pydantic import Field, field_validator
 
 from sae_interp.activations.negatives import NEGATIVE_SAMPLERS
 from sae_interp.evals.common.config import ExplainedEvalConfig
-from sae_interp.explainers.kinds import EXPLAINERS
+from sae_interp.explainers.registry import EXPLAINERS
 
 
 class SimulationEvalConfig(ExplainedEvalConfig):

@@ -19,8 +19,8 @@ from sae_interp.evals.common import (
     definition_for,
     pooled_arms,
     run_scored,
+    scored_result,
 )
-from sae_interp.evals.common.definition import save_random_sae_result
 from sae_interp.evals.simulation.eval_config import SimulationEvalConfig
 from sae_interp.evals.simulation.eval_output import (
     LatentSimulationResult,
@@ -30,12 +30,11 @@ from sae_interp.evals.simulation.eval_output import (
 )
 from sae_interp.evals.simulation.table import simulation_table
 from sae_interp.framework.failures import merge_counts
-from sae_interp.framework.output import utc_now
 from sae_interp.framework.runner import (
     EVALS,
     EvalContext,
     EvalResult,
-    build_output,
+    ExtraResult,
     result_path,
     run_per_sae,
 )
@@ -100,41 +99,33 @@ def variant_result_path(config: SimulationEvalConfig, sae_spec: str, name: str) 
 
 def run(ctx: EvalContext[Any]) -> EvalResult:
     """The configured run, then every compared variant on the same latents (own per-latent
-    files, shared explanation stores and caches); per-latent details are the main run's."""
-    started = utc_now()
-    scored = run_scored(ctx, SPEC)
-    save_random_sae_result(SPEC, scored, started)
-    metrics = summarise(scored)
-    failures = [scored.failures()]
+    files, shared explanation stores and caches, own result files); per-latent details are
+    the main run's."""
+    result = scored_result(SPEC, run_scored(ctx, SPEC))
+    metrics = result.metrics
+    assert isinstance(metrics, SimulationEvalMetrics)
+    failures = [result.failures]
     for name, config in ctx.config.variants().items():
         logger.info("simulation: compared run %s", name)
         variant_ctx = dataclasses.replace(ctx, config=config)
-        variant = run_scored(variant_ctx, SPEC)
-        full = summarise(variant)
+        variant = scored_result(SPEC, run_scored(variant_ctx, SPEC))
+        variant.extra.clear()  # a variant's random-SAE arm is pooled, not written
+        full = variant.metrics
         metrics.comparison[name] = SimulationSummary(
             **{k: getattr(full, k) for k in SimulationSummary.model_fields}
         )
-        failures.append(variant.failures())
-        result = EvalResult(full, variant.results, failures=variant.failures())
+        failures.append(variant.failures)
         path = variant_result_path(ctx.config, ctx.sae_spec, name)
-        build_output(EVALS.get(SPEC.eval_type_id), variant_ctx, result, started).save(path)
-    return EvalResult(
-        metrics=metrics,
-        details=scored.results,
-        failures=merge_counts(failures),
-        n_ok=len(scored.metrics),
-    )
+        result.extra.append(ExtraResult(EVALS.get(SPEC.eval_type_id), variant_ctx, variant, path))
+    result.failures = merge_counts(failures)
+    return result
 
 
-DEFINITION = EVALS.register(
-    SPEC.eval_type_id,
-    dataclasses.replace(definition_for(SPEC), run=run, table=simulation_table),
-    overwrite=True,
-)
+DEFINITION = definition_for(SPEC, run=run, table=simulation_table)
 
 
 def run_eval(
     config: SimulationEvalConfig | None = None, **kwargs: Any
 ) -> list[SimulationEvalOutput]:
     """Run the simulation eval on every SAE of ``config`` (``kwargs``: ``model=``, ``saes=``)."""
-    return run_per_sae(DEFINITION, config or SimulationEvalConfig(), **kwargs)  # type: ignore[return-value]
+    return run_per_sae(DEFINITION, config or SimulationEvalConfig(), **kwargs)

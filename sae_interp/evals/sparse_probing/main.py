@@ -88,6 +88,7 @@ DEFINITION = EVALS.register(
         eval_type_id="sparse_probing",
         config_cls=SparseProbingEvalConfig,
         output_cls=SparseProbingEvalOutput,
+        runs_whole_in_all=True,
         run=run_sparse_probing,
         table_columns=(
             "sae.k1.test_auc",
@@ -112,4 +113,4 @@ def run_eval(
 ) -> list[SparseProbingEvalOutput]:
     """Run the sparse probing eval on every SAE of ``config`` (``kwargs``: ``model=``,
     ``saes=`` objects to use instead of loading specs)."""
-    return run_per_sae(DEFINITION, config or SparseProbingEvalConfig(), **kwargs)  # type: ignore[return-value]
+    return run_per_sae(DEFINITION, config or SparseProbingEvalConfig(), **kwargs)

@@ -66,4 +66,4 @@ DEFINITION = definition_for(SPEC)
 
 def run_eval(config: SurprisalEvalConfig | None = None, **kwargs: Any) -> list[SurprisalEvalOutput]:
     """Run surprisal on every SAE of ``config`` (``kwargs``: ``model=``, ``saes=``)."""
-    return run_per_sae(DEFINITION, config or SurprisalEvalConfig(), **kwargs)  # type: ignore[return-value]
+    return run_per_sae(DEFINITION, config or SurprisalEvalConfig(), **kwargs)

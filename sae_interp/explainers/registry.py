@@ -1,16 +1,19 @@
-"""The explainer registry: ``one_shot``, ``structured`` (rules) and ``tree``, selectable in
-every explanation-based eval with ``--explainer-kind``.
+"""The explainers (``one_shot``, ``structured``, ``tree``: ``--explainer-kind`` in every
+explanation-based eval) and the one place where a latent gets its explanation.
 
-Each kind says which settings shape its explanations (they key its explanation store, so
-explanations of different kinds and settings of the same latent coexist and are reused),
-how to explain records (storing each explanation as it is made), and which LLM calls that
-would take (dry-run estimates).
+Each kind says which settings shape its explanations, how to explain records (storing each
+explanation as it is made) and which LLM calls that would take (dry-run estimates). The
+settings key the kind's explanation store under ``<output_dir>/explanations/``, so every
+eval on the same latents shares it and explanations of other kinds and settings coexist.
+
+Two functions serve the evals: :func:`explanations` (given ones as they are, stored ones
+reused, the rest made and stored) and :func:`planned_requests` (what that would cost).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,10 +23,8 @@ from tqdm.auto import tqdm
 from sae_interp.activations.records import LatentRecord
 from sae_interp.base.paths import slugify, stable_hash
 from sae_interp.base.registry import Registry
-from sae_interp.explainers import structured
-from sae_interp.explainers.explanations import ExplanationStore
-from sae_interp.explainers.one_shot import build_request as one_shot_request
-from sae_interp.explainers.pipeline import explanation_store_path, explanations_for
+from sae_interp.explainers import one_shot, structured
+from sae_interp.explainers.explanations import Explanation, ExplanationStore
 from sae_interp.explainers.tree import TreeExplainer, split_windows
 from sae_interp.explainers.tree_state import TreeFeedback, TreeNode, TreeProgress
 from sae_interp.framework.latent_store import LatentStore
@@ -57,7 +58,11 @@ class ExplainerEnv:
 
 @dataclass(frozen=True)
 class ExplainerKind:
-    settings: Callable[[Any], list[Any]]
+    """One explainer. ``settings``: the config values that shape its explanations (they key
+    its store); ``explain``: explains records and puts each explanation, success or
+    failure, in the store; ``plan``: the LLM requests explaining one record would make."""
+
+    settings: Callable[[Any], Any]
     explain: Callable[[ExplainerEnv, Sequence[LatentRecord], ExplanationStore], None]
     plan: Callable[[ExplainerEnv, LatentRecord], list[LLMRequest]]
 
@@ -68,7 +73,8 @@ EXPLAINERS: Registry[ExplainerKind] = Registry("explainer")
 def _one_shot_explain(
     env: ExplainerEnv, records: Sequence[LatentRecord], store: ExplanationStore
 ) -> None:
-    explanations_for(records, env.tokenizer, env.service, env.config.explainer, store)
+    for item in one_shot.explain(records, env.tokenizer, env.service, env.config.explainer):
+        store.put(item)
 
 
 def _structured_explain(
@@ -147,9 +153,9 @@ def _no_simulation(pairs: Sequence[Any]) -> list[Any]:
 EXPLAINERS.register(
     "one_shot",
     ExplainerKind(
-        settings=lambda cfg: [cfg.explainer.model_dump()],
+        settings=lambda cfg: cfg.explainer.model_dump(),
         explain=_one_shot_explain,
-        plan=lambda env, r: [one_shot_request(r, env.tokenizer, env.config.explainer)],
+        plan=lambda env, r: [one_shot.build_request(r, env.tokenizer, env.config.explainer)],
     ),
 )
 EXPLAINERS.register(
@@ -179,26 +185,16 @@ EXPLAINERS.register(
 NEGATIVE_FIELDS = ("n_negatives", "negative_strategy", "similar_embedder", "n_neighbour_latents")
 
 
-def store_path_for(cfg: Any, sae_spec: str, sae_fingerprint: str) -> Path:
-    """Where ``cfg``'s explainer keeps its explanations (one_shot: the shared one-shot store).
-    Negatives are drawn after the train windows and never shown to an explainer, so their
-    settings are left out of the key: runs that differ only in negatives share explanations."""
+def store_path(cfg: Any, sae_spec: str, sae_fingerprint: str) -> Path:
+    """Where ``cfg``'s explainer keeps its explanations of the SAE ``sae_spec`` (whose
+    weights hash to ``sae_fingerprint``): one JSONL file per kind and key. Negatives are
+    drawn after the train windows and never shown to an explainer, so their settings are
+    left out of the key: runs that differ only in negatives share explanations."""
     kind = cfg.explainer_kind
     defaults = type(cfg.sampling)()
     sampling = cfg.sampling.model_copy(
         update={name: getattr(defaults, name) for name in NEGATIVE_FIELDS}
     )
-    if kind == "one_shot":
-        return explanation_store_path(
-            cfg.output_dir,
-            cfg.model,
-            sae_spec,
-            sae_fingerprint,
-            sampling,
-            cfg.explainer,
-            cfg.llm.identity(),
-            cfg.seed,
-        )
     key = stable_hash(
         [
             sae_fingerprint,
@@ -213,16 +209,35 @@ def store_path_for(cfg: Any, sae_spec: str, sae_fingerprint: str) -> Path:
     return Path(cfg.output_dir) / "explanations" / folder / f"{kind}_{key}.jsonl"
 
 
-def explain_records(
+EXPLAINER_SOURCE = "explainer"  # ``Explanation.source`` of one made here
+
+
+def explanations(
     cfg: Any,
     records: Sequence[LatentRecord],
     tokenizer: Any,
     resources: Any,
     store: ExplanationStore,
-) -> dict[int, Any]:
-    """Explanations of ``records``: stored ones, and the missing ones explained now (stored
-    when they succeed; a failure is returned with its kind, and asked again next run)."""
-    missing = [r for r in records if r.latent not in store]
+    given: Mapping[int, Explanation] | None = None,
+    needed: bool = True,
+) -> dict[int, Explanation]:
+    """The explanation of every record.
+
+    ``cfg``: the eval config (its ``explainer_kind`` and the settings of that kind);
+    ``resources``: the run's :class:`~sae_interp.evals.common.EvalResources` (its LLM
+    service); ``store``: where explanations of this SAE and these settings are kept;
+    ``given``: explanations read from ``--explanations``, used as they are (they never
+    enter the store); ``needed``: False for a scorer that reads no explanation, which gets
+    empty texts and no explainer call.
+
+    Stored explanations are reused; the missing ones are made now and stored when they
+    succeed. A failure is returned with its kind (the caller counts it) and asked again on
+    the next run.
+    """
+    if not needed:
+        return {r.latent: Explanation(latent=r.latent, text="") for r in records}
+    given = given or {}
+    missing = [r for r in records if r.latent not in given and r.latent not in store]
     if missing:
         logger.info(
             "explaining %d latents with %s (%d reused)",
@@ -233,9 +248,15 @@ def explain_records(
         EXPLAINERS.get(cfg.explainer_kind).explain(
             ExplainerEnv(cfg, tokenizer, resources), missing, store
         )
-    found = {r.latent: store.get(r.latent) or store.failure(r.latent) for r in records}
-    return {latent: e for latent, e in found.items() if e is not None}
+    out: dict[int, Explanation] = {}
+    for r in records:
+        if r.latent in given:
+            out[r.latent] = given[r.latent]
+        elif (found := store.get(r.latent) or store.failure(r.latent)) is not None:
+            out[r.latent] = found.model_copy(update={"source": EXPLAINER_SOURCE})
+    return out
 
 
-def planned_explain_requests(cfg: Any, record: LatentRecord, tokenizer: Any) -> list[LLMRequest]:
+def planned_requests(cfg: Any, record: LatentRecord, tokenizer: Any) -> list[LLMRequest]:
+    """The LLM requests explaining ``record`` with ``cfg``'s explainer would make."""
     return EXPLAINERS.get(cfg.explainer_kind).plan(ExplainerEnv(cfg, tokenizer), record)
