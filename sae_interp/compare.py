@@ -4,7 +4,7 @@ For every pooled score of the eval (not the bookkeeping ones, such as the fracti
 unreadable answers), the difference A - B over latents (or the eval's own units, such as
 sparse probing's datasets) with a bootstrap
 interval and a two-sided permutation p-value; then one sentence per metric saying whether
-the eval separates the two. Two SAEs (or an SAE and its random control) have different
+the eval separates the two. Two SAEs (or an SAE and its random SAE) have different
 latents: the difference is of means, each side resampled on its own, tested by relabelling.
 Two results on the same latents of the same SAE (another judge, explainer or negative
 source) are paired: the per-latent differences are resampled, tested by sign flips. Units

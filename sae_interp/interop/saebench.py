@@ -128,7 +128,7 @@ def _autointerp(data: dict[str, Any]) -> Converted:
             control.append(other)
     metrics: dict[str, dict[str, Any]] = {"autointerp": _mean_sd(real)} if real else {}
     if control:
-        metrics["sae_interp_random_explanation_control"] = _mean_sd(control)
+        metrics["sae_interp_shuffled_control"] = _mean_sd(control)
     return metrics, [], unstructured
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-CONTROL_LABEL = "random-explanation control"
+CONTROL_LABEL = "shuffled-explanation control"
 EXPLANATION_LABEL = "explanation"
 
 

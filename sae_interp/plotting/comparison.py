@@ -52,7 +52,7 @@ def compare_saes(
             s=400,
             color="C1",
             zorder=3,
-            label="random-explanation control",
+            label="shuffled-explanation control",
         )
     ax.bar_label(bars, fmt="%.3g", fontsize=7)
     ax.set_xticks(x, list(labels), rotation=20, ha="right", fontsize=8)

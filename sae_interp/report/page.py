@@ -29,7 +29,7 @@ from sae_interp.plotting.cards import shade, shown_token
 from sae_interp.plotting.scores import latent_scores, quantile_recall
 from sae_interp.report.style import CSS
 
-CONTROL_GROUP = "random_explanation_control"
+CONTROL_GROUP = "shuffled_control"
 TokenWindow = tuple[list[str], list[float]]
 
 
@@ -137,7 +137,7 @@ def plots(results: Sequence[dict[str, Any]]) -> list[str]:
         out.append(
             figure_img(
                 score_vs_control(scored),
-                "per-latent scores: explanation vs random-explanation control",
+                "per-latent scores: explanation vs shuffled-explanation control",
             )
         )
     if any(quantile_recall(d) for d in scored):

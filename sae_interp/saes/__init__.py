@@ -25,7 +25,7 @@ from sae_interp.saes.jumprelu import JumpReLUSAE
 from sae_interp.saes.loading import SaeResolver, check_sae_fits, load_sae, register_sae_resolver
 from sae_interp.saes.pca import PCASAE
 from sae_interp.saes.planted import PlantedSAE, build_planted_sae
-from sae_interp.saes.random_control import random_like
+from sae_interp.saes.random_sae import random_like
 from sae_interp.saes.relu import ReLUSAE
 from sae_interp.saes.saelens_adapter import SaeLensAdapter, as_sae
 from sae_interp.saes.topk import TopKSAE

@@ -40,7 +40,7 @@ from sae_interp.saes.base import (
 )
 from sae_interp.saes.identity import IdentitySAE
 from sae_interp.saes.planted import load_planted
-from sae_interp.saes.random_control import random_like
+from sae_interp.saes.random_sae import random_like
 from sae_interp.saes.saelens_adapter import SaeLensAdapter
 from sae_interp.utils.torch_utils import resolve_device, str_to_dtype
 

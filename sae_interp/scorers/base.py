@@ -2,7 +2,7 @@
 
 A scorer takes (latent record, explanation) pairs and returns one auditable outcome per pair;
 ``metrics`` turns an outcome into the latent's numbers. Pairs of several latents (and their
-random-explanation controls) are scored in one call, so LLM scorers can send all their
+shuffled-explanation controls) are scored in one call, so LLM scorers can send all their
 requests concurrently and local scorers can batch their forward passes.
 """
 

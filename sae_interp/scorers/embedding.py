@@ -2,7 +2,7 @@
 non-activating ones? A sentence embedder embeds a retrieval query built from the explanation
 and each test window's plain text; the latent's score is the AUROC of cosine similarity
 separating activating from non-activating windows. No LLM call once the explanation exists.
-Window embeddings are computed once and reused (also by the random-explanation control)."""
+Window embeddings are computed once and reused (also by the shuffled-explanation control)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ prefix ending in a fixed control description. Example score = loss(control) − 
 activating from non-activating windows. The *activating-tokens* variant scores an activating
 window by its loss drop on the tokens where the latent fires only (negatives keep all tokens).
 Losses under the control description do not depend on the explanation and are computed once
-per window and reused (also by the random-explanation control)."""
+per window and reused (also by the shuffled-explanation control)."""
 
 from __future__ import annotations
 

@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
             "measured_with": f"python -m sae_interp.training.model_card --n-tokens {args.n_tokens} --n-ce-tokens {args.n_ce_tokens}",
             "corpus": "embedded:validation",
             "quality": flat(quality[f"embedded:{name}"]),
-            "random_control": flat(quality[f"random:embedded:{name}@0"]),
+            "random_sae": flat(quality[f"random:embedded:{name}@0"]),
             "reference_check": {
                 **flat(reference[f"embedded:{name}"]),
                 "requested_tokens": REFERENCE["n_tokens"],
@@ -123,7 +123,7 @@ def write_readme(assets_dir: Path, names: list[str], n_tokens: int, n_ce_tokens:
         training = json.loads((assets_dir / name / "training.json").read_text())
         cfg = json.loads((assets_dir / name / "cfg.json").read_text())
         rows.append(_row(f"`embedded:{name}`", metrics["quality"]))
-        rows.append(_row(f"random control of {name}", metrics["random_control"]))
+        rows.append(_row(f"random SAE of {name}", metrics["random_sae"]))
         clean = metrics["quality"].get("ce_loss_clean", clean)
         settings = training["sae_lens_settings"]
         sparsity = (

@@ -53,6 +53,6 @@ def test_intervention_offline_two_latents(gemma, tmp_path: Path) -> None:
         # moves between installs: measured 0.62 and 0.50 nats in one, 0.09 in another
         assert r.score is not None and r.control_score is not None
         assert r.score > r.control_score, (r.latent, r.score, r.control_score)
-    control = m.real_minus_explanation_control
+    control = m.real_minus_shuffled_control
     assert control is not None and control.n == 2 and control.value is not None
     assert control.value > 0

@@ -18,11 +18,7 @@ def test_agentic_eval_end_to_end(tmp_path: Path, corpus_file: Path) -> None:
     (out,) = run_eval(cfg, saes={"tiny": make_tiny_sae(d_sae=32, k=4)})
     m = out.eval_result_metrics
     assert m.n_requested == 2 and m.n_concluded == 2 and m.n_forced == 0
-    assert (
-        m.agentic is not None
-        and m.one_shot is not None
-        and m.random_explanation_control is not None
-    )
+    assert m.agentic is not None and m.one_shot is not None and m.shuffled_control is not None
     assert m.mean_tests == 3.0
     for r in out.eval_result_details:
         assert r.transcript.conclusion.description == "cat tokens"
@@ -95,7 +91,7 @@ def test_agentic_random_sae_control_and_reseeds(tmp_path: Path, corpus_file: Pat
     assert spread.means[0] == real.value
     assert set(m.reseed) >= {  # type: ignore[arg-type]
         "one_shot.generation_success_rate",
-        "random_explanation_control.prediction_pearson",
+        "shuffled_control.prediction_pearson",
     }
     generated = [c for c in backend.calls if task_of(c) == "generation"]
     assert {c.seed for c in generated} == {cfg.seed, 1, 2}

@@ -29,11 +29,8 @@ def test_all_ones_judge_scores_exactly_chance(
     assert d.precision.value == 0.5  # 4 activating + 4 negatives
     # every latent scores exactly 0.5: a zero-width interval
     assert d.balanced_accuracy.lo == d.balanced_accuracy.hi == 0.5
-    assert (
-        m.random_explanation_control is not None
-        and m.random_explanation_control.balanced_accuracy.value == 0.5
-    )
-    assert m.real_minus_explanation_control.balanced_accuracy.value == 0.0
+    assert m.shuffled_control is not None and m.shuffled_control.balanced_accuracy.value == 0.5
+    assert m.real_minus_shuffled_control.balanced_accuracy.value == 0.0
     assert m.random_sae_control is None and m.reseed is None
     for latent in out.eval_result_details:
         assert latent.explanation and latent.explanation.startswith("the token")
@@ -181,7 +178,7 @@ def test_saebench_mode(judge: Judge, tmp_path: Path, corpus_file: Path) -> None:
     m = out.eval_result_metrics
     assert m.detection is None and m.saebench is not None
     assert m.saebench.accuracy.value == pytest.approx(4 / 14)  # all 14 called active: 4 right
-    assert m.random_explanation_control is not None
-    assert m.random_explanation_control.accuracy.value == pytest.approx(4 / 14)
+    assert m.shuffled_control is not None
+    assert m.shuffled_control.accuracy.value == pytest.approx(4 / 14)
     detail = next(d for d in out.eval_result_details if d.outcome is not None)
     assert len(detail.outcome.labels) == 14 and sum(detail.outcome.labels) == 4

@@ -17,7 +17,7 @@ from sae_interp.evals.common.arms import with_train_of
 from sae_interp.evals.common.scored_models import LatentScore
 from sae_interp.framework.runner import plan_per_sae
 from sae_interp.llm.settings import LLM_BACKENDS
-from sae_interp.saes.random_control import random_like
+from sae_interp.saes.random_sae import random_like
 from sae_interp.testing import make_tiny_sae
 
 
@@ -41,7 +41,7 @@ def test_random_sae_arm_and_reseeds_in_one_run(
     assert m.random_sae_control is not None and m.random_sae_control.n_latents == 4
     assert m.random_sae_control.balanced_accuracy.value == 0.5
     assert m.real_minus_random_sae.balanced_accuracy.value == pytest.approx(0.0)
-    assert m.real_minus_explanation_control.balanced_accuracy.lo == pytest.approx(0.0)
+    assert m.real_minus_shuffled_control.balanced_accuracy.lo == pytest.approx(0.0)
     # seed 42 is the run's own seed; 7 is the one extra
     assert m.reseed is not None and m.reseed["balanced_accuracy"].seeds == [42, 7]
     assert m.reseed["balanced_accuracy"].between_seed_sd == pytest.approx(0.0)

@@ -100,15 +100,15 @@ def test_all_shares_cache_and_explanations(
     dumped = m.model_dump()
     # the keyword judge is right about its own explanations, so detection beats the control
     real = dumped["autointerp"]["detection"]["balanced_accuracy"]["value"]
-    assert real > dumped["autointerp"]["random_explanation_control"]["balanced_accuracy"]["value"]
-    assert dumped["autointerp"]["real_minus_explanation_control"]["balanced_accuracy"]["value"] > 0
+    assert real > dumped["autointerp"]["shuffled_control"]["balanced_accuracy"]["value"]
+    assert dumped["autointerp"]["real_minus_shuffled_control"]["balanced_accuracy"]["value"] > 0
     for name, key in [
         ("fuzzing", "fuzzing"),
         ("surprisal", "surprisal"),
         ("embedding", "embedding"),
     ]:
         assert dumped[name][key]["n_latents"] == 4
-        assert dumped[name]["random_explanation_control"]["n_latents"] == 4
+        assert dumped[name]["shuffled_control"]["n_latents"] == 4
     fuzz = json.loads(next((tmp_path / "out" / "fuzzing").glob("*.json")).read_text())
     shown = fuzz["eval_result_details"][0]["outcome"]["examples"]
     assert len(shown) == 8 and all(e["highlighted"] for e in shown)  # 4 true + 4 random marks
@@ -175,9 +175,7 @@ def test_surprisal_and_embedding_alone_with_resume(
     (out,) = run_surprisal(cfg, saes=SAE)
     m = out.eval_result_metrics
     assert m.surprisal is not None and m.surprisal.n_latents == 4
-    assert (
-        m.random_explanation_control is not None and m.scoring_lm == f"model:{TINY_LONG_MODEL_SPEC}"
-    )
+    assert m.shuffled_control is not None and m.scoring_lm == f"model:{TINY_LONG_MODEL_SPEC}"
     detail = out.eval_result_details[0]
     assert len(detail.outcome.examples) == 8 and detail.metrics.n_examples == 8
 

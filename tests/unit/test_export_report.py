@@ -151,7 +151,7 @@ def test_score_vs_control_and_recall_plots(results: dict, tmp_path: Path) -> Non
         n = sum(d["metrics"] is not None for d in data["eval_result_details"])
         labels = _legend(ax)
         assert labels[0] == f"explanation (n={n})" and labels[1].startswith(
-            "random-explanation control"
+            "shuffled-explanation control"
         )
         assert ax.get_xlabel() == "balanced_accuracy"
         assert (
@@ -176,9 +176,9 @@ def test_comparison_and_core_plots(results: dict) -> None:
     ax = figure.axes[0]
     assert [p.get_height() for p in ax.patches][:2] == [0.5, 0.7]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
-    assert _legend(ax) == ["m", "random-explanation control", "95% interval"] or set(
+    assert _legend(ax) == ["m", "shuffled-explanation control", "95% interval"] or set(
         _legend(ax)
-    ) == {"m", "random-explanation control", "95% interval"}
+    ) == {"m", "shuffled-explanation control", "95% interval"}
     # interval objects ({value, lo, hi}) and plain values are both read
     fake = [
         {

@@ -74,12 +74,12 @@ def test_intervention_with_both_controls(
     assert len(converged) == 3 - m.n_not_converged >= 1
     assert m.intervention.converged.value == pytest.approx(len(converged) / 3)
     assert all(abs(r.strength.kl - 0.5) <= 0.05 for r in converged)
-    assert m.random_explanation_control is not None and m.random_explanation_control.n == 3
-    assert m.real_minus_explanation_control is not None
-    assert m.real_minus_explanation_control.n == 3
+    assert m.shuffled_control is not None and m.shuffled_control.n == 3
+    assert m.real_minus_shuffled_control is not None
+    assert m.real_minus_shuffled_control.n == 3
     assert m.random_sae_control is not None and m.random_sae_control.n_latents >= 1
     assert m.real_minus_random_sae is not None
-    # 2 explanations per latent, for the SAE and for its random control
+    # 2 explanations per latent, for the SAE and for its random SAE
     assert m.llm_usage["calls"] == 2 * 3 + 2 * m.random_sae_control.n_latents
     for r in out.eval_result_details:
         assert r.strength is not None and len(r.strength.trace) <= 12

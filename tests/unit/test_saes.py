@@ -224,7 +224,7 @@ def test_sae_must_fit_model(tiny_model) -> None:
         check_sae_fits(tiny_model, IdentitySAE.for_hook(16, "blocks.1.hook_resid_post"), ctx_len=65)
 
 
-def test_random_control_same_shape_new_directions(tmp_path: Path) -> None:
+def test_random_sae_same_shape_new_directions(tmp_path: Path) -> None:
     from sae_interp.saes import random_like
     from sae_interp.testing import make_tiny_sae
 

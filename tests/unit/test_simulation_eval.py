@@ -100,7 +100,7 @@ def test_simulation_eval_one_shot_with_controls(
     m = out.eval_result_metrics
     assert m.n_scored == 4 and m.simulation_modes == {"chat": 4 * 8 * 2}
     assert plan.calls == len(llm.backend.calls)  # 4 explanations + 64 simulations
-    assert m.simulation is not None and m.random_explanation_control is not None
+    assert m.simulation is not None and m.shuffled_control is not None
     for row in out.eval_result_details:
         assert row.outcome is not None and len(row.outcome.windows) == 8
         kinds = [w.kind for w in row.outcome.windows]
@@ -121,7 +121,7 @@ def test_structured_and_tree_explainers_and_hard_negatives(
         compare_explainers=["tree"],
         compare_negatives=["similar_negative"],
         tree={"depth": 2, "n_roots": 2, "width": 2},
-        random_control=False,
+        shuffled_control=False,
     )
     (plan,) = plan_per_sae(DEFINITION, cfg, saes=SAE)
     (out,) = run_eval(cfg, saes=SAE)

@@ -25,7 +25,7 @@ def config(
     sampling = TINY_SAMPLING | {"n_train": 6}
     return SimulationEvalConfig.model_validate(
         values
-        | {"random_control": False, "simulator": {"mode": "all_at_once"}, "sampling": sampling}
+        | {"shuffled_control": False, "simulator": {"mode": "all_at_once"}, "sampling": sampling}
     )
 
 
@@ -97,7 +97,7 @@ def test_a_remote_scoring_lm_is_in_the_usage_report_with_its_cost(
         )
         scoring_lm = {"backend": "openai", "model": "gpt-4o-mini", "base_url": scorer.base_url}
         cfg = SurprisalEvalConfig.model_validate(
-            values | {"random_control": False, "scoring_lm": scoring_lm}
+            values | {"shuffled_control": False, "scoring_lm": scoring_lm}
         )
         (out,) = run_surprisal(cfg, saes=SAE)
         scored = scorer.requests

@@ -42,7 +42,7 @@ def agent_work(
     one_shot: dict[int, Explanation],
 ) -> Work:
     """The agentic stage on a group of latents of ``ctx``'s SAE."""
-    controls = control_sources(one_shot, ctx.config.random_control, ctx.config.seed) or {}
+    controls = control_sources(one_shot, ctx.config.shuffled_control, ctx.config.seed) or {}
 
     def work(latents: list[int]) -> list[LatentAgenticResult]:
         return [
@@ -92,7 +92,7 @@ def reseed_arms(
     for seed in extra_seeds(cfg):
         seeded = seeded_context(ctx, seed)
         records = reseeded_records(ctx, setup, seed)
-        controls = control_sources(one_shot, cfg.random_control, seed) or {}
+        controls = control_sources(one_shot, cfg.shuffled_control, seed) or {}
 
         def work(
             group: list[int],

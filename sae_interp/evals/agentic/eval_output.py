@@ -49,7 +49,7 @@ class LatentAgenticResult(BaseModel):
     agentic: ExplanationEvaluation | None = None
     one_shot: ExplanationEvaluation | None = None
     control_explanation_of: int | None = None
-    random_explanation_control: ExplanationEvaluation | None = None
+    shuffled_control: ExplanationEvaluation | None = None
     llm_usage: dict[str, float | int | bool] = Field(default_factory=dict)
 
 
@@ -59,7 +59,7 @@ PooledExplanationScores = pooled_model(ExplanationScores)
 class AgenticMetrics(BaseModel):
     agentic: PooledExplanationScores | None  # type: ignore[valid-type]
     one_shot: PooledExplanationScores | None  # type: ignore[valid-type]
-    random_explanation_control: PooledExplanationScores | None  # type: ignore[valid-type]
+    shuffled_control: PooledExplanationScores | None  # type: ignore[valid-type]
     agentic_minus_one_shot: PooledExplanationScores | None = Field(  # type: ignore[valid-type]
         default=None, description="Per-latent difference agentic - one-shot, pooled."
     )

@@ -1,6 +1,6 @@
 """The agentic explanation eval. Per latent: the agent (``sae_interp.agentic``) explains it
 by experiments on the live model; then its explanation, the one-shot explanation of the same
-latent, and another latent's one-shot explanation (random-explanation control) are evaluated
+latent, and another latent's one-shot explanation (shuffled-explanation control) are evaluated
 by generation and prediction. With ``--random-sae-control`` the same runs on a random SAE's
 frequency-matched latents; with ``--seeds`` the evaluations are drawn again per seed. Results
 (with the agent's full transcript, token usage and cost) are appended per latent; a killed
@@ -65,10 +65,10 @@ DEFINITION = EVALS.register(
         table_columns=(
             "agentic.prediction_pearson",
             "one_shot.prediction_pearson",
-            "random_explanation_control.prediction_pearson",
+            "shuffled_control.prediction_pearson",
             "agentic.generation_success_rate",
             "one_shot.generation_success_rate",
-            "random_explanation_control.generation_success_rate",
+            "shuffled_control.generation_success_rate",
             "random_sae_agentic.prediction_pearson",
             "random_sae_agentic.generation_success_rate",
             "n_concluded",

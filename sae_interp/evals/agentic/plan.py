@@ -41,7 +41,7 @@ def plan_agentic(ctx: EvalContext[AgenticEvalConfig]) -> LLMPlan:
     # the configured explainer's requests (the run explains through the shared stage)
     requests = [q for r in to_explain for q in planned_requests(cfg, r, tokenizer)]
     pending = pending_records(setup.latents, setup.records, setup.results)
-    n_explanations = 3 if cfg.random_control and len(setup.usable) > 1 else 2
+    n_explanations = 3 if cfg.shuffled_control and len(setup.usable) > 1 else 2
     for record in pending:
         requests += agent_requests(ctx, record)
         requests += evaluation_requests(cfg, record, n_explanations, tokenizer)
@@ -90,7 +90,7 @@ def evaluation_requests(
     """Generation and prediction of ``n_explanations`` explanations of one latent."""
     windows = prediction.bands(record.test, cfg.prediction.n_per_band)
     requests = []
-    for _ in range(n_explanations):  # agentic, one-shot, random-explanation control
+    for _ in range(n_explanations):  # agentic, one-shot, shuffled-explanation control
         requests.append(generation.build_request(PLACEHOLDER_EXPLANATION, cfg.generation))
         requests += [
             prediction.build_request(

@@ -118,7 +118,7 @@ def _evaluate_all(
         result.one_shot = evaluations.pop(0)
     if control_text is not None:
         result.control_explanation_of = controls[latent]
-        result.random_explanation_control = evaluations.pop(0)
+        result.shuffled_control = evaluations.pop(0)
 
 
 def explain_and_evaluate(

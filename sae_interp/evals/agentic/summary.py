@@ -29,7 +29,7 @@ def _scores_of(
     return [scores(getattr(r, which)) for r in results]
 
 
-EXPLANATIONS = ("agentic", "one_shot", "random_explanation_control")
+EXPLANATIONS = ("agentic", "one_shot", "shuffled_control")
 
 
 def summarise(
@@ -46,7 +46,7 @@ def summarise(
     pooled score's spread between seeds."""
     agentic = _scores_of(results, "agentic")
     one_shot = _scores_of(results, "one_shot")
-    control = _scores_of(results, "random_explanation_control")
+    control = _scores_of(results, "shuffled_control")
     conclusions = [r.transcript.conclusion for r in results if r.transcript is not None]
     tests = [len(r.transcript.tests) for r in results if r.transcript is not None]
     random_agentic = _scores_of(random_sae, "agentic")
@@ -60,7 +60,7 @@ def summarise(
     return AgenticMetrics(
         agentic=pool(ExplanationScores, agentic, intervals),
         one_shot=pool(ExplanationScores, one_shot, intervals),
-        random_explanation_control=pool(ExplanationScores, control, intervals),
+        shuffled_control=pool(ExplanationScores, control, intervals),
         agentic_minus_one_shot=pool_paired_difference(
             ExplanationScores, list(zip(agentic, one_shot, strict=True)), intervals
         ),

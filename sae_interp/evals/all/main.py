@@ -172,8 +172,8 @@ def plan_all(ctx: EvalContext[AllEvalConfig]) -> LLMPlan:
 
 
 ARMS = (  # (column, flat key of the same metric under that arm)
-    ("shuffled explanation", "{eval}.random_explanation_control.{metric}"),
-    ("real − shuffled", "{eval}.real_minus_explanation_control.{metric}"),
+    ("shuffled explanation", "{eval}.shuffled_control.{metric}"),
+    ("real − shuffled", "{eval}.real_minus_shuffled_control.{metric}"),
     ("random SAE", "{eval}.random_sae_control.{metric}"),
     ("real − random SAE", "{eval}.real_minus_random_sae.{metric}"),
     ("SD between seeds", "{eval}.reseed.{metric}.between_seed_sd"),

@@ -1,5 +1,5 @@
 """The autointerp detection eval: explain -> judge held-out windows -> score, with the
-random-explanation control in the same run (the shared loop in :mod:`sae_interp.evals.common`
+shuffled-explanation control in the same run (the shared loop in :mod:`sae_interp.evals.common`
 does the rest: caching, explanation reuse, per-latent JSONL, resume, dry runs)."""
 
 from __future__ import annotations
@@ -92,10 +92,10 @@ SPEC = ScoredEval(
         "detection.balanced_accuracy",
         "saebench.accuracy",
         "detection.auroc",
-        "random_explanation_control.balanced_accuracy",
-        "random_explanation_control.accuracy",
-        "real_minus_explanation_control.balanced_accuracy",
-        "real_minus_explanation_control.accuracy",
+        "shuffled_control.balanced_accuracy",
+        "shuffled_control.accuracy",
+        "real_minus_shuffled_control.balanced_accuracy",
+        "real_minus_shuffled_control.accuracy",
         "random_sae_control.balanced_accuracy",
         "random_sae_control.accuracy",
         "n_scored",

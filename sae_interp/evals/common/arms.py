@@ -42,11 +42,12 @@ from sae_interp.explainers.explanations import Explanation, ExplanationStore
 from sae_interp.framework.latent_store import LatentStore
 from sae_interp.framework.runner import EvalContext
 from sae_interp.llm.service import recorded_failures
-from sae_interp.saes.random_control import random_like
+from sae_interp.saes.random_sae import random_like
 from sae_interp.scorers.base import ScoreItem
 from sae_interp.scorers.controls import shuffled_explanation_sources
 
 logger = logging.getLogger(__name__)
+
 
 @dataclasses.dataclass
 class Arm:
@@ -83,7 +84,7 @@ def arms(
     (``--seeds``)."""
     cfg: ExplainedEvalConfig = ctx.config
     tokenizer = ctx.model.tokenizer
-    shuffled = cfg.random_control and spec.needs_explanation
+    shuffled = cfg.shuffled_control and spec.needs_explanation
     explanations = explainers.explanations(
         cfg, setup.usable, tokenizer, resources, setup.store, setup.given, spec.needs_explanation
     )

@@ -43,7 +43,7 @@ class ExplainedEvalConfig(BaseEvalConfig):
     n_latents: int = Field(
         default=10, gt=0, description="Random live latents when --latents is not given."
     )
-    random_control: bool = Field(
+    shuffled_control: bool = Field(
         default=True, description="Also score every latent with another latent's explanation."
     )
     random_sae_control: bool = Field(

@@ -24,7 +24,7 @@ def scored_result(spec: ScoredEval, run: ScoredRun) -> EvalResult:
     """The result of ``run``: the summary, per-latent details, unfinished latents of every
     arm, and the random-SAE arm (when the run had one) as a result of its own, written
     beside the SAE's under the SAE spec ``<spec>#random_sae_<seed>`` with its per-latent
-    details, so that ``sae-interp compare`` can test the SAE against its random control
+    details, so that ``sae-interp compare`` can test the SAE against its random SAE
     latent by latent."""
     extra = []
     if run.random_sae is not None:

@@ -31,7 +31,7 @@ def plan_scored(ctx: EvalContext[Any], spec: ScoredEval, explain: bool = True) -
     to_explain = [r for r in setup.usable if explain and r.latent not in known]
     requests = [q for r in to_explain for q in planned_requests(cfg, r, tokenizer)]
     scorer = spec.make_scorer(ctx, None)
-    control = cfg.random_control and spec.needs_explanation
+    control = cfg.shuffled_control and spec.needs_explanation
     copies = 2 if control and len(setup.usable) > 1 else 1
     per_latent = {
         r.latent: scorer.planned_requests(ScoreItem(r, PLACEHOLDER_EXPLANATION))

@@ -37,10 +37,10 @@ class ControlledMetrics(ExplainedCounts, Generic[P]):
     """Counts, controls and reseed spread shared by every explanation-based eval; each eval
     adds its headline pooled score."""
 
-    random_explanation_control: P | None = Field(
+    shuffled_control: P | None = Field(
         default=None, description="The same scoring with another latent's explanation."
     )
-    real_minus_explanation_control: P | None = Field(
+    real_minus_shuffled_control: P | None = Field(
         default=None,
         description="Per-latent difference real - shuffled-explanation control, pooled.",
     )
@@ -106,8 +106,8 @@ def pooled_arms(run: ScoredRun, metrics_cls: type[BaseModel]) -> dict[str, Any]:
     random_sae = _metrics(run.random_sae_results)
     return {
         "real": pool(metrics_cls, real, settings),
-        "random_explanation_control": pool(metrics_cls, control, settings),
-        "real_minus_explanation_control": pool_paired_difference(
+        "shuffled_control": pool(metrics_cls, control, settings),
+        "real_minus_shuffled_control": pool_paired_difference(
             metrics_cls, list(zip(real, control, strict=True)), settings
         ),
         "random_sae_control": pool(metrics_cls, random_sae, settings) if random_sae else None,

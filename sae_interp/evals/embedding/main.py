@@ -46,8 +46,8 @@ SPEC = ScoredEval(
     summarise=summarise,
     table_columns=(
         "embedding.auroc",
-        "random_explanation_control.auroc",
-        "real_minus_explanation_control.auroc",
+        "shuffled_control.auroc",
+        "real_minus_shuffled_control.auroc",
         "random_sae_control.auroc",
         "embedding.mean_similarity_activating",
         "embedding.mean_similarity_negatives",

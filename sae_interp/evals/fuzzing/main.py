@@ -74,10 +74,10 @@ SPEC = ScoredEval(
     table_columns=(
         "fuzzing.balanced_accuracy",
         "fuzzing.auroc",
-        "random_explanation_control.balanced_accuracy",
-        "real_minus_explanation_control.balanced_accuracy",
+        "shuffled_control.balanced_accuracy",
+        "real_minus_shuffled_control.balanced_accuracy",
         "random_sae_control.balanced_accuracy",
-        "random_explanation_control.auroc",
+        "shuffled_control.auroc",
         "n_scored",
         "n_too_rare",
         "n_dead",

@@ -39,7 +39,7 @@ class InterventionEvalConfig(BaseEvalConfig):
     explainer: OutputExplainerSettings = Field(default_factory=OutputExplainerSettings)
     scoring_lm: ScoringLMSettings = Field(default_factory=ScoringLMSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
-    random_control: bool = Field(
+    shuffled_control: bool = Field(
         default=True, description="Also score every latent with another latent's explanations."
     )
     random_sae_control: bool = Field(

@@ -54,10 +54,10 @@ PooledIntervention = pooled_model(InterventionScores)
 
 class InterventionMetrics(BaseModel):
     intervention: PooledIntervention | None  # type: ignore[valid-type]
-    random_explanation_control: Estimate | None = Field(
+    shuffled_control: Estimate | None = Field(
         description="Score with explanations shuffled across latents (nats)."
     )
-    real_minus_explanation_control: Estimate | None = Field(
+    real_minus_shuffled_control: Estimate | None = Field(
         default=None, description="Per-latent score - shuffled-explanation score, pooled."
     )
     random_sae_control: PooledIntervention | None = Field(  # type: ignore[valid-type]

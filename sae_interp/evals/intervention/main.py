@@ -29,7 +29,7 @@ from sae_interp.framework.runner import (
     LLMPlan,
     run_per_sae,
 )
-from sae_interp.saes.random_control import random_like
+from sae_interp.saes.random_sae import random_like
 from sae_interp.scoring_lm import load_scoring_lm
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def run_intervention(ctx: EvalContext[InterventionEvalConfig]) -> EvalResult:
     )
     real = InterventionArm(ctx, ctx.sae, lm, resources)
     results = real.run()
-    if cfg.random_control:
+    if cfg.shuffled_control:
         results = real.control(results)
     random_results: list[LatentInterventionResult] = []
     if cfg.random_sae_control:
@@ -85,8 +85,8 @@ DEFINITION = EVALS.register(
         latent_metrics=latent_scores,
         table_columns=(
             "intervention.score",
-            "random_explanation_control",
-            "real_minus_explanation_control",
+            "shuffled_control",
+            "real_minus_shuffled_control",
             "random_sae_control.score",
             "real_minus_random_sae",
             "intervention.kl",

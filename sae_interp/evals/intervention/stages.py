@@ -1,4 +1,4 @@
-"""The intervention eval's stages on one SAE (the evaluated one, or its random control), run
+"""The intervention eval's stages on one SAE (the evaluated one, or its random SAE), run
 by the shared per-latent loop (:func:`~sae_interp.evals.common.latent_loop.run_latents`):
 
 1. explain (a group of latents): prompts cut at each latent's first activation -> strength

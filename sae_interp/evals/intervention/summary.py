@@ -47,13 +47,11 @@ def summarise(
     real = [m.score for m in scored]
     control = [r.control_score for r in results if latent_scores(r) is not None]
     random_sae = [m.score for m in map(latent_scores, random_results) if m is not None]
-    explanation_control, sae_control = cfg.random_control, cfg.random_sae_control
+    explanation_control, sae_control = cfg.shuffled_control, cfg.random_sae_control
     return InterventionMetrics(
         intervention=pool(InterventionScores, scored, settings),
-        random_explanation_control=bootstrap_mean(control, settings)
-        if explanation_control
-        else None,
-        real_minus_explanation_control=paired_difference(real, control, settings)
+        shuffled_control=bootstrap_mean(control, settings) if explanation_control else None,
+        real_minus_shuffled_control=paired_difference(real, control, settings)
         if explanation_control
         else None,
         random_sae_control=pool(

@@ -18,8 +18,8 @@ class SimulationSummary(BaseModel):
     """One compared run: its pooled scores next to its own shuffled-explanation control."""
 
     simulation: PooledSimulation | None  # type: ignore[valid-type]
-    random_explanation_control: PooledSimulation | None  # type: ignore[valid-type]
-    real_minus_explanation_control: PooledSimulation | None  # type: ignore[valid-type]
+    shuffled_control: PooledSimulation | None  # type: ignore[valid-type]
+    real_minus_shuffled_control: PooledSimulation | None  # type: ignore[valid-type]
     n_scored: int
     n_undefined: int
     n_failed_explanations: int

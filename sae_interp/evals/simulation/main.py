@@ -1,5 +1,5 @@
 """The simulation eval: explain -> simulate every test window (activating + negatives) ->
-correlation with the true activations, with the random-explanation control in the same run
+correlation with the true activations, with the shuffled-explanation control in the same run
 (the shared loop in :mod:`sae_interp.evals.common` does caching, explanation reuse,
 per-latent JSONL, resume and dry runs)."""
 
@@ -78,8 +78,8 @@ SPEC = ScoredEval(
     summarise=summarise,
     table_columns=(
         "simulation.correlation",
-        "random_explanation_control.correlation",
-        "real_minus_explanation_control.correlation",
+        "shuffled_control.correlation",
+        "real_minus_shuffled_control.correlation",
         "random_sae_control.correlation",
         "simulation.per_window_correlation",
         "n_scored",

@@ -51,10 +51,10 @@ SPEC = ScoredEval(
     table_columns=(
         "surprisal.auroc",
         "surprisal.auroc_activating_tokens",
-        "random_explanation_control.auroc",
-        "real_minus_explanation_control.auroc",
+        "shuffled_control.auroc",
+        "real_minus_shuffled_control.auroc",
         "random_sae_control.auroc",
-        "random_explanation_control.auroc_activating_tokens",
+        "shuffled_control.auroc_activating_tokens",
         "n_scored",
         "n_too_rare",
         "n_dead",
