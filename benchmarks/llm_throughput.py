@@ -23,10 +23,10 @@ import time
 from typing import Any
 
 from sae_interp.activations.records import LatentRecord, RecordStatus, Window, WindowKind
+from sae_interp.evals.common.latent_loop import run_overlapped
 from sae_interp.explainers.one_shot import OneShotSettings, explain
 from sae_interp.llm import LLMService, OpenAICompatibleBackend
-from sae_interp.llm.flight import mean_in_flight
-from sae_interp.llm.pipeline import run_overlapped
+from sae_interp.llm.report import mean_in_flight
 from sae_interp.scorers.controls import shuffled_explanation_sources
 from sae_interp.scorers.detection import DetectionSettings, plan_latent
 from sae_interp.scorers.judge import run_plans

@@ -26,7 +26,7 @@ from tabulate import tabulate
 from sae_interp.base.errors import SaeInterpError
 from sae_interp.evals import get_eval
 from sae_interp.framework.output import BaseEvalOutput
-from sae_interp.framework.runner import EvalDefinition
+from sae_interp.framework.runner import CompareSpec, EvalDefinition
 from sae_interp.framework.table import format_estimate
 from sae_interp.stats import (
     Estimate,
@@ -91,15 +91,15 @@ def load_result(path: Path) -> BaseEvalOutput[Any, Any, Any]:
 
 def keyed_units(output: BaseEvalOutput[Any, Any, Any]) -> list[tuple[Any, BaseModel]]:
     """(unit key, headline metrics) of every unit that has them: the eval's own units when
-    it declares them (``compare_units``), else latents (the key is None for an eval whose
+    it declares them (``CompareSpec.units``), else latents (the key is None for an eval whose
     details are not one per latent)."""
-    definition = get_eval(output.eval_type_id)
-    if definition.compare_units is not None:
-        return definition.compare_units(output)
-    if definition.latent_metrics is None:
+    spec = get_eval(output.eval_type_id).compare or CompareSpec()
+    if spec.units is not None:
+        return spec.units(output)
+    if spec.latent_metrics is None:
         raise SaeInterpError(f"the {output.eval_type_id} eval has no per-latent scores to compare")
     keyed = [
-        (getattr(detail, "latent", None), definition.latent_metrics(detail))
+        (getattr(detail, "latent", None), spec.latent_metrics(detail))
         for detail in output.eval_result_details
     ]
     return [(key, m) for key, m in keyed if m is not None]
@@ -113,9 +113,10 @@ def _pairable(
     keyed_b: list[tuple[Any, BaseModel]],
 ) -> str | None:
     """Why A and B cannot be compared unit by unit; None when they can."""
-    unit = definition.compare_unit
-    if definition.compare_pairing is not None:
-        why = definition.compare_pairing(a, b)
+    spec = definition.compare or CompareSpec()
+    unit = spec.unit
+    if spec.pairing is not None:
+        why = spec.pairing(a, b)
         if why is not None:
             return why
     elif a.provenance.sae_fingerprint is None or (
@@ -171,7 +172,7 @@ def compare(
         )
     settings = settings or IntervalSettings()
     definition = get_eval(a.eval_type_id)
-    unit = definition.compare_unit
+    unit = (definition.compare or CompareSpec()).unit
     keyed_a, keyed_b = keyed_units(a), keyed_units(b)
     why_not = _pairable(definition, a, b, keyed_a, keyed_b)
     if pairing == "paired" and why_not is not None:

@@ -18,12 +18,12 @@ from typing import Literal
 
 from pydantic import Field, ValidationError
 
+from sae_interp.base import FrozenModel
 from sae_interp.base.errors import SaeInterpError
-from sae_interp.base.frozen import FrozenModel
+from sae_interp.base.logging import setup_logging
 from sae_interp.framework.cli import config_error_message, parse_config
 from sae_interp.interop import neuronpedia, saebench
 from sae_interp.interop.results import load_results
-from sae_interp.utils.logging import setup_logging
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from sae_interp.activations.records import (
     WindowGrid,
     WindowKind,
 )
-from sae_interp.base.frozen import FrozenModel
+from sae_interp.base import FrozenModel
 from sae_interp.base.registry import Registry
 
 logger = logging.getLogger(__name__)

@@ -36,7 +36,7 @@ from sae_interp.agentic.schema import (
     TestRecord,
 )
 from sae_interp.agentic.tools import AgentTools, ToolError
-from sae_interp.base.frozen import FrozenModel
+from sae_interp.base import FrozenModel
 from sae_interp.llm.errors import LLMError
 from sae_interp.llm.types import ChatMessage
 

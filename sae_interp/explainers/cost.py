@@ -1,10 +1,11 @@
 """What making one explanation took, kept with the explanation (and so with every reuse of
 it): the explainer's LLM answers and their tokens and, for explainers that simulate their
-candidates (the tree), the windows simulated and the simulator's prompt tokens."""
+candidates (the tree), the windows simulated and the simulator's prompt tokens; and its mean
+over the explained latents of a run."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from pydantic import BaseModel, Field
 
@@ -41,3 +42,25 @@ class ExplanationCost(BaseModel):
             if cost is not None:
                 out = out + cost
         return out
+
+    @classmethod
+    def mean(cls, costs: Sequence[ExplanationCost]) -> MeanExplanationCost | None:
+        """The mean cost per explained latent (None when no explanation records one)."""
+        if not costs:
+            return None
+        total = cls.total(costs)
+        return MeanExplanationCost(
+            n_latents=len(costs), **{k: v / len(costs) for k, v in total.model_dump().items()}
+        )
+
+
+class MeanExplanationCost(BaseModel):
+    """The explanation cost per explained latent, averaged over the latents whose
+    explanation records it (given explanations do not)."""
+
+    n_latents: int
+    calls: float
+    prompt_tokens: float
+    completion_tokens: float
+    simulated_windows: float
+    simulator_prompt_tokens: float

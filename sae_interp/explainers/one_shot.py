@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import Field
 
 from sae_interp.activations.records import LatentRecord
-from sae_interp.base.frozen import FrozenModel
+from sae_interp.base import FrozenModel
 from sae_interp.explainers import token_first_prompts
 from sae_interp.explainers.cost import ExplanationCost
 from sae_interp.explainers.explanations import Explanation

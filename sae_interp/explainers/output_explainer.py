@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from pydantic import Field
 
-from sae_interp.base.frozen import FrozenModel
+from sae_interp.base import FrozenModel
 from sae_interp.explainers.explanations import Explanation
 from sae_interp.explainers.one_shot import NO_LINE, UNPARSEABLE
 from sae_interp.explainers.one_shot_prompts import parse_explanation

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import Field
 
 from sae_interp.activations.records import LatentRecord
-from sae_interp.base.frozen import FrozenModel
+from sae_interp.base import FrozenModel
 from sae_interp.explainers import structured_prompts as prompts
 from sae_interp.explainers.cost import ExplanationCost
 from sae_interp.explainers.explanations import Explanation

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import Field
 
 from sae_interp.activations.records import LatentRecord, Window
-from sae_interp.base.frozen import FrozenModel
+from sae_interp.base import FrozenModel
 from sae_interp.explainers import tree_prompts
 from sae_interp.explainers.cost import ExplanationCost
 from sae_interp.explainers.explanations import Explanation

@@ -22,9 +22,9 @@ from pydantic.fields import FieldInfo
 from tabulate import tabulate
 
 from sae_interp.base.errors import ConfigFileError, SaeInterpError
+from sae_interp.base.logging import setup_logging
 from sae_interp.framework.runner import EvalDefinition, plan_per_sae, result_path, run_per_sae
 from sae_interp.framework.table import results_table
-from sae_interp.utils.logging import setup_logging
 
 logger = logging.getLogger(__name__)
 

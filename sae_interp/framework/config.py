@@ -12,9 +12,9 @@ from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
-from sae_interp.base.frozen import FrozenModel
+from sae_interp.base import FrozenModel
+from sae_interp.base.torch_utils import str_to_dtype
 from sae_interp.stats import IntervalSettings
-from sae_interp.utils.torch_utils import str_to_dtype
 
 
 class BaseEvalConfig(FrozenModel):

@@ -23,6 +23,7 @@ from transformer_lens import HookedTransformer
 import sae_interp
 from sae_interp.base.paths import slugify
 from sae_interp.base.registry import Registry
+from sae_interp.base.torch_utils import free_memory, resolve_device, seed_everything, str_to_dtype
 from sae_interp.framework.config import BaseEvalConfig
 from sae_interp.framework.failures import check_failures
 from sae_interp.framework.output import BaseEvalOutput, Provenance, utc_now
@@ -30,7 +31,6 @@ from sae_interp.framework.preflight import check_latent_ids, preflight
 from sae_interp.models import load_model
 from sae_interp.saes import BaseSAE, as_sae, check_sae_fits, load_sae
 from sae_interp.saes.base import sae_fingerprint
-from sae_interp.utils.torch_utils import free_memory, resolve_device, seed_everything, str_to_dtype
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +89,23 @@ class LLMPlan(BaseModel):
 
 
 @dataclass(frozen=True)
+class CompareSpec:
+    """How ``sae-interp compare`` reads the units of two results of one eval.
+
+    ``latent_metrics``: one latent's headline metrics from one of its per-latent details
+    (None when that latent has none). When the units are not latents: ``units`` gives the
+    (unit key, metrics with pooled fields) of a result, e.g. sparse probing's datasets,
+    ``unit`` names them, and ``pairing`` says why two results cannot be paired unit by unit
+    (None when they can, even for two SAEs). Latents are paired only within one SAE.
+    """
+
+    latent_metrics: Callable[[Any], BaseModel | None] | None = None
+    units: Callable[[Any], list[tuple[Any, BaseModel]]] | None = None
+    unit: str = "latent"
+    pairing: Callable[[Any, Any], str | None] | None = None
+
+
+@dataclass(frozen=True)
 class EvalDefinition(Generic[ConfigT, OutputT]):
     """Everything the runner, the command line, ``evals.all``, ``compare`` and the report
     need to know of one eval; the one descriptor of an eval, registered in :data:`EVALS`."""
@@ -103,16 +120,8 @@ class EvalDefinition(Generic[ConfigT, OutputT]):
     resources: Callable[[ConfigT], AbstractContextManager[Any]] | None = None
     # Estimates the LLM calls of a run on one SAE without making them (``--dry-run``).
     plan: Callable[[EvalContext[ConfigT]], LLMPlan] | None = None
-    # One latent's headline metrics from one of its per-latent details (None when that
-    # latent has none); what ``compare`` tests latent by latent.
-    latent_metrics: Callable[[Any], BaseModel | None] | None = None
-    # When ``compare``'s units are not latents: (unit key, metrics with pooled fields) of a
-    # result, e.g. sparse probing's datasets; the unit's name; and why two results cannot be
-    # paired unit by unit (None when they can, even for two SAEs). Without them, latents,
-    # paired only within one SAE.
-    compare_units: Callable[[Any], list[tuple[Any, BaseModel]]] | None = None
-    compare_unit: str = "latent"
-    compare_pairing: Callable[[Any, Any], str | None] | None = None
+    # What ``sae-interp compare`` tests unit by unit (nothing: the eval cannot be compared).
+    compare: CompareSpec | None = None
     # The results table printed after a run, when not the default one row per SAE of
     # ``table_columns`` (e.g. ``evals.all``: one row per score, its controls side by side).
     table: Callable[[Sequence[BaseEvalOutput[Any, Any, Any]]], str] | None = None

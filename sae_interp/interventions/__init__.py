@@ -5,8 +5,12 @@ cut at a latent's first activation, and pure metrics."""
 from sae_interp.interventions.metrics import explanation_score, latent_score, mean_kl, top_rises
 from sae_interp.interventions.model_sampling import next_token_logprobs, sample_continuations
 from sae_interp.interventions.prompts import prompt_for, prompts_for
-from sae_interp.interventions.steering import steer_last_position, steered
-from sae_interp.interventions.strength import StrengthResult, find_strength
+from sae_interp.interventions.steering import (
+    StrengthResult,
+    find_strength,
+    steer_last_position,
+    steered,
+)
 
 __all__ = [
     "StrengthResult",

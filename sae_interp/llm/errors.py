@@ -3,16 +3,16 @@
 Every failed call carries a :class:`FailureKind`, so a run can count its failures by kind.
 :class:`LLMRunAborted` is not an :class:`LLMError`: callers that record failed calls in their
 results let it propagate, and the command line turns it into one message and a non-zero exit.
-All error text that comes from an endpoint goes through :func:`redact` first.
+All error text that comes from an endpoint goes through
+:func:`~sae_interp.base.logging.redact` first.
 """
 
 from __future__ import annotations
 
-import os
-import re
 from enum import Enum
 
 from sae_interp.base.errors import SaeInterpError
+from sae_interp.base.logging import redact
 
 
 class FailureKind(str, Enum):
@@ -99,26 +99,3 @@ class LLMRunAborted(SaeInterpError, RuntimeError):
 
     def __init__(self, message: str) -> None:
         super().__init__(redact(message))
-
-
-# ---- redaction -------------------------------------------------------------------------
-
-_KEY_LIKE = re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_\-]{8,}")
-_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9_\-\.]{8,}")
-_SECRET_ENV_NAMES = {"OPENAI_API_KEY"}
-MASK = "***"
-
-
-def register_secret_env(name: str) -> None:
-    """Mask the value of environment variable ``name`` wherever :func:`redact` runs."""
-    _SECRET_ENV_NAMES.add(name)
-
-
-def redact(text: str) -> str:
-    """``text`` with the configured API keys and anything that looks like a key masked."""
-    for name in _SECRET_ENV_NAMES:
-        value = os.environ.get(name)
-        if value and len(value) >= 4:
-            text = text.replace(value, MASK)
-    text = _KEY_LIKE.sub(MASK, text)
-    return _BEARER.sub(lambda m: m.group(1) + MASK, text)

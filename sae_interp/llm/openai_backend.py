@@ -9,13 +9,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from sae_interp.base.logging import redact, register_secret_env
 from sae_interp.llm.errors import (
     FailureKind,
     LLMError,
     RetryableLLMError,
     kind_of_status,
-    redact,
-    register_secret_env,
 )
 from sae_interp.llm.types import LLMRequest, LLMResponse, PromptToken, TokenLogprob, Usage
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
 
-from sae_interp.base.frozen import FrozenModel
+from sae_interp.base import FrozenModel
 from sae_interp.base.paths import cache_dir, slugify
 from sae_interp.base.registry import Registry
 from sae_interp.llm.backend import LLMBackend

@@ -22,12 +22,12 @@ from transformer_lens import HookedTransformer
 
 from sae_interp.base.errors import SpecError
 from sae_interp.base.registry import Registry
+from sae_interp.base.torch_utils import resolve_device, str_to_dtype
 from sae_interp.models import randomized
 from sae_interp.models.embedded import DEFAULT_EMBEDDED_MODEL, EMBEDDED_MODELS, converted_dir
 from sae_interp.models.facts import ModelFacts, facts_from_hf_config
 from sae_interp.models.hf_local import load_hf_dir, tl_name_from_dir
 from sae_interp.models.offline import hub_offline
-from sae_interp.utils.torch_utils import resolve_device, str_to_dtype
 
 logger = logging.getLogger(__name__)
 

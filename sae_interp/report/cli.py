@@ -10,10 +10,10 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError
 
+from sae_interp.base import FrozenModel
 from sae_interp.base.errors import SaeInterpError
-from sae_interp.base.frozen import FrozenModel
+from sae_interp.base.logging import setup_logging
 from sae_interp.framework.cli import config_error_message, parse_config
-from sae_interp.utils.logging import setup_logging
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from sae_interp.activations.cache import LatentCache
 from sae_interp.activations.latents import latent_cache_key
 from sae_interp.base.errors import SaeInterpError
 from sae_interp.base.paths import cache_dir
-from sae_interp.utils.torch_utils import str_to_dtype
+from sae_interp.base.torch_utils import str_to_dtype
 
 logger = logging.getLogger(__name__)
 

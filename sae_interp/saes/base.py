@@ -22,11 +22,11 @@ from pydantic import Field, ValidationError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from sae_interp.base import FrozenModel
 from sae_interp.base.errors import SpecError
-from sae_interp.base.frozen import FrozenModel
 from sae_interp.base.registry import Registry
+from sae_interp.base.torch_utils import str_to_dtype
 from sae_interp.models.hooks import hook_layer
-from sae_interp.utils.torch_utils import str_to_dtype
 
 CONFIG_FILE = "cfg.json"
 WEIGHTS_FILE = "sae_weights.safetensors"

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
-from sae_interp.base.frozen import FrozenModel
-from sae_interp.embedding import DEFAULT_EMBEDDER
+from sae_interp.activations.window_index import DEFAULT_EMBEDDER
+from sae_interp.base import FrozenModel
 from sae_interp.llm.types import LLMRequest
 from sae_interp.scorers import metrics
 from sae_interp.scorers.base import ScoreItem

@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from sae_interp.activations.records import Window
-from sae_interp.base.frozen import FrozenModel
+from sae_interp.base import FrozenModel
 from sae_interp.llm.errors import LLMError
 from sae_interp.llm.service import LLMService, Validator
 from sae_interp.llm.types import ChatMessage, LLMRequest, LLMResponse

@@ -25,7 +25,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from sae_interp.activations.records import LatentRecord, Window
-from sae_interp.base.frozen import FrozenModel
+from sae_interp.base import FrozenModel
 from sae_interp.base.registry import Registry
 from sae_interp.llm.errors import LLMError
 from sae_interp.llm.prompt_logprobs import PromptLogprobs, PromptLogprobsClient, echo_request

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from sae_interp.activations.records import Window
-from sae_interp.base.frozen import FrozenModel
+from sae_interp.base import FrozenModel
 from sae_interp.llm.types import LLMRequest
 from sae_interp.scorers import metrics
 from sae_interp.scorers import surprisal_prompts as prompts

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple, Protocol
 
 from pydantic import Field, field_validator
 
-from sae_interp.base.frozen import FrozenModel
+from sae_interp.base import FrozenModel
 from sae_interp.base.registry import Registry
 
 

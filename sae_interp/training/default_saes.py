@@ -21,6 +21,8 @@ from typing import Any
 
 import torch
 
+from sae_interp.base.logging import setup_logging
+from sae_interp.base.torch_utils import seed_everything
 from sae_interp.data import load_corpus
 from sae_interp.data.sources import CORPUS_VERSION
 from sae_interp.models import activations_at_hook, load_model
@@ -28,8 +30,6 @@ from sae_interp.saes.loading import ASSETS_DIR
 from sae_interp.training.activation_cache import cache_activations, load_cached_activations
 from sae_interp.training.cached_training import TrainSettings, train_on_cache
 from sae_interp.training.convert import from_saelens
-from sae_interp.utils.logging import setup_logging
-from sae_interp.utils.torch_utils import seed_everything
 
 logger = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from sae_interp.base.logging import setup_logging
 from sae_interp.evals.core import CoreEvalConfig, run_eval
 from sae_interp.models import load_model
 from sae_interp.saes.loading import ASSETS_DIR, embedded_sae_names
-from sae_interp.utils.logging import setup_logging
 
 REFERENCE = {"n_tokens": 2048, "n_ce_tokens": 0, "ctx_len": 128}
 

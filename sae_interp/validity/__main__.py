@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from sae_interp.base.errors import SaeInterpError
+from sae_interp.base.logging import setup_logging
 from sae_interp.framework.cli import config_error_message, parse_config
-from sae_interp.utils.logging import setup_logging
 from sae_interp.validity.suite import ValidityConfig, run_suite
 
 logger = logging.getLogger(__name__)

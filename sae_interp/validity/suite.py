@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, Field, field_validator
 
 from sae_interp.base.errors import SpecError
+from sae_interp.base.torch_utils import resolve_device
 from sae_interp.evals.all import AllEvalConfig
 from sae_interp.evals.all import run_eval as run_all
 from sae_interp.evals.intruder import IntruderEvalConfig
@@ -31,7 +32,6 @@ from sae_interp.saes import load_sae
 from sae_interp.saes.base import BaseSAE, sae_fingerprint
 from sae_interp.saes.planted import PlantedSAE, decoy_latents, planted_token_sets
 from sae_interp.scorers.judge import resolved_mode
-from sae_interp.utils.torch_utils import resolve_device
 from sae_interp.validity.bias import IntruderBias, JudgeBias, intruder_bias, judge_bias
 from sae_interp.validity.report import (
     ExplainerQuality,

@@ -79,11 +79,11 @@ def test_agentic_random_sae_control_and_reseeds(tmp_path: Path, corpus_file: Pat
     m = out.eval_result_metrics
     starts = [c for c in backend.calls if "Propose at least three" in c.messages[-1].content]
     assert len(starts) == 4  # the agent ran on 2 latents of each SAE, not once more per seed
-    assert m.random_sae_agentic is not None and m.random_sae_one_shot is not None
-    assert m.agentic_minus_random_sae is not None
+    assert m.random_sae_control is not None and m.random_sae_one_shot is not None
+    assert m.real_minus_random_sae is not None
     real = m.agentic.prediction_pearson  # type: ignore[union-attr]
-    rand = m.random_sae_agentic.prediction_pearson  # type: ignore[attr-defined]
-    diff = m.agentic_minus_random_sae.prediction_pearson  # type: ignore[attr-defined]
+    rand = m.random_sae_control.prediction_pearson  # type: ignore[attr-defined]
+    diff = m.real_minus_random_sae.prediction_pearson  # type: ignore[attr-defined]
     assert real.n == 2 and rand.n == 2
     assert abs(diff.value - (real.value - rand.value)) < 1e-9
     spread = m.reseed["agentic.prediction_pearson"]  # type: ignore[index]

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from helpers import task_of
 
+from sae_interp.compare import compare, load_result
 from sae_interp.evals.intervention import InterventionEvalConfig, run_eval
 from sae_interp.evals.intervention.main import DEFINITION
 from sae_interp.framework.runner import plan_per_sae
@@ -74,9 +75,11 @@ def test_intervention_with_both_controls(
     assert len(converged) == 3 - m.n_not_converged >= 1
     assert m.intervention.converged.value == pytest.approx(len(converged) / 3)
     assert all(abs(r.strength.kl - 0.5) <= 0.05 for r in converged)
-    assert m.shuffled_control is not None and m.shuffled_control.n == 3
+    assert m.shuffled_control is not None and m.shuffled_control.n_latents == 3
     assert m.real_minus_shuffled_control is not None
-    assert m.real_minus_shuffled_control.n == 3
+    assert m.real_minus_shuffled_control.n_latents == 3
+    # the shuffled control re-scores the same steering: only the score differs
+    assert m.real_minus_shuffled_control.kl.value == pytest.approx(0.0)
     assert m.random_sae_control is not None and m.random_sae_control.n_latents >= 1
     assert m.real_minus_random_sae is not None
     # 2 explanations per latent, for the SAE and for its random SAE
@@ -87,8 +90,16 @@ def test_intervention_with_both_controls(
         assert all(len(row) == 5 for row in r.train_top_tokens)
         assert len(r.explanation_scores) == 2 and r.score == max(r.explanation_scores)
         assert r.control_explanation_of not in (None, r.latent) and r.control_score is not None
-    random_details = out.eval_result_unstructured["random_sae_control"]
-    assert random_details and all(d["strength"] for d in random_details)
+    # the random SAE's arm: one latent per latent, matched by firing frequency, written as a
+    # result of its own that compare pairs with the SAE's
+    arm = load_result(tmp_path / "out" / "intervention" / "tiny-random__tiny_random_sae_0.json")
+    assert arm.provenance.sae_spec == "tiny#random_sae_0"
+    assert len(arm.eval_result_details) == 3
+    assert all(d.strength is not None for d in arm.eval_result_details if d.status == "ok")
+    assert arm.eval_result_metrics.intervention == m.random_sae_control
+    assert arm.eval_result_metrics.random_sae_control is None
+    versus = compare(out, arm)
+    assert versus.n_latents_a == 3 and versus.n_latents_b == m.random_sae_control.n_latents
 
 
 def test_resume_and_failures(tmp_path: Path, corpus_file: Path) -> None:

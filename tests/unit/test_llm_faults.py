@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from sae_interp.evals.common.latent_loop import run_overlapped
 from sae_interp.llm import (
     FailureKind,
     LLMError,
@@ -21,7 +22,6 @@ from sae_interp.llm import (
     failure_counts,
 )
 from sae_interp.llm.errors import kind_of_status
-from sae_interp.llm.pipeline import run_overlapped
 from sae_interp.testing.fault_server import DEFAULT_FAULTS, GARBAGE, FaultServer, retries_match
 
 
@@ -207,7 +207,7 @@ def test_flight_meter_measures_mean_in_flight() -> None:
     service = LLMService(backend, concurrency=4)
     start = service.flight.reading()
     service.complete_all([req(str(i)) for i in range(8)])  # two full waves of 4
-    from sae_interp.llm.flight import mean_in_flight
+    from sae_interp.llm.report import mean_in_flight
 
     assert 3.0 <= mean_in_flight(start, service.flight.reading()) <= 4.0
     assert service.flight.peak == 4

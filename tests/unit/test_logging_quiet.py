@@ -4,8 +4,7 @@ import logging
 
 import pytest
 
-from sae_interp.llm.errors import redact
-from sae_interp.utils.logging import NOISY_LOGGERS, RedactingFilter, setup_logging
+from sae_interp.base.logging import NOISY_LOGGERS, RedactingFilter, redact, setup_logging
 
 
 @pytest.fixture

@@ -149,8 +149,8 @@ def test_structured_and_tree_explainers_and_hard_negatives(
     assert tree.eval_config.explainer_kind == "tree"
     assert compare(out, tree).paired
     # what each explainer cost per latent: rules take one answer, the tree its whole search
-    assert m.explainer_cost is not None and m.explainer_cost.calls == 1
-    tree_cost = m.comparison["explainer_kind=tree"].explainer_cost
+    assert m.mean_explanation_cost is not None and m.mean_explanation_cost.calls == 1
+    tree_cost = m.comparison["explainer_kind=tree"].mean_explanation_cost
     assert tree_cost is not None and tree_cost.calls > 2 and tree_cost.simulated_windows > 0
     table = simulation_table([out]).splitlines()
     assert [line.split("|")[2].strip() for line in table[2:]] == [

@@ -166,7 +166,7 @@ def test_embedding_metrics_by_hand() -> None:
 
 
 def test_embedder_names_resolve_to_local_files(tmp_path) -> None:
-    from sae_interp.embedding import DEFAULT_EMBEDDER, embedder_path
+    from sae_interp.activations.window_index import DEFAULT_EMBEDDER, embedder_path
 
     shipped = embedder_path(DEFAULT_EMBEDDER)
     assert shipped is not None and (shipped / "model.safetensors").exists()

@@ -67,14 +67,15 @@ def run_agent_latents(
 
 def random_sae_arm(
     ctx: EvalContext[AgenticEvalConfig], resources: EvalResources, setup: Setup
-) -> list[LatentAgenticResult]:
-    """The agentic eval on a random SAE of the same shape, latents matched by frequency."""
+) -> tuple[EvalContext[AgenticEvalConfig], list[LatentAgenticResult]]:
+    """The agentic eval on a random SAE of the same shape, latents matched by frequency:
+    the context it ran in (the random SAE in place) and its per-latent results."""
     cfg = ctx.config
     arm = random_sae_setup(ctx, setup, refresh_explanations(cfg))
     one_shot = explanations(cfg, arm.usable, ctx.model.tokenizer, resources, arm.store)
     store = LatentStore(results_path(ctx, cfg.force, suffix="_random_sae"), LatentAgenticResult)
     work = agent_work(arm.ctx, resources, arm.records, one_shot)
-    return run_agent_latents(arm.ctx, arm.latents, store, work, "agentic (random SAE)")
+    return arm.ctx, run_agent_latents(arm.ctx, arm.latents, store, work, "agentic (random SAE)")
 
 
 def reseed_arms(

@@ -63,10 +63,10 @@ class AgenticMetrics(BaseModel):
     agentic_minus_one_shot: PooledExplanationScores | None = Field(  # type: ignore[valid-type]
         default=None, description="Per-latent difference agentic - one-shot, pooled."
     )
-    agentic_minus_control: PooledExplanationScores | None = Field(  # type: ignore[valid-type]
+    real_minus_shuffled_control: PooledExplanationScores | None = Field(  # type: ignore[valid-type]
         default=None, description="Per-latent difference agentic - shuffled control, pooled."
     )
-    random_sae_agentic: PooledExplanationScores | None = Field(  # type: ignore[valid-type]
+    random_sae_control: PooledExplanationScores | None = Field(  # type: ignore[valid-type]
         default=None,
         description="The agent's explanations of a random SAE's frequency-matched latents "
         "(--random-sae-control).",
@@ -74,7 +74,7 @@ class AgenticMetrics(BaseModel):
     random_sae_one_shot: PooledExplanationScores | None = Field(  # type: ignore[valid-type]
         default=None, description="One-shot explanations of the random SAE's latents."
     )
-    agentic_minus_random_sae: PooledExplanationScores | None = Field(  # type: ignore[valid-type]
+    real_minus_random_sae: PooledExplanationScores | None = Field(  # type: ignore[valid-type]
         default=None, description="Difference of means agentic - random SAE's agentic."
     )
     reseed: dict[str, SeedSpread] | None = Field(

@@ -24,7 +24,15 @@ from sae_interp.evals.common.records import prepare, refresh_explanations
 from sae_interp.evals.common.scored import usage_delta
 from sae_interp.explainers.registry import explanations
 from sae_interp.framework.failures import failure_counts, merge_counts
-from sae_interp.framework.runner import EVALS, EvalContext, EvalDefinition, EvalResult, run_per_sae
+from sae_interp.framework.runner import (
+    EVALS,
+    CompareSpec,
+    EvalContext,
+    EvalDefinition,
+    EvalResult,
+    ExtraResult,
+    run_per_sae,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +47,17 @@ def run_agentic(ctx: EvalContext[AgenticEvalConfig]) -> EvalResult:
     )
     work = agent_work(ctx, resources, setup.records, one_shot)
     results = run_agent_latents(ctx, setup.latents, setup.results, work, "agentic")
-    random_sae = random_sae_arm(ctx, resources, setup) if cfg.random_sae_control else []
+    random_sae: list[LatentAgenticResult] = []
+    extra = []
+    if cfg.random_sae_control:
+        random_ctx, random_sae = random_sae_arm(ctx, resources, setup)
+        alone = EvalResult(
+            summarise(random_sae, {}, cfg.intervals),
+            random_sae,
+            failures=failure_counts(random_sae),
+            n_ok=sum(r.status == "ok" for r in random_sae),
+        )
+        extra.append(ExtraResult(EVALS.get("agentic"), random_ctx, alone))
     reseeds = reseed_arms(ctx, resources, setup, results, one_shot)
     usage = usage_delta(usage_start, resources.usage())
     arms = [results, random_sae, *reseeds.values()]
@@ -48,6 +66,7 @@ def run_agentic(ctx: EvalContext[AgenticEvalConfig]) -> EvalResult:
         details=results,
         failures=merge_counts(failure_counts(arm) for arm in arms),
         n_ok=sum(r.status == "ok" for r in results),
+        extra=extra,
     )
 
 
@@ -59,7 +78,7 @@ DEFINITION = EVALS.register(
         output_cls=AgenticEvalOutput,
         runs_whole_in_all=True,
         run=run_agentic,
-        latent_metrics=lambda result: scores(result.agentic),
+        compare=CompareSpec(latent_metrics=lambda result: scores(result.agentic)),
         resources=lambda cfg: open_resources(cfg.llm, cfg.seed),
         plan=plan_agentic,
         table_columns=(
@@ -69,8 +88,8 @@ DEFINITION = EVALS.register(
             "agentic.generation_success_rate",
             "one_shot.generation_success_rate",
             "shuffled_control.generation_success_rate",
-            "random_sae_agentic.prediction_pearson",
-            "random_sae_agentic.generation_success_rate",
+            "random_sae_control.prediction_pearson",
+            "random_sae_control.generation_success_rate",
             "n_concluded",
             "n_forced",
             "mean_tests",

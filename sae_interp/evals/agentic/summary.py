@@ -1,7 +1,8 @@
 """How the agentic eval pools: each explanation's numbers (:class:`ExplanationScores`, each
-field declared pooled) for the agent's, the one-shot and the control explanation, the agent's
-minus each of the others per latent, the random-SAE control and the reseed spread when they
-ran, and the latent counts by status."""
+field declared pooled) for the agent's, the one-shot and the shuffled explanation, with the
+agent's as the real arm of the arms pooling every eval shares (shuffled control, random SAE);
+the agent's minus the one-shot per latent; the reseed spread of every explanation; and the
+latent counts by status."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from sae_interp.evals.agentic.eval_output import (
     LatentAgenticResult,
 )
 from sae_interp.evals.common.latent_loop import RECORD_STATUS_COUNTS, status_counts
-from sae_interp.evals.common.summary import SeedSpread, seed_spread
-from sae_interp.stats import IntervalSettings, pool, pool_difference, pool_paired_difference
+from sae_interp.evals.common.summary import SeedSpread, pool_arms, seed_spread
+from sae_interp.stats import IntervalSettings, pool, pool_paired_difference
 
 
 def scores(evaluation: ExplanationEvaluation | None) -> ExplanationScores | None:
@@ -49,7 +50,13 @@ def summarise(
     control = _scores_of(results, "shuffled_control")
     conclusions = [r.transcript.conclusion for r in results if r.transcript is not None]
     tests = [len(r.transcript.tests) for r in results if r.transcript is not None]
-    random_agentic = _scores_of(random_sae, "agentic")
+    arms = pool_arms(
+        ExplanationScores,
+        agentic,
+        intervals,
+        shuffled=control,
+        random_sae=_scores_of(random_sae, "agentic") if random_sae else None,
+    )
     spread: dict[str, SeedSpread] | None = None
     if reseeds:
         runs = {seed: list(results), **{s: list(r) for s, r in reseeds.items()}}
@@ -58,26 +65,18 @@ def summarise(
             per_seed = {s: _scores_of(r, which) for s, r in runs.items()}
             spread |= seed_spread(per_seed, ExplanationScores, prefix=f"{which}.")
     return AgenticMetrics(
-        agentic=pool(ExplanationScores, agentic, intervals),
+        agentic=arms["real"],
         one_shot=pool(ExplanationScores, one_shot, intervals),
-        shuffled_control=pool(ExplanationScores, control, intervals),
+        shuffled_control=arms["shuffled_control"],
         agentic_minus_one_shot=pool_paired_difference(
             ExplanationScores, list(zip(agentic, one_shot, strict=True)), intervals
         ),
-        agentic_minus_control=pool_paired_difference(
-            ExplanationScores, list(zip(agentic, control, strict=True)), intervals
-        ),
-        random_sae_agentic=pool(ExplanationScores, random_agentic, intervals)
-        if random_sae
-        else None,
+        real_minus_shuffled_control=arms["real_minus_shuffled_control"],
+        random_sae_control=arms["random_sae_control"],
         random_sae_one_shot=pool(ExplanationScores, _scores_of(random_sae, "one_shot"), intervals)
         if random_sae
         else None,
-        agentic_minus_random_sae=pool_difference(
-            ExplanationScores, agentic, random_agentic, intervals
-        )
-        if random_sae
-        else None,
+        real_minus_random_sae=arms["real_minus_random_sae"],
         reseed=spread,
         n_concluded=sum(c is not None and not c.forced for c in conclusions),
         n_forced=sum(c is not None and c.forced for c in conclusions),

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sae_interp.activations.latents import latent_cache_for, match_by_frequency
 from sae_interp.activations.records import LatentRecord, RecordStatus
 from sae_interp.evals.common.config import ExplainedEvalConfig
-from sae_interp.evals.common.failures import mark_scoring_failures
 from sae_interp.evals.common.latent_loop import run_latents
 from sae_interp.evals.common.records import (
     PLACEHOLDER_EXPLANATION,
@@ -39,11 +38,14 @@ from sae_interp.evals.common.resources import EvalResources
 from sae_interp.evals.common.scored_models import RANDOM_SAE, REAL, LatentScore, ScoredEval
 from sae_interp.explainers import registry as explainers
 from sae_interp.explainers.explanations import Explanation, ExplanationStore
+from sae_interp.framework.failures import FAILED_STATUSES, error_kind
 from sae_interp.framework.latent_store import LatentStore
 from sae_interp.framework.runner import EvalContext
+from sae_interp.llm.errors import LLMError
 from sae_interp.llm.service import recorded_failures
+from sae_interp.llm.types import LLMRequest
 from sae_interp.saes.random_sae import random_like
-from sae_interp.scorers.base import ScoreItem
+from sae_interp.scorers.base import LatentScorer, ScoreItem
 from sae_interp.scorers.controls import shuffled_explanation_sources
 
 logger = logging.getLogger(__name__)
@@ -191,6 +193,35 @@ def _shell(
     elif arm.controls is not None:
         result.control_note = "no other latent has an explanation with a different text"
     return result, items
+
+
+def mark_scoring_failures(
+    scorer: LatentScorer,
+    shells: Sequence[tuple[Any, list[tuple[ScoreItem, bool]]]],
+    failed: dict[LLMRequest, LLMError],
+) -> None:
+    """Mark the latents whose scoring requests failed (after the LLM layer's retries) as
+    ``scoring_failed``: their partial scores are kept for audit but not pooled, and they are
+    not stored. A failure no latent's planned requests explain fails the whole group (its
+    successful answers are cached, so the rerun costs only the failed calls)."""
+    explained: set[LLMRequest] = set()
+    for result, items in shells:
+        planned = [q for item, _ in items for q in scorer.planned_requests(item)]
+        error = next((failed[q] for q in planned if q in failed), None)
+        explained.update(q for q in planned if q in failed)
+        if error is not None:
+            _fail_scoring(result, error)
+    rest = [error for request, error in failed.items() if request not in explained]
+    if rest:
+        for result, items in shells:
+            if items and result.status not in FAILED_STATUSES:
+                _fail_scoring(result, rest[0])
+
+
+def _fail_scoring(result: Any, error: LLMError) -> None:
+    result.status, result.scoring_error = "scoring_failed", str(error)
+    result.error_kind = error_kind(error)
+    result.metrics = result.control_metrics = None
 
 
 def control_sources(

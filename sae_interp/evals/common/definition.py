@@ -13,6 +13,7 @@ from sae_interp.evals.common.scored import run_scored
 from sae_interp.evals.common.scored_models import REAL, ScoredEval, ScoredRun
 from sae_interp.framework.runner import (
     EVALS,
+    CompareSpec,
     EvalContext,
     EvalDefinition,
     EvalResult,
@@ -58,7 +59,7 @@ def definition_for(spec: ScoredEval, **overrides: Any) -> EvalDefinition[Any, An
         "resources": lambda cfg: open_resources(cfg.llm, cfg.seed),
         "plan": lambda ctx: plan_scored(ctx, spec),
         "table_columns": spec.table_columns,
-        "latent_metrics": lambda result: result.metrics,
+        "compare": CompareSpec(latent_metrics=lambda result: result.metrics),
         "scored": spec,
     }
     return EVALS.register(spec.eval_type_id, EvalDefinition(**(fields | overrides)))

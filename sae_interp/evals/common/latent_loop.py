@@ -7,13 +7,18 @@ group finishes, and hands back every latent's result in the requested order. A l
 may finish latents an earlier one stored (``finished`` says which are done), e.g. a control
 that needs every latent's explanation first. A failed latent is returned and counted but not
 stored, so a rerun retries exactly it; every eval inherits that here.
-"""
+
+Why groups overlap: a group's last slow answers would leave the LLM backend idle at every
+group boundary. :func:`run_overlapped` works on the next group(s) while one finishes; every
+thread's requests wait on the service's one concurrency limit, so the backend sees one
+queue that never runs dry until the last group."""
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Protocol, TypeVar
 
 from pydantic import BaseModel
@@ -22,7 +27,6 @@ from tqdm.auto import tqdm
 from sae_interp.activations.records import LatentRecord, RecordStatus
 from sae_interp.framework.failures import FAILED_STATUSES
 from sae_interp.framework.latent_store import LatentStore
-from sae_interp.llm.pipeline import run_overlapped
 
 logger = logging.getLogger(__name__)
 
@@ -146,3 +150,41 @@ def status_counts(results: Sequence[LatentResult], **fields: str) -> dict[str, i
 
 # the statuses every explanation-based eval reports (records that could not be scored)
 RECORD_STATUS_COUNTS = {"n_too_rare": "too_rare", "n_dead": "dead"}
+
+
+G = TypeVar("G")
+R = TypeVar("R")
+
+
+def run_overlapped(
+    groups: Iterable[G],
+    work: Callable[[G], R],
+    done: Callable[[G, R], None],
+    overlap: int = 2,
+) -> None:
+    """``work(group)`` for every group, up to ``overlap`` groups at once (in threads), and
+    ``done(group, result)`` in the calling thread as each group finishes (in the order they
+    finish). ``overlap=1`` is the plain sequential loop. The first exception stops the
+    submission of new groups and is re-raised once running groups have ended."""
+    if overlap <= 1:
+        for group in groups:
+            done(group, work(group))
+        return
+    pending: dict[Future[R], G] = {}
+    source = iter(groups)
+    with ThreadPoolExecutor(overlap, thread_name_prefix="sae-interp-group") as pool:
+        try:
+            for group in source:
+                pending[pool.submit(work, group)] = group
+                if len(pending) < overlap:
+                    continue
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    done(pending.pop(future), future.result())
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    done(pending.pop(future), future.result())
+        finally:
+            for future in pending:
+                future.cancel()

@@ -4,7 +4,7 @@ its summary pools, and the counts every such eval reports."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -14,7 +14,7 @@ from sae_interp.activations.records import RecordStatus
 from sae_interp.evals.common.config import ExplainedEvalConfig
 from sae_interp.evals.common.latent_loop import RECORD_STATUS_COUNTS, status_counts
 from sae_interp.evals.common.resources import EvalResources
-from sae_interp.explainers.cost import ExplanationCost
+from sae_interp.explainers.cost import ExplanationCost, MeanExplanationCost
 from sae_interp.framework.failures import failure_counts, merge_counts
 from sae_interp.framework.runner import EvalContext
 from sae_interp.scorers.base import LatentScorer
@@ -64,26 +64,6 @@ class LatentScore(BaseModel, Generic[OutcomeT, MetricsT]):
     control_outcome: OutcomeT | None = None
 
 
-class ExplainerCost(BaseModel):
-    """The explainer's cost per explained latent, averaged over the latents whose
-    explanation records it (given explanations do not)."""
-
-    n_latents: int
-    calls: float
-    prompt_tokens: float
-    completion_tokens: float
-    simulated_windows: float
-    simulator_prompt_tokens: float
-
-    @classmethod
-    def of(cls, costs: Sequence[ExplanationCost]) -> ExplainerCost | None:
-        if not costs:
-            return None
-        total = ExplanationCost.total(costs)
-        per_latent = {k: v / len(costs) for k, v in total.model_dump().items()}
-        return cls(n_latents=len(costs), **per_latent)
-
-
 class ExplainedCounts(BaseModel):
     """Counts every explanation-based eval reports next to its pooled scores."""
 
@@ -101,7 +81,7 @@ class ExplainedCounts(BaseModel):
     )
     n_out_of_range: int = Field(default=0, description="Requested latent ids the SAE lacks.")
     llm_usage: dict[str, float | int | bool] = Field(default_factory=dict)
-    explainer_cost: ExplainerCost | None = Field(
+    mean_explanation_cost: MeanExplanationCost | None = Field(
         default=None,
         description="LLM calls, tokens and simulated windows per explained latent of the "
         "explanations scored (stored ones included: the cost is kept with each).",
@@ -187,7 +167,7 @@ class ScoredRun:
             "n_scored": len(self.metrics),
             "failures": self.failures(),
             "llm_usage": self.llm_usage,
-            "explainer_cost": ExplainerCost.of(
+            "mean_explanation_cost": ExplanationCost.mean(
                 [r.explanation_cost for r in self.results if r.explanation_cost is not None]
             ),
         }

@@ -5,6 +5,7 @@ latents differ."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import numpy as np
@@ -12,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from sae_interp.evals.common.scored_models import ExplainedCounts, LatentScore, ScoredRun
 from sae_interp.stats import (
+    IntervalSettings,
     defined,
     pool,
     pool_difference,
@@ -91,32 +93,60 @@ def seed_spread(
     return spread
 
 
-def reseed_spread(run: ScoredRun, metrics_cls: type[BaseModel]) -> dict[str, SeedSpread] | None:
-    if not run.reseed_results:
-        return None
-    runs = {run.config.seed: run.results, **run.reseed_results}
-    return seed_spread({seed: _metrics(results) for seed, results in runs.items()}, metrics_cls)
+def pool_arms(
+    metrics_cls: type[BaseModel],
+    real: Sequence[BaseModel | None],
+    intervals: IntervalSettings | None,
+    *,
+    shuffled: Sequence[BaseModel | None] | None = None,
+    random_sae: Sequence[BaseModel | None] | None = None,
+    reseeds: Mapping[int, Sequence[BaseModel | None]] | None = None,
+) -> dict[str, Any]:
+    """The arms of a run pooled under one set of names, for every eval that has them.
+
+    ``real``: the per-latent metrics of the SAE's latents (None where a latent has none);
+    ``shuffled``: the same latents' metrics with another latent's explanation, paired with
+    ``real`` (None: the run had no shuffled control); ``random_sae``: the random SAE's
+    frequency-matched latents (None: no random-SAE arm); ``reseeds``: seed -> per-latent
+    metrics, the run's own seed first (None: no ``--seeds``).
+    """
+    return {
+        "real": pool(metrics_cls, real, intervals),
+        "shuffled_control": pool(metrics_cls, shuffled, intervals)
+        if shuffled is not None
+        else None,
+        "real_minus_shuffled_control": pool_paired_difference(
+            metrics_cls, list(zip(real, shuffled, strict=True)), intervals
+        )
+        if shuffled is not None
+        else None,
+        "random_sae_control": pool(metrics_cls, random_sae, intervals)
+        if random_sae is not None
+        else None,
+        "real_minus_random_sae": pool_difference(metrics_cls, real, random_sae, intervals)
+        if random_sae is not None
+        else None,
+        "reseed": seed_spread({s: list(m) for s, m in reseeds.items()}, metrics_cls)
+        if reseeds
+        else None,
+    }
 
 
 def pooled_arms(run: ScoredRun, metrics_cls: type[BaseModel]) -> dict[str, Any]:
     """The headline score (``real``) and every field of :class:`ControlledMetrics`, pooled
     from ``run`` with the config's interval settings."""
-    settings = run.config.intervals
-    real, control = _metrics(run.results), _metrics(run.results, control=True)
-    random_sae = _metrics(run.random_sae_results)
-    return {
-        "real": pool(metrics_cls, real, settings),
-        "shuffled_control": pool(metrics_cls, control, settings),
-        "real_minus_shuffled_control": pool_paired_difference(
-            metrics_cls, list(zip(real, control, strict=True)), settings
-        ),
-        "random_sae_control": pool(metrics_cls, random_sae, settings) if random_sae else None,
-        "real_minus_random_sae": pool_difference(metrics_cls, real, random_sae, settings)
-        if random_sae
-        else None,
-        "n_without_control": sum(r.control_note is not None for r in run.results),
-        "reseed": reseed_spread(run, metrics_cls),
-    }
+    reseeds = None
+    if run.reseed_results:
+        runs = {run.config.seed: run.results, **run.reseed_results}
+        reseeds = {seed: _metrics(results) for seed, results in runs.items()}
+    return pool_arms(
+        metrics_cls,
+        _metrics(run.results),
+        run.config.intervals,
+        shuffled=_metrics(run.results, control=True),
+        random_sae=_metrics(run.random_sae_results) if run.random_sae_results else None,
+        reseeds=reseeds,
+    ) | {"n_without_control": sum(r.control_note is not None for r in run.results)}
 
 
 MetricsOutT = TypeVar("MetricsOutT", bound=BaseModel)

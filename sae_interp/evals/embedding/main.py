@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sae_interp.embedding import load_embedder
+from sae_interp.activations.window_index import load_embedder
 from sae_interp.evals.common import (
     EvalResources,
     ScoredEval,

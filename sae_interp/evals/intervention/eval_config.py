@@ -9,7 +9,7 @@ from pydantic import Field
 from sae_interp.activations.sampling import SamplingConfig
 from sae_interp.explainers.output_explainer import OutputExplainerSettings
 from sae_interp.framework.config import BaseEvalConfig
-from sae_interp.interventions.pipeline import SteeringSettings
+from sae_interp.interventions.steering import SteeringSettings
 from sae_interp.llm.settings import LLMSettings
 from sae_interp.scoring_lm import ScoringLMSettings
 

@@ -7,8 +7,8 @@ from pydantic import BaseModel, Field
 from sae_interp.evals.intervention.eval_config import InterventionEvalConfig
 from sae_interp.explainers.explanations import Explanation
 from sae_interp.framework.output import BaseEvalOutput
-from sae_interp.interventions.strength import StrengthResult
-from sae_interp.stats import Estimate, pooled, pooled_model
+from sae_interp.interventions.steering import StrengthResult
+from sae_interp.stats import pooled, pooled_model
 
 
 class Continuations(BaseModel):
@@ -54,17 +54,21 @@ PooledIntervention = pooled_model(InterventionScores)
 
 class InterventionMetrics(BaseModel):
     intervention: PooledIntervention | None  # type: ignore[valid-type]
-    shuffled_control: Estimate | None = Field(
-        description="Score with explanations shuffled across latents (nats)."
+    shuffled_control: PooledIntervention | None = Field(  # type: ignore[valid-type]
+        default=None,
+        description="The same continuations scored with another latent's explanations "
+        "(score; the steering numbers are the latents' own).",
     )
-    real_minus_shuffled_control: Estimate | None = Field(
-        default=None, description="Per-latent score - shuffled-explanation score, pooled."
+    real_minus_shuffled_control: PooledIntervention | None = Field(  # type: ignore[valid-type]
+        default=None, description="Per-latent difference SAE - shuffled control, pooled."
     )
     random_sae_control: PooledIntervention | None = Field(  # type: ignore[valid-type]
-        description="The whole pipeline on a random SAE of the same shape."
+        default=None,
+        description="The whole pipeline on a random SAE of the same shape, latents matched "
+        "by firing frequency (also written as a result of its own).",
     )
-    real_minus_random_sae: Estimate | None = Field(
-        default=None, description="Difference of mean scores, SAE - random SAE."
+    real_minus_random_sae: PooledIntervention | None = Field(  # type: ignore[valid-type]
+        default=None, description="Difference of means SAE - random SAE."
     )
     target_kl: float
     n_requested: int
@@ -80,5 +84,5 @@ class InterventionMetrics(BaseModel):
 class InterventionEvalOutput(
     BaseEvalOutput[InterventionEvalConfig, InterventionMetrics, LatentInterventionResult]
 ):
-    """Result of ``sae_interp.evals.intervention``; ``eval_result_unstructured`` holds the
-    random-SAE control's per-latent results."""
+    """Result of ``sae_interp.evals.intervention``; the random-SAE control's per-latent
+    results are a result of their own, beside this one."""

@@ -8,10 +8,12 @@ group of latents finishes; a killed run resumes where it stopped."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
 from sae_interp.evals.common import EvalResources, open_resources
+from sae_interp.evals.common.arms import random_sae_spec
 from sae_interp.evals.common.planning import plan_from_requests
 from sae_interp.evals.common.scored import usage_delta
 from sae_interp.evals.intervention.eval_config import InterventionEvalConfig
@@ -23,9 +25,11 @@ from sae_interp.evals.intervention.stages import InterventionArm, planned_reques
 from sae_interp.evals.intervention.summary import failures_by_kind, latent_scores, summarise
 from sae_interp.framework.runner import (
     EVALS,
+    CompareSpec,
     EvalContext,
     EvalDefinition,
     EvalResult,
+    ExtraResult,
     LLMPlan,
     run_per_sae,
 )
@@ -43,23 +47,42 @@ def run_intervention(ctx: EvalContext[InterventionEvalConfig]) -> EvalResult:
         f"scoring_lm:{cfg.scoring_lm.model_dump_json()}",
         lambda: load_scoring_lm(cfg.scoring_lm, ctx.model, cfg.model),
     )
-    real = InterventionArm(ctx, ctx.sae, lm, resources)
+    real = InterventionArm(ctx, lm, resources)
     results = real.run()
     if cfg.shuffled_control:
         results = real.control(results)
-    random_results: list[LatentInterventionResult] = []
+    random_results: list[LatentInterventionResult] | None = None
+    extra = []
     if cfg.random_sae_control:
-        random_sae = random_like(ctx.sae, cfg.random_sae_seed)
-        random_results = InterventionArm(ctx, random_sae, lm, resources, "_random_sae").run()
+        random_ctx = dataclasses.replace(
+            ctx,
+            sae=random_like(ctx.sae, cfg.random_sae_seed),
+            sae_spec=random_sae_spec(ctx.sae_spec, cfg.random_sae_seed),
+        )
+        logger.info("intervention: random-SAE control (%s)", random_ctx.sae_spec)
+        arm = InterventionArm(random_ctx, lm, resources, "_random_sae", match_to=real)
+        random_results = arm.run()
+        extra.append(random_sae_result(random_ctx, random_results))
     usage = usage_delta(usage_before, resources.usage())
     metrics = summarise(cfg, results, random_results, usage)
     return EvalResult(
         metrics=metrics,
         details=results,
-        unstructured={"random_sae_control": [r.model_dump(mode="json") for r in random_results]},
-        failures=failures_by_kind([*results, *random_results]),
+        failures=failures_by_kind([*results, *(random_results or [])]),
         n_ok=metrics.n_scored,
+        extra=extra,
     )
+
+
+def random_sae_result(
+    ctx: EvalContext[InterventionEvalConfig], results: list[LatentInterventionResult]
+) -> ExtraResult:
+    """The random-SAE arm as a result of its own (SAE spec ``<spec>#random_sae_<seed>``),
+    so that ``sae-interp compare`` can test the SAE against it latent by latent."""
+    alone = ctx.config.model_copy(update={"shuffled_control": False, "random_sae_control": False})
+    metrics = summarise(alone, results, None, {})
+    result = EvalResult(metrics, results, failures=failures_by_kind(results), n_ok=metrics.n_scored)
+    return ExtraResult(EVALS.get("intervention"), ctx, result)
 
 
 def plan_intervention(ctx: EvalContext[InterventionEvalConfig]) -> LLMPlan:
@@ -82,13 +105,13 @@ DEFINITION = EVALS.register(
         run=run_intervention,
         resources=lambda cfg: open_resources(cfg.llm, cfg.seed),
         plan=plan_intervention,
-        latent_metrics=latent_scores,
+        compare=CompareSpec(latent_metrics=latent_scores),
         table_columns=(
             "intervention.score",
-            "shuffled_control",
-            "real_minus_shuffled_control",
+            "shuffled_control.score",
+            "real_minus_shuffled_control.score",
             "random_sae_control.score",
-            "real_minus_random_sae",
+            "real_minus_random_sae.score",
             "intervention.kl",
             "intervention.converged",
             "n_scored",

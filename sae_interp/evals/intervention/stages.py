@@ -15,10 +15,11 @@ from collections.abc import Sequence
 
 from transformer_lens import HookedTransformer
 
+from sae_interp.activations.latents import latent_cache_for, match_by_frequency
 from sae_interp.activations.records import LatentRecord, RecordStatus
 from sae_interp.evals.common.arms import control_sources
 from sae_interp.evals.common.latent_loop import pending_records, run_latents
-from sae_interp.evals.common.records import latent_records, results_path
+from sae_interp.evals.common.records import latent_records, results_path, sampled_records
 from sae_interp.evals.common.resources import EvalResources
 from sae_interp.evals.intervention.eval_config import InterventionEvalConfig
 from sae_interp.evals.intervention.eval_output import Continuations, LatentInterventionResult
@@ -27,10 +28,9 @@ from sae_interp.explainers.output_explainer import build_requests, read_explanat
 from sae_interp.framework.latent_store import LatentStore
 from sae_interp.framework.runner import EvalContext
 from sae_interp.interventions.metrics import latent_score
-from sae_interp.interventions.pipeline import steer_latent
 from sae_interp.interventions.prompts import prompts_for
+from sae_interp.interventions.steering import steer_latent
 from sae_interp.llm.types import LLMRequest
-from sae_interp.saes.base import BaseSAE
 from sae_interp.scorers.intervention import score_explanations
 from sae_interp.scoring_lm import ScoringLM
 
@@ -52,18 +52,31 @@ def explanation_texts(result: LatentInterventionResult) -> list[str]:
 
 
 class InterventionArm:
-    """The stages on one SAE; per-latent results go to their own JSONL (``suffix``)."""
+    """The stages on the SAE of ``ctx`` (the evaluated one, or a random SAE in its place);
+    per-latent results go to their own JSONL (``suffix``). With ``match_to``, the latents
+    are not chosen by the config but matched one to one, by firing frequency, to the latents
+    of that arm (how the random-SAE arm picks its latents, as in every other eval)."""
 
     def __init__(
         self,
         ctx: EvalContext[InterventionEvalConfig],
-        sae: BaseSAE,
         lm: ScoringLM,
         resources: EvalResources,
         suffix: str = "",
+        match_to: InterventionArm | None = None,
     ) -> None:
-        self.ctx, self.cfg, self.sae, self.lm, self.resources = ctx, ctx.config, sae, lm, resources
-        cache, self.latents, self.records = latent_records(ctx, self.cfg.sampling, sae)
+        self.ctx, self.cfg, self.sae, self.lm = ctx, ctx.config, ctx.sae, lm
+        self.resources = resources
+        if match_to is None:
+            cache, self.latents, self.records = latent_records(ctx, self.cfg.sampling)
+        else:
+            cfg = self.cfg
+            cache = latent_cache_for(
+                ctx.model, ctx.sae, cfg.corpus, cfg.n_tokens, cfg.ctx_len, cfg.batch_size
+            )
+            frequencies = [match_to.records[lat].firing_frequency for lat in match_to.latents]
+            self.latents = match_by_frequency(frequencies, cache, cfg.sampling.min_activating)
+            self.records = sampled_records(ctx, ctx.sae, cache, self.latents, cfg.seed)
         self.tokens = cache.tokens
         self.bos = bool(cache.meta.get("bos_prepended", True))
         path = results_path(ctx, fresh=self.cfg.force, suffix=suffix)

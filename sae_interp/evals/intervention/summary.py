@@ -1,6 +1,6 @@
 """How the intervention eval pools: its per-latent numbers (:class:`InterventionScores`,
-each field declared pooled), the shuffled-explanation control and the random-SAE control on
-the latent score, each with its interval, and the latent counts by status."""
+each field declared pooled) for the SAE, the shuffled-explanation control and the random
+SAE, pooled by the arms pooling every eval shares, and the latent counts by status."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sae_interp.evals.common.latent_loop import RECORD_STATUS_COUNTS, status_counts
+from sae_interp.evals.common.summary import pool_arms
 from sae_interp.evals.intervention.eval_config import InterventionEvalConfig
 from sae_interp.evals.intervention.eval_output import (
     InterventionMetrics,
@@ -17,13 +18,6 @@ from sae_interp.evals.intervention.eval_output import (
     LatentInterventionResult,
 )
 from sae_interp.framework.failures import FAILED_STATUSES
-from sae_interp.stats import (
-    IntervalSettings,
-    bootstrap_mean,
-    difference_of_means,
-    paired_difference,
-    pool,
-)
 
 
 def latent_scores(result: LatentInterventionResult) -> InterventionScores | None:
@@ -35,33 +29,41 @@ def latent_scores(result: LatentInterventionResult) -> InterventionScores | None
     )
 
 
+def control_scores(result: LatentInterventionResult) -> InterventionScores | None:
+    """A scored latent's numbers with its shuffled-explanation score in place of its own
+    (the same steering, so the same KL, convergence and strength)."""
+    scores = latent_scores(result)
+    if scores is None or result.control_score is None or math.isnan(result.control_score):
+        return None
+    return scores.model_copy(update={"score": result.control_score})
+
+
 def summarise(
     cfg: InterventionEvalConfig,
     results: Sequence[LatentInterventionResult],
-    random_results: Sequence[LatentInterventionResult],
+    random_results: Sequence[LatentInterventionResult] | None,
     usage: dict[str, Any],
 ) -> InterventionMetrics:
-    """The pooled scores: the SAE's, each control's and real - control, with intervals."""
-    settings: IntervalSettings = cfg.intervals
-    scored = [m for m in map(latent_scores, results) if m is not None]
-    real = [m.score for m in scored]
-    control = [r.control_score for r in results if latent_scores(r) is not None]
-    random_sae = [m.score for m in map(latent_scores, random_results) if m is not None]
-    explanation_control, sae_control = cfg.shuffled_control, cfg.random_sae_control
+    """The pooled scores: the SAE's, each control's and real - control, with intervals
+    (``random_results`` None: the run had no random-SAE arm)."""
+    real = [latent_scores(r) for r in results]
+    arms = pool_arms(
+        InterventionScores,
+        real,
+        cfg.intervals,
+        shuffled=[control_scores(r) for r in results] if cfg.shuffled_control else None,
+        random_sae=[latent_scores(r) for r in random_results]
+        if random_results is not None
+        else None,
+    )
     return InterventionMetrics(
-        intervention=pool(InterventionScores, scored, settings),
-        shuffled_control=bootstrap_mean(control, settings) if explanation_control else None,
-        real_minus_shuffled_control=paired_difference(real, control, settings)
-        if explanation_control
-        else None,
-        random_sae_control=pool(
-            InterventionScores, list(map(latent_scores, random_results)), settings
-        ),
-        real_minus_random_sae=difference_of_means(real, random_sae, settings)
-        if sae_control
-        else None,
+        intervention=arms["real"],
+        shuffled_control=arms["shuffled_control"],
+        real_minus_shuffled_control=arms["real_minus_shuffled_control"],
+        random_sae_control=arms["random_sae_control"],
+        real_minus_random_sae=arms["real_minus_random_sae"],
         target_kl=cfg.steering.target_kl,
-        n_scored=len(scored),
+        n_scored=sum(m is not None for m in real),
         n_not_converged=sum(r.strength is not None and not r.strength.converged for r in results),
         llm_usage=usage,
         **status_counts(

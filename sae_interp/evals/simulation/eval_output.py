@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from sae_interp.evals.common.scored_models import ExplainerCost, LatentScore
+from sae_interp.evals.common.scored_models import LatentScore
 from sae_interp.evals.common.summary import ControlledMetrics
 from sae_interp.evals.simulation.eval_config import SimulationEvalConfig
+from sae_interp.explainers.cost import MeanExplanationCost
 from sae_interp.framework.output import BaseEvalOutput
 from sae_interp.scorers.simulation import SimulationMetrics, SimulationOutcome
 from sae_interp.stats import pooled_model
@@ -25,7 +26,7 @@ class SimulationSummary(BaseModel):
     n_failed_explanations: int
     llm_usage: dict[str, float | int | bool] = Field(default_factory=dict)
     all_at_once_prompt_tokens: int = 0
-    explainer_cost: ExplainerCost | None = None
+    mean_explanation_cost: MeanExplanationCost | None = None
 
 
 class SimulationEvalMetrics(ControlledMetrics[PooledSimulation]):  # type: ignore[valid-type]

@@ -33,9 +33,9 @@ def _row(sae: str, run: str, m: Any, random_sae: Any = None) -> dict[str, Any]:
         "random SAE": _estimate(random_sae),
         "per-window correlation": _estimate(m.simulation, "per_window_correlation"),
         "scored": m.n_scored,
-        "explainer calls / latent": _cost(m.explainer_cost, "calls"),
-        "explainer prompt tokens / latent": _cost(m.explainer_cost, "prompt_tokens"),
-        "explainer simulated windows / latent": _cost(m.explainer_cost, "simulated_windows"),
+        "explainer calls / latent": _cost(m.mean_explanation_cost, "calls"),
+        "explainer prompt tokens / latent": _cost(m.mean_explanation_cost, "prompt_tokens"),
+        "explainer simulated windows / latent": _cost(m.mean_explanation_cost, "simulated_windows"),
     }
 
 

@@ -11,7 +11,14 @@ from sae_interp.evals.sparse_probing.eval_output import (
     SparseProbingEvalOutput,
     SparseProbingMetrics,
 )
-from sae_interp.framework.runner import EVALS, EvalContext, EvalDefinition, EvalResult, run_per_sae
+from sae_interp.framework.runner import (
+    EVALS,
+    CompareSpec,
+    EvalContext,
+    EvalDefinition,
+    EvalResult,
+    run_per_sae,
+)
 from sae_interp.probing.datasets import dataset_table
 from sae_interp.probing.run import ProbingOptions, run_probing
 from sae_interp.probing.splits import default_variants
@@ -100,9 +107,11 @@ DEFINITION = EVALS.register(
             "n_datasets",
             "n_skipped",
         ),
-        compare_units=lambda out: dataset_units(out.eval_result_details),
-        compare_unit="dataset",
-        compare_pairing=lambda a, b: why_not_paired(a.eval_config, b.eval_config),
+        compare=CompareSpec(
+            units=lambda out: dataset_units(out.eval_result_details),
+            unit="dataset",
+            pairing=lambda a, b: why_not_paired(a.eval_config, b.eval_config),
+        ),
         info=lambda config: dataset_table(config.dataset_names()) if config.list_datasets else None,
     ),
 )
