@@ -17,7 +17,7 @@ from sae_interp.explainers.explanations import Explanation
 from sae_interp.explainers.one_shot_prompts import (
     DEMOS,
     SYSTEM,
-    ShownExample,
+    PromptExample,
     parse_explanation,
     user_message,
 )
@@ -70,7 +70,7 @@ def build_request(record: LatentRecord, tokenizer: Any, settings: OneShotSetting
                 (display_token(t), v) for t, v in zip(str_tokens, levels, strict=True) if v > 0
             )
         examples.append(
-            ShownExample(highlighted_text(str_tokens, acts, settings.highlight_fraction), shown)
+            PromptExample(highlighted_text(str_tokens, acts, settings.highlight_fraction), shown)
         )
     messages = [ChatMessage(role="system", content=SYSTEM)]
     for demo_user, demo_answer in DEMOS:

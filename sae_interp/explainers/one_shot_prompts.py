@@ -19,12 +19,14 @@ SYSTEM = (
 
 
 @dataclass(frozen=True)
-class ShownExample:
+class PromptExample:
+    """One example as the explainer's prompt shows it."""
+
     text: str  # with <<highlights>>
     activations: Sequence[tuple[str, int]] = ()  # (token, normalised activation) if shown
 
 
-def user_message(top_tokens: Sequence[tuple[str, int]], examples: Sequence[ShownExample]) -> str:
+def user_message(top_tokens: Sequence[tuple[str, int]], examples: Sequence[PromptExample]) -> str:
     lines = []
     if top_tokens:
         listed = ", ".join(f'"{tok}" ({count})' for tok, count in top_tokens)
@@ -43,9 +45,9 @@ DEMOS: tuple[tuple[str, str], ...] = (
         user_message(
             [("Monday", 3), ("Friday", 2), ("weekend", 1)],
             [
-                ShownExample("The store is closed on <<Monday>> and opens again on Tuesday."),
-                ShownExample("We met every <<Friday>> after work."),
-                ShownExample("Her flight lands late on <<Monday>> night."),
+                PromptExample("The store is closed on <<Monday>> and opens again on Tuesday."),
+                PromptExample("We met every <<Friday>> after work."),
+                PromptExample("Her flight lands late on <<Monday>> night."),
             ],
         ),
         "The marked tokens are days of the week, mostly Monday and Friday.\n"
@@ -55,9 +57,9 @@ DEMOS: tuple[tuple[str, str], ...] = (
         user_message(
             [(")", 3)],
             [
-                ShownExample("print(len(items<<)>>)"),
-                ShownExample("the result (see Table 2<<)>> was"),
-                ShownExample("if (x > 0<<)>> {"),
+                PromptExample("print(len(items<<)>>)"),
+                PromptExample("the result (see Table 2<<)>> was"),
+                PromptExample("if (x > 0<<)>> {"),
             ],
         ),
         "Each marked token closes a parenthesis, in code and in prose.\n"

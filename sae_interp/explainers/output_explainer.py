@@ -47,7 +47,9 @@ def build_requests(
     ]
 
 
-def read_explanations(latent: int, answers: Sequence[LLMResponse | LLMError]) -> list[Explanation]:
+def explanations_from_answers(
+    latent: int, answers: Sequence[LLMResponse | LLMError]
+) -> list[Explanation]:
     out = []
     for answer in answers:
         if isinstance(answer, LLMError):

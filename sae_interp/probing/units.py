@@ -55,7 +55,7 @@ def split_settings(config: Any) -> dict[str, Any]:
     return {
         "setting": config.setting,
         "variants": config.variants,
-        "seeds": config.seed_list(),
+        "split_seeds": config.split_seed_list(),
         "max_examples": config.max_examples,
     }
 

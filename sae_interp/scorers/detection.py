@@ -4,18 +4,21 @@ answers a 0/1 list (see :mod:`sae_interp.scorers.judge`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from sae_interp.activations.records import LatentRecord, Window
+from sae_interp.base.registry import Registry
 from sae_interp.llm.service import LLMService
 from sae_interp.llm.types import LLMRequest
 from sae_interp.scorers import detection_prompts as prompts
-from sae_interp.scorers import judge
-from sae_interp.scorers.base import JudgeScorer, ScoreItem
+from sae_interp.scorers import judge, per_example_prompts
+from sae_interp.scorers.base import JudgeScorer, LatentScorer, ScoreItem
 from sae_interp.scorers.judge import JudgeMetrics, JudgeOutcome, JudgePlan, JudgeSettings, Shown
+from sae_interp.scorers.per_example import PerExampleScorer
+from sae_interp.scorers.saebench_detection import SaeBenchScorer
 from sae_interp.text.formatting import plain_text
 
 # detection's outcome and metrics are the generic judge's
@@ -28,7 +31,7 @@ run_plans = judge.run_plans
 
 
 class DetectionSettings(JudgeSettings):
-    mode: Literal["auto", "batched", "saebench", "per_example"] = Field(
+    mode: str = Field(
         default="auto",
         description="'batched': 0/1 per window in small batches (metrics + AUROC); 'saebench': "
         "SAEBench's single prompt of 14 windows, indices listed, accuracy; 'per_example': one "
@@ -36,6 +39,11 @@ class DetectionSettings(JudgeSettings):
         "1 - P(None); 'auto': per_example with the offline LLM (it recovers the planted "
         "suite's known answers there), batched with any endpoint.",
     )
+
+    @field_validator("mode")
+    @classmethod
+    def _known_mode(cls, value: str) -> str:
+        return DETECTION_MODES.validate(value, "auto")
 
 
 def shown_examples(record: LatentRecord, tokenizer: Any) -> list[Shown]:
@@ -90,3 +98,24 @@ def score_latent(
     return DetectionScorer(tokenizer, service, settings, seed).score(
         [ScoreItem(record, explanation)]
     )[0]
+
+
+# mode -> the scorer of that mode, from (tokenizer, LLM service or None when planning,
+# detection settings, seed)
+DetectionFactory = Callable[[Any, LLMService | None, DetectionSettings, int], LatentScorer]
+DETECTION_MODES: Registry[DetectionFactory] = Registry("detection mode")
+DETECTION_MODES.register("batched", DetectionScorer)
+DETECTION_MODES.register(
+    "saebench", lambda tokenizer, service, settings, seed: SaeBenchScorer(tokenizer, service, seed)
+)
+DETECTION_MODES.register(
+    "per_example",
+    lambda tokenizer, service, settings, seed: PerExampleScorer(
+        tokenizer,
+        service,
+        settings,
+        seed,
+        lambda record: shown_examples(record, tokenizer),
+        per_example_prompts.DETECTION,
+    ),
+)

@@ -15,18 +15,20 @@ Judging, parsing and metrics are the shared 0/1 judge's (:mod:`sae_interp.scorer
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from sae_interp.activations.records import LatentRecord, Window
+from sae_interp.base.registry import Registry
 from sae_interp.llm.service import LLMService
 from sae_interp.scorers import fuzzing_prompts as prompts
-from sae_interp.scorers import judge
-from sae_interp.scorers.base import JudgeScorer, ScoreItem
+from sae_interp.scorers import judge, per_example_prompts
+from sae_interp.scorers.base import JudgeScorer, LatentScorer, ScoreItem
 from sae_interp.scorers.judge import JudgePlan, JudgeSettings, Shown
+from sae_interp.scorers.per_example import PerExampleScorer
 from sae_interp.text.formatting import highlight_mask, marked_text
 
 
@@ -36,13 +38,18 @@ class FuzzingSettings(JudgeSettings):
         description="'default': random highlights on non-activating windows; 'active': "
         "misplaced highlights on activating windows (harder).",
     )
-    mode: Literal["auto", "batched", "per_example"] = Field(
+    mode: str = Field(
         default="auto",
         description="'batched': 0/1 per window in small batches; 'per_example': one window per "
         "request, the marked words listed, answered Yes/No, AUROC from P(Yes); 'auto': "
         "per_example with the offline LLM (it recovers the planted suite's known answers "
         "there), batched with any endpoint.",
     )
+
+    @field_validator("mode")
+    @classmethod
+    def _known_mode(cls, value: str) -> str:
+        return FUZZING_MODES.validate(value, "auto")
 
 
 def true_highlights(window: Window) -> list[int]:
@@ -105,3 +112,21 @@ class FuzzingScorer(JudgeScorer):
         return judge.plan_judgements(
             item.record.latent, item.explanation, shown, prompts, self.settings, self.seed
         )
+
+
+# mode -> the scorer of that mode, from (tokenizer, LLM service or None when planning,
+# fuzzing settings, seed)
+FuzzingFactory = Callable[[Any, LLMService | None, FuzzingSettings, int], LatentScorer]
+FUZZING_MODES: Registry[FuzzingFactory] = Registry("fuzzing mode")
+FUZZING_MODES.register("batched", FuzzingScorer)
+FUZZING_MODES.register(
+    "per_example",
+    lambda tokenizer, service, settings, seed: PerExampleScorer(
+        tokenizer,
+        service,
+        settings,
+        seed,
+        lambda record: shown_examples(record, tokenizer, settings.fuzz_type, seed),
+        per_example_prompts.FUZZING,
+    ),
+)

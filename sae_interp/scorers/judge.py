@@ -26,8 +26,10 @@ from sae_interp.stats import pooled
 
 
 def resolved_mode(mode: str, llm_backend: str, offline: str = "per_example") -> str:
-    """A judge mode with ``auto`` resolved: ``offline`` for the offline LLM (``local``), the
-    published ``batched`` with any endpoint."""
+    """The one place where a judge mode's ``auto`` is resolved: ``offline`` (one window per
+    request) for the offline LLM (``local``), whose small judge recovers the planted
+    suite's known answers that way; the published ``batched`` with any endpoint. Detection
+    and fuzzing both resolve here."""
     if mode != "auto":
         return mode
     return offline if llm_backend == "local" else "batched"
@@ -136,7 +138,7 @@ def plan_judgements(
 
 
 # reads one answer to a batch of n examples: (labels, probabilities, error)
-AnswerReader = Callable[
+BatchAnswerReader = Callable[
     [LLMResponse | LLMError, int], tuple[list[int | None], list[float | None], str | None]
 ]
 
@@ -144,7 +146,7 @@ AnswerReader = Callable[
 def read_outcome(
     plan: JudgePlan,
     answers: Sequence[LLMResponse | LLMError],
-    read: AnswerReader | None = None,
+    read: BatchAnswerReader | None = None,
 ) -> JudgeOutcome:
     """The outcome of ``plan`` from its answers (one per batch), each read by ``read``
     (the 0/1-list reader by default)."""
@@ -180,7 +182,7 @@ def read_outcome(
 def run_plans(
     plans: Sequence[JudgePlan],
     service: LLMService,
-    read: AnswerReader | None = None,
+    read: BatchAnswerReader | None = None,
     validator: Callable[[int], Validator | None] | None = None,
 ) -> list[JudgeOutcome]:
     """All plans' requests in one pass through the LLM layer (up to its concurrency); by

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from sae_interp.evals.intervention.eval_output import LatentInterventionResult
 from sae_interp.evals.intervention.summary import failures_by_kind
 from sae_interp.explainers.explanations import Explanation
-from sae_interp.explainers.output_explainer import read_explanations
+from sae_interp.explainers.output_explainer import explanations_from_answers
 from sae_interp.llm.errors import FailureKind, LLMError
 from sae_interp.llm.types import LLMResponse
 
@@ -21,7 +21,7 @@ def test_output_explainer_failures_have_their_kind() -> None:
         LLMResponse(text="I cannot help with that."),
         LLMResponse(text="Thinking.\n[EXPLANATION]: the token 'cat'"),
     ]
-    timeout, refusal, ok = read_explanations(7, answers)
+    timeout, refusal, ok = explanations_from_answers(7, answers)
     assert (timeout.text, timeout.error_kind) == (None, "timeout")
     assert (refusal.text, refusal.error_kind) == (None, "unparseable_answer")
     assert ok.text == "the token 'cat'" and ok.error_kind is None
@@ -31,9 +31,9 @@ def test_failures_by_kind_names_the_kind() -> None:
     failed = [
         LatentInterventionResult(latent=latent, status="explanation_failed", explanations=found)
         for latent, found in (
-            (1, read_explanations(1, [LLMError("429", FailureKind.rate_limited)])),
-            (2, read_explanations(2, [LLMResponse(text="no line here")])),
-            (3, read_explanations(3, [LLMError("429", FailureKind.rate_limited)])),
+            (1, explanations_from_answers(1, [LLMError("429", FailureKind.rate_limited)])),
+            (2, explanations_from_answers(2, [LLMResponse(text="no line here")])),
+            (3, explanations_from_answers(3, [LLMError("429", FailureKind.rate_limited)])),
         )
     ]
     assert failures_by_kind(failed) == {"rate_limited": 2, "unparseable_answer": 1}

@@ -1,7 +1,7 @@
 from sae_interp.explainers.one_shot_prompts import (
     DEMOS,
     SYSTEM,
-    ShownExample,
+    PromptExample,
     parse_explanation,
     user_message,
 )
@@ -40,7 +40,7 @@ def test_top_firing_tokens() -> None:
 def test_user_message_exact() -> None:
     text = user_message(
         [("cat", 2)],
-        [ShownExample("The <<cat>> sat", (("cat", 10), ("sat", 2))), ShownExample("a <<cat>>")],
+        [PromptExample("The <<cat>> sat", (("cat", 10), ("sat", 2))), PromptExample("a <<cat>>")],
     )
     assert text == (
         'Tokens where the latent peaks, with counts: "cat" (2)\n'

@@ -96,7 +96,7 @@ def test_skips_are_recorded_and_seeds_give_a_spread(tmp_path: Path, toy_datasets
         tmp_path,
         [f"identity:{HOOK}"],
         datasets=["toy_last_word", "toy_one_class"],
-        seeds=[1, 2, 3],
+        split_seeds=[1, 2, 3],
         ks=[2],
     )
     (out,) = run_eval(cfg)
@@ -211,7 +211,9 @@ def test_compare_pairs_two_saes_dataset_by_dataset(tmp_path: Path, toy_datasets:
         }
         datasets = ["toy_last_word", "toy_last_word_2"]
         a, b = run_eval(_config(tmp_path, ["a", "b"], datasets=datasets), saes=saes)
-        (c,) = run_eval(_config(tmp_path / "other", ["a"], datasets=datasets, seeds=[7]), saes=saes)
+        (c,) = run_eval(
+            _config(tmp_path / "other", ["a"], datasets=datasets, split_seeds=[7]), saes=saes
+        )
     finally:
         unregister_dataset("toy_last_word_2")
     result = compare(a, b, n_permutations=100)
@@ -224,7 +226,7 @@ def test_compare_pairs_two_saes_dataset_by_dataset(tmp_path: Path, toy_datasets:
     assert rows["auc_k4"].difference.value == pytest.approx(expected)
     assert rows["best_baseline_auc"].difference.value == 0.0  # the same hook: one baseline
     assert not compare(a, c, n_permutations=100).paired  # other seeds: independent
-    with pytest.raises(Exception, match=r"dataset by dataset: their splits differ \(seeds\)"):
+    with pytest.raises(Exception, match=r"dataset by dataset: their splits differ \(split_seeds\)"):
         compare(a, c, pairing="paired")
 
 

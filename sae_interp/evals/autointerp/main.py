@@ -4,10 +4,8 @@ does the rest: caching, explanation reuse, per-latent JSONL, resume, dry runs)."
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from sae_interp.base.registry import Registry
 from sae_interp.evals.autointerp.eval_config import AutoInterpEvalConfig
 from sae_interp.evals.autointerp.eval_output import (
     AutoInterpEvalOutput,
@@ -22,41 +20,10 @@ from sae_interp.evals.common import (
     pooled_arms,
 )
 from sae_interp.framework.runner import EvalContext, run_per_sae
-from sae_interp.llm.service import LLMService
-from sae_interp.scorers import per_example_prompts
 from sae_interp.scorers.base import LatentScorer
-from sae_interp.scorers.detection import DetectionScorer, shown_examples
+from sae_interp.scorers.detection import DETECTION_MODES
 from sae_interp.scorers.judge import JudgeMetrics, resolved_mode
-from sae_interp.scorers.per_example import PerExampleScorer
-from sae_interp.scorers.saebench_detection import SaeBenchMetrics, SaeBenchScorer
-
-ScorerFactory = Callable[[EvalContext[Any], LLMService | None], LatentScorer]
-DETECTION_MODES: Registry[ScorerFactory] = Registry("detection mode")
-
-
-def _per_example(ctx: EvalContext[Any], service: LLMService | None) -> LatentScorer:
-    cfg: AutoInterpEvalConfig = ctx.config
-    tokenizer = ctx.model.tokenizer
-    return PerExampleScorer(
-        tokenizer,
-        service,
-        cfg.detection,
-        cfg.seed,
-        lambda record: shown_examples(record, tokenizer),
-        per_example_prompts.DETECTION,
-    )
-
-
-DETECTION_MODES.register(
-    "batched",
-    lambda ctx, service: DetectionScorer(
-        ctx.model.tokenizer, service, ctx.config.detection, ctx.config.seed
-    ),
-)
-DETECTION_MODES.register(
-    "saebench", lambda ctx, service: SaeBenchScorer(ctx.model.tokenizer, service, ctx.config.seed)
-)
-DETECTION_MODES.register("per_example", _per_example)
+from sae_interp.scorers.saebench_detection import SaeBenchMetrics
 
 
 def detection_mode(cfg: AutoInterpEvalConfig) -> str:
@@ -65,8 +32,10 @@ def detection_mode(cfg: AutoInterpEvalConfig) -> str:
 
 
 def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> LatentScorer:
+    cfg: AutoInterpEvalConfig = ctx.config
     service = resources.service if resources is not None else None
-    return DETECTION_MODES.get(detection_mode(ctx.config))(ctx, service)
+    factory = DETECTION_MODES.get(detection_mode(cfg))
+    return factory(ctx.model.tokenizer, service, cfg.detection, cfg.seed)
 
 
 def summarise(run: ScoredRun) -> AutoInterpMetrics:

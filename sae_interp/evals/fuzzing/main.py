@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from sae_interp.base.registry import Registry
 from sae_interp.evals.common import (
     EvalResources,
     ScoredEval,
@@ -20,44 +18,16 @@ from sae_interp.evals.fuzzing.eval_output import (
     LatentFuzzingResult,
 )
 from sae_interp.framework.runner import EvalContext, run_per_sae
-from sae_interp.llm.service import LLMService
-from sae_interp.scorers import per_example_prompts
 from sae_interp.scorers.base import LatentScorer
-from sae_interp.scorers.fuzzing import FuzzingScorer, shown_examples
+from sae_interp.scorers.fuzzing import FUZZING_MODES
 from sae_interp.scorers.judge import JudgeMetrics, resolved_mode
-from sae_interp.scorers.per_example import PerExampleScorer
-
-ScorerFactory = Callable[[EvalContext[Any], LLMService | None], LatentScorer]
-FUZZING_MODES: Registry[ScorerFactory] = Registry("fuzzing mode")
-
-
-def _per_example(ctx: EvalContext[Any], service: LLMService | None) -> LatentScorer:
-    cfg: FuzzingEvalConfig = ctx.config
-    tokenizer, settings = ctx.model.tokenizer, cfg.fuzzing
-    return PerExampleScorer(
-        tokenizer,
-        service,
-        settings,
-        cfg.seed,
-        lambda record: shown_examples(record, tokenizer, settings.fuzz_type, cfg.seed),
-        per_example_prompts.FUZZING,
-    )
-
-
-FUZZING_MODES.register(
-    "batched",
-    lambda ctx, service: FuzzingScorer(
-        ctx.model.tokenizer, service, ctx.config.fuzzing, ctx.config.seed
-    ),
-)
-FUZZING_MODES.register("per_example", _per_example)
 
 
 def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> LatentScorer:
     cfg: FuzzingEvalConfig = ctx.config
     service = resources.service if resources is not None else None
     mode = resolved_mode(cfg.fuzzing.mode, cfg.llm.resolved_backend())
-    return FUZZING_MODES.get(mode)(ctx, service)
+    return FUZZING_MODES.get(mode)(ctx.model.tokenizer, service, cfg.fuzzing, cfg.seed)
 
 
 def summarise(run: ScoredRun) -> FuzzingMetrics:

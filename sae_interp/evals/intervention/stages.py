@@ -24,7 +24,7 @@ from sae_interp.evals.common.resources import EvalResources
 from sae_interp.evals.intervention.eval_config import InterventionEvalConfig
 from sae_interp.evals.intervention.eval_output import Continuations, LatentInterventionResult
 from sae_interp.explainers.explanations import Explanation
-from sae_interp.explainers.output_explainer import build_requests, read_explanations
+from sae_interp.explainers.output_explainer import build_requests, explanations_from_answers
 from sae_interp.framework.latent_store import LatentStore
 from sae_interp.framework.runner import EvalContext
 from sae_interp.interventions.metrics import latent_score
@@ -138,7 +138,7 @@ class InterventionArm:
         for result, reqs in steered:
             if not reqs:
                 continue
-            result.explanations = read_explanations(
+            result.explanations = explanations_from_answers(
                 result.latent, answers[start : start + len(reqs)]
             )
             start += len(reqs)

@@ -50,9 +50,10 @@ class SparseProbingEvalConfig(BaseEvalConfig):
             "(corruption); default: sae-probes' grid."
         ),
     )
-    seeds: list[int] | None = Field(
+    split_seeds: list[int] | None = Field(
         default=None,
-        description="Split seeds; several give the seed-to-seed spread (default: --seed).",
+        description="Seeds of the train/test splits (and the probes); several give the "
+        "seed-to-seed spread (default: --seed).",
     )
     ks: list[int] = Field(
         default_factory=lambda: [1, 2, 4, 8, 16, 32, 64, 128],
@@ -130,5 +131,6 @@ class SparseProbingEvalConfig(BaseEvalConfig):
     def dataset_names(self) -> list[str]:
         return select_datasets(self.datasets, self.categories, self.quick)
 
-    def seed_list(self) -> list[int]:
-        return list(self.seeds) if self.seeds else [self.seed]
+    def split_seed_list(self) -> list[int]:
+        """The split seeds a run draws: ``--split-seeds``, else the run's ``--seed``."""
+        return list(self.split_seeds) if self.split_seeds else [self.seed]

@@ -24,7 +24,7 @@ class SparseProbingMetrics(BaseModel):
         default_factory=list, description="Per training size / fraction (non-normal settings)."
     )
     tolerance: float
-    seeds: list[int]
+    split_seeds: list[int] = Field(description="Seeds of the splits the run drew.")
     n_datasets: int = Field(description="Datasets with at least one SAE probe.")
     n_datasets_requested: int
     n_skipped: int = Field(description="Skip records (datasets, splits or probes).")

@@ -33,7 +33,7 @@ def probing_options(cfg: SparseProbingEvalConfig) -> ProbingOptions:
     return ProbingOptions(
         setting=cfg.setting,
         variants=tuple(variants),
-        seeds=tuple(cfg.seed_list()),
+        seeds=tuple(cfg.split_seed_list()),
         ks=tuple(cfg.ks),
         penalty=cfg.penalty,
         baselines=tuple(cfg.baselines),
@@ -76,7 +76,7 @@ def run_sparse_probing(ctx: EvalContext[SparseProbingEvalConfig]) -> EvalResult:
         baselines=baselines,
         variants=variants,
         tolerance=cfg.tolerance,
-        seeds=cfg.seed_list(),
+        split_seeds=cfg.split_seed_list(),
         n_datasets=n_datasets,
         n_datasets_requested=len(names),
         n_skipped=len(run.skips),
