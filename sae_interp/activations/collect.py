@@ -14,8 +14,7 @@ from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer
 
 from sae_interp.activations.cache import LatentCache, LatentCacheWriter, SparseEntries
-from sae_interp.models.hooks import activations_at_hook
-from sae_interp.models.tokens import special_token_ids, valid_token_mask
+from sae_interp.models.hooks import activations_at_hook, special_token_ids, valid_token_mask
 from sae_interp.saes.base import BaseSAE
 
 logger = logging.getLogger(__name__)

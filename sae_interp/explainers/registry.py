@@ -50,7 +50,7 @@ class ExplainerEnv:
         return self.resources.service
 
     def simulator(self) -> Any:
-        from sae_interp.scorers.simulator_setup import simulator_for
+        from sae_interp.scorers.simulation import simulator_for
 
         cfg = self.config
         return simulator_for(cfg.simulator, cfg.llm, self.tokenizer, self.resources)

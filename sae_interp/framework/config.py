@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
+from pydantic.fields import FieldInfo
 
 from sae_interp.base import FrozenModel
 from sae_interp.base.torch_utils import str_to_dtype
@@ -91,3 +92,10 @@ class BaseEvalConfig(FrozenModel):
         if any(not v for v in cleaned):
             raise ValueError("SAE specs must be non-empty strings")
         return cleaned
+
+
+def with_default(config_cls: type[BaseEvalConfig], name: str, **default: Any) -> Any:
+    """Field ``name`` of ``config_cls`` as declared there (its type, description and
+    constraints), with another ``default=`` or ``default_factory=``: how an eval decides its
+    own default for a shared setting without declaring the setting again."""
+    return FieldInfo.merge_field_infos(config_cls.model_fields[name], **default)

@@ -2,7 +2,6 @@
 endpoint, a scripted backend for tests), and the service that adds concurrency limits,
 retries, timeouts, a response cache and cost accounting."""
 
-from sae_interp.llm.backend import LLMBackend
 from sae_interp.llm.cache import ResponseCache, request_key
 from sae_interp.llm.errors import (
     FailureKind,
@@ -16,7 +15,14 @@ from sae_interp.llm.pricing import cost_usd, load_prices, register_price
 from sae_interp.llm.report import UsageReport, failure_counts
 from sae_interp.llm.scripted import ScriptedBackend
 from sae_interp.llm.service import LLMService, Validator, estimate_usage
-from sae_interp.llm.types import ChatMessage, LLMRequest, LLMResponse, TokenLogprob, Usage
+from sae_interp.llm.types import (
+    ChatMessage,
+    LLMBackend,
+    LLMRequest,
+    LLMResponse,
+    TokenLogprob,
+    Usage,
+)
 
 __all__ = [
     "ChatMessage",

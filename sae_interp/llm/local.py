@@ -28,9 +28,8 @@ from pathlib import Path
 from types import TracebackType
 
 from sae_interp.base.paths import cache_dir
-from sae_interp.llm.backend import LLMBackend
 from sae_interp.llm.errors import FailureKind, LLMError
-from sae_interp.llm.types import LLMRequest, LLMResponse
+from sae_interp.llm.types import LLMBackend, LLMRequest, LLMResponse
 
 logger = logging.getLogger(__name__)
 

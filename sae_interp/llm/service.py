@@ -22,12 +22,11 @@ from typing import Any, TypeVar
 
 from tqdm.auto import tqdm
 
-from sae_interp.llm.backend import LLMBackend
 from sae_interp.llm.cache import ResponseCache, request_key
 from sae_interp.llm.errors import FailureKind, LLMError, LLMRunAborted, RetryableLLMError
 from sae_interp.llm.pricing import cost_usd, price_of
 from sae_interp.llm.report import FlightMeter, UsageReport
-from sae_interp.llm.types import LLMRequest, LLMResponse, Usage
+from sae_interp.llm.types import LLMBackend, LLMRequest, LLMResponse, Usage
 
 logger = logging.getLogger(__name__)
 

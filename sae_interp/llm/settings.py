@@ -16,9 +16,9 @@ from pydantic import Field, field_validator, model_validator
 from sae_interp.base import FrozenModel
 from sae_interp.base.paths import cache_dir, slugify
 from sae_interp.base.registry import Registry
-from sae_interp.llm.backend import LLMBackend
 from sae_interp.llm.cache import ResponseCache
 from sae_interp.llm.service import LLMService
+from sae_interp.llm.types import LLMBackend
 
 REMOTE_CONCURRENCY = 16  # what hosted endpoints and vLLM serve comfortably
 LOCAL_CONCURRENCY = 4  # the local llama.cpp server decodes one request at a time anyway

@@ -1,8 +1,13 @@
-"""Typed requests and responses shared by every LLM backend."""
+"""Typed requests and responses shared by every LLM backend, and the protocol every backend
+implements: one async call, typed in and out. Backends translate their own failures into
+:class:`~sae_interp.llm.errors.RetryableLLMError` (worth retrying) or
+:class:`~sae_interp.llm.errors.LLMError` (not). Retries, concurrency, timeouts, caching and
+accounting are not the backend's job: :class:`~sae_interp.llm.service.LLMService` does them
+for every backend."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -87,3 +92,15 @@ class LLMResponse(BaseModel):
     prompt_logprobs: list[PromptToken] | None = Field(
         default=None, description="Echoed prompt tokens (completions with echo_logprobs)."
     )
+
+
+@runtime_checkable
+class LLMBackend(Protocol):
+    model: str
+
+    async def complete(self, request: LLMRequest) -> LLMResponse: ...
+
+    def identity(self) -> str:
+        """What distinguishes this backend's answers (model and endpoint); part of the
+        cache key. Never includes credentials."""
+        ...

@@ -1,4 +1,5 @@
-"""Hook-point helpers: validate hook names and run a model only as far as a hook."""
+"""Hook-point helpers: validate hook names, run a model only as far as a hook, and tell which
+token positions are ordinary text (BOS / EOS / PAD excluded)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import contextlib
 import difflib
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import torch
 from transformer_lens import HookedTransformer
@@ -75,3 +77,15 @@ def activations_at_hook(
     with _FORWARD_LOCK, hooks_attached(model, [(hook_name, grab)]):
         model(tokens_BL, stop_at_layer=stop_layer(model, hook_name))
     return captured["act"]
+
+
+def special_token_ids(tokenizer: Any) -> list[int]:
+    ids = {tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.pad_token_id}
+    return sorted(int(i) for i in ids if i is not None)
+
+
+def valid_token_mask(tokens_NL: torch.Tensor, special_ids: Sequence[int]) -> torch.Tensor:
+    """True where a token is ordinary text (BOS / EOS / PAD positions are excluded)."""
+    if not special_ids:
+        return torch.ones_like(tokens_NL, dtype=torch.bool)
+    return ~torch.isin(tokens_NL, torch.tensor(list(special_ids), device=tokens_NL.device))

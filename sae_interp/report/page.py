@@ -1,7 +1,9 @@
 """The report page: one self-contained HTML file (inline CSS, plots as base64 PNG, no script
-and nothing fetched from elsewhere) with a metrics table per eval, the plots, and one card
-per latent: its explanation and where it came from, every eval's score with the control's,
-and its top windows with tokens shaded by activation."""
+and nothing fetched from elsewhere). It opens on one headline table (per eval and SAE: the
+eval's headline score, its shuffled control, its random SAE where present and the
+differences, each with its interval); then a wide metrics table per eval, the plots, and one
+card per latent: its explanation and where it came from, every eval's score with the
+control's, and its top windows with tokens shaded by activation."""
 
 from __future__ import annotations
 
@@ -27,7 +29,6 @@ from sae_interp.plotting import (
 )
 from sae_interp.plotting.cards import shade, shown_token
 from sae_interp.plotting.scores import latent_scores, quantile_recall
-from sae_interp.report.style import CSS
 
 CONTROL_GROUP = "shuffled_control"
 TokenWindow = tuple[list[str], list[float]]
@@ -99,6 +100,53 @@ def headline(data: dict[str, Any]) -> tuple[str, str | None] | None:
             if name in value and name in control:
                 return f"{group}.{name}", f"{CONTROL_GROUP}.{name}"
     return None
+
+
+# the arms shown beside each headline score: (column, metric group in the output)
+HEADLINE_ARMS = (
+    ("shuffled control", CONTROL_GROUP),
+    ("real − shuffled", "real_minus_shuffled_control"),
+    ("random SAE", "random_sae_control"),
+    ("real − random SAE", "real_minus_random_sae"),
+)
+
+
+def headline_metric(data: dict[str, Any]) -> str | None:
+    """The flat name of a result's headline score: the first of its eval's table columns
+    that the result has a number for (e.g. ``detection.balanced_accuracy``, or
+    ``saebench.accuracy`` in SAEBench mode)."""
+    from sae_interp.evals import get_eval
+
+    if data["eval_type_id"] == "all":  # each eval it ran has its own result and row
+        return None
+    flat = flat_metrics(data["eval_result_metrics"])
+    columns = get_eval(data["eval_type_id"]).table_columns
+    return next((c for c in columns if interval(flat.get(c))[0] is not None), None)
+
+
+def headline_table(results: Sequence[dict[str, Any]]) -> str:
+    """One row per eval and SAE: the headline score and the same score under each arm the
+    result has, with intervals."""
+    rows = []
+    for data in sorted(results, key=lambda d: (d["eval_type_id"], sae_label(d))):
+        name = headline_metric(data)
+        if name is None:
+            continue
+        flat = flat_metrics(data["eval_result_metrics"])
+        metric = name.split(".", 1)[1] if "." in name else name
+        arms = [flat.get(f"{group}.{metric}") for _, group in HEADLINE_ARMS]
+        rows.append(
+            "<tr>"
+            + f"<td>{esc(data['eval_type_id'])}</td><td>{esc(sae_label(data))}</td>"
+            + f"<td>{esc(name)}</td><td>{cell(flat.get(name))}</td>"
+            + "".join(f"<td>{cell(value)}</td>" for value in arms)
+            + "</tr>"
+        )
+    if not rows:
+        return "<p>no headline scores</p>"
+    columns = ["eval", "SAE", "headline", "real", *(column for column, _ in HEADLINE_ARMS)]
+    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
+    return f'<table class="headline"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
 def by_eval(results: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -232,7 +280,8 @@ def build_report(
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>sae_interp report: {esc(Path(results_dir).name)}</title><style>{CSS}</style></head><body>"
         f'<header><h1>sae_interp report</h1><p class="meta">{esc(results_dir)} · {len(results)} results · {made}</p></header>'
-        f'<main><section id="tables"><h2>Metrics</h2>{"".join(sections)}</section>'
+        f'<main><section id="headline"><h2>Headline</h2>{headline_table(results)}</section>'
+        f'<section id="tables"><h2>Metrics</h2>{"".join(sections)}</section>'
         f'<section id="plots"><h2>Plots</h2>{"".join(figures) or "<p>no plots</p>"}</section>'
         f'<section id="cards"><h2>Latents</h2>{"".join(cards) or "<p>no explained latents</p>"}</section>'
         "</main></body></html>\n"
@@ -246,3 +295,28 @@ def write_report(results_dir: Path | str, output: Path | str | None = None, **op
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
     return path
+
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; color: #1d1d1f; background: #fafafa; }
+header { background: #22313f; color: #fff; padding: 12px 24px; }
+header h1 { margin: 0; font-size: 1.4em; }
+.meta { margin: 4px 0 0; opacity: 0.8; font-size: 0.85em; }
+main { padding: 8px 24px 40px; }
+h2 { border-bottom: 2px solid #22313f; padding-bottom: 2px; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; font-size: 0.8em; margin: 6px 0 14px; background: #fff; }
+th, td { border: 1px solid #d0d0d0; padding: 3px 6px; text-align: right; white-space: nowrap; }
+th:first-child, td:first-child { text-align: left; }
+.ci { color: #666; font-size: 0.9em; }
+.plot { display: inline-block; margin: 6px 12px 12px 0; background: #fff; border: 1px solid #ddd; padding: 4px; }
+.plot img { max-width: 100%; display: block; }
+.plot figcaption { font-size: 0.8em; color: #555; }
+.card { background: #fff; border: 1px solid #ccc; border-radius: 6px; padding: 8px 12px; margin: 10px 0; }
+.card h3 { margin: 0 0 4px; font-size: 1em; }
+.status { font-weight: normal; color: #777; font-size: 0.85em; }
+.explanation { font-size: 1.05em; margin: 4px 0; }
+.source, .note { color: #666; font-size: 0.8em; margin: 2px 0 6px; }
+.window { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 0.8em; margin: 3px 0; padding: 3px; background: #f4f4f4; white-space: pre-wrap; word-break: break-all; }
+.tok { border-radius: 2px; }
+"""

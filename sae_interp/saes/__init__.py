@@ -1,14 +1,14 @@
 """SAE classes, the architecture registry and ``load_sae``."""
 
-from sae_interp.saes import (  # noqa: F401
-    batch_topk,
-    gated,
-    identity,
-    jumprelu,
-    pca,
-    planted,
-    relu,
-    topk,
+from sae_interp.saes import architectures, planted  # noqa: F401
+from sae_interp.saes.architectures import (
+    PCASAE,
+    BatchTopKSAE,
+    GatedSAE,
+    IdentitySAE,
+    JumpReLUSAE,
+    ReLUSAE,
+    TopKSAE,
 )
 from sae_interp.saes.base import (
     SAE_CLASSES,
@@ -18,17 +18,10 @@ from sae_interp.saes.base import (
     build_sae,
     register_sae_class,
 )
-from sae_interp.saes.batch_topk import BatchTopKSAE
-from sae_interp.saes.gated import GatedSAE
-from sae_interp.saes.identity import IdentitySAE
-from sae_interp.saes.jumprelu import JumpReLUSAE
 from sae_interp.saes.loading import SaeResolver, check_sae_fits, load_sae, register_sae_resolver
-from sae_interp.saes.pca import PCASAE
 from sae_interp.saes.planted import PlantedSAE, build_planted_sae
 from sae_interp.saes.random_sae import random_like
-from sae_interp.saes.relu import ReLUSAE
 from sae_interp.saes.saelens_adapter import SaeLensAdapter, as_sae
-from sae_interp.saes.topk import TopKSAE
 
 __all__ = [
     "PCASAE",

@@ -31,6 +31,7 @@ from sae_interp.base.errors import CompatibilityError, SpecError
 from sae_interp.base.registry import Registry
 from sae_interp.base.torch_utils import resolve_device, str_to_dtype
 from sae_interp.models.hooks import activations_at_hook, check_hook
+from sae_interp.saes.architectures import IdentitySAE
 from sae_interp.saes.base import (
     FORMAT_KEY,
     WEIGHTS_FILE,
@@ -39,7 +40,6 @@ from sae_interp.saes.base import (
     read_cfg_json,
     shape_of,
 )
-from sae_interp.saes.identity import IdentitySAE
 from sae_interp.saes.planted import load_planted
 from sae_interp.saes.random_sae import random_like
 from sae_interp.saes.saelens_adapter import SaeLensAdapter

@@ -98,8 +98,7 @@ def build_planted_sae(
 ) -> PlantedSAE:
     """Planted latents for ``sets`` (in order) and ``n_decoys`` decoys (default: one per
     set), whose firing thresholds are calibrated on ``calibration_tokens`` [N, L]."""
-    from sae_interp.models.hooks import activations_at_hook
-    from sae_interp.models.tokens import special_token_ids, valid_token_mask
+    from sae_interp.models.hooks import activations_at_hook, special_token_ids, valid_token_mask
 
     unknown = [s for s in sets if s not in TOKEN_SETS]
     if unknown or not sets:

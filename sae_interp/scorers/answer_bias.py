@@ -6,8 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from sae_interp.scorers.judge import JudgeOutcome
-from sae_interp.scorers.judge_answers import parse_labels
+from sae_interp.scorers.judge import JudgeOutcome, parse_labels
 
 
 def positive_rate_by_slot(outcomes: Sequence[JudgeOutcome], per_prompt: int) -> list[float]:

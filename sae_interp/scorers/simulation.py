@@ -13,8 +13,7 @@ Modes (a registry):
   reader takes, per window, the reading that puts more probability on integers, and records it.
 - ``chat``: the model lists the values (prompt of the prediction scorer); a list of the wrong
   length is a recorded failure, never zeros. With answer log-probs, expected values.
-- ``auto``: all_at_once where the endpoint returns prompt log-probs, else chat.
-"""
+- ``auto``: all_at_once where the endpoint returns prompt log-probs, else chat."""
 
 from __future__ import annotations
 
@@ -28,8 +27,15 @@ from sae_interp.activations.records import LatentRecord, Window
 from sae_interp.base import FrozenModel
 from sae_interp.base.registry import Registry
 from sae_interp.llm.errors import LLMError
-from sae_interp.llm.prompt_logprobs import PromptLogprobs, PromptLogprobsClient, echo_request
+from sae_interp.llm.local_prompt_logprobs import LocalPromptLogprobs
+from sae_interp.llm.prompt_logprobs import (
+    CompletionsPromptLogprobs,
+    PromptLogprobs,
+    PromptLogprobsClient,
+    echo_request,
+)
 from sae_interp.llm.service import LLMService
+from sae_interp.llm.settings import LLMSettings
 from sae_interp.llm.types import LLMRequest
 from sae_interp.scorers import simulation_metrics as sm
 from sae_interp.scorers.base import ScoreItem
@@ -323,3 +329,25 @@ def combine_rules(parts: Sequence[SimulatedWindow], rules: Sequence[Any]) -> Sim
     return first.model_copy(
         update={"predicted": predicted, "prompt_tokens": sum(p.prompt_tokens for p in parts)}
     )
+
+
+def simulator_for(
+    settings: SimulatorSettings, llm: LLMSettings, tokenizer: Any, resources: Any | None
+) -> Simulator:
+    """``resources`` is an :class:`~sae_interp.evals.common.EvalResources` (None when only
+    planning: ``auto`` then assumes all_at_once for the local LLM, whose llama.cpp server
+    returns prompt log-probs, and chat elsewhere)."""
+    if resources is None:
+        if settings.mode == "auto":
+            local = llm.resolved_backend() == "local"
+            settings = settings.model_copy(update={"mode": "all_at_once" if local else "chat"})
+        return Simulator(settings, tokenizer)
+    service = resources.service
+    client: PromptLogprobsClient | None = None
+    if settings.mode != "chat" and llm.resolved_backend() == "local":
+        client = resources.shared(
+            "simulation:local_prompt_logprobs", lambda: LocalPromptLogprobs(service=service)
+        )
+    elif settings.mode != "chat" and (llm.base_url is not None or llm.model):
+        client = CompletionsPromptLogprobs(service)
+    return Simulator(settings, tokenizer, service, client)

@@ -91,6 +91,7 @@ def main() -> int:
         assert not errors, f"console errors: {errors}"
         dom = run.stdout
         checks = {
+            "headline table first": 0 <= dom.find('class="headline"') < dom.find('class="metrics"'),
             "metrics tables": dom.count('class="metrics"') == 2,
             "plots": dom.count("<img") >= 4,
             "latent cards": dom.count('class="card"') == 10,

@@ -4,7 +4,7 @@ import pytest
 
 from sae_interp.llm.types import LLMResponse, TokenLogprob
 from sae_interp.scorers.detection_prompts import DEMOS, SYSTEM, user_message
-from sae_interp.scorers.judge_answers import label_probabilities, parse_labels
+from sae_interp.scorers.judge import label_probabilities, parse_labels
 
 
 def test_user_message_exact() -> None:

@@ -21,7 +21,7 @@ from sae_interp.plotting import (
     score_vs_control,
 )
 from sae_interp.report import build_report
-from sae_interp.report.page import plots
+from sae_interp.report.page import cell, plots
 from sae_interp.testing import make_tiny_tokenizer
 from sae_interp.testing.demo_results import write_demo_results
 
@@ -257,6 +257,25 @@ def test_report_page(results: dict) -> None:
     assert not re.search(r"(src|href)=\"(https?:)?//", page)  # nothing fetched from outside
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # escaped
     assert page.count('<table class="metrics">') == 2  # autointerp and core
+    # it opens on the headline table: per eval and SAE, the headline score beside its controls
+    assert page.index('id="headline"') < page.index('id="tables"')
+    headline = page[page.index('<table class="headline">') : page.index("</table>")]
+    rows = re.findall(r"<tr><td>(\w+)</td><td>([\w-]+)</td><td>([\w.]+)</td>", headline)
+    assert rows == [
+        ("autointerp", "tiny-a", "detection.balanced_accuracy"),
+        ("autointerp", "tiny-b", "detection.balanced_accuracy"),
+        ("core", "tiny-a", "intervals.explained_variance"),
+        ("core", "tiny-b", "intervals.explained_variance"),
+    ]
+    for data in _data(results, "autointerp"):
+        m = data["eval_result_metrics"]
+        real, control = (
+            m["detection"]["balanced_accuracy"],
+            m["shuffled_control"]["balanced_accuracy"],
+        )
+        difference = m["real_minus_shuffled_control"]["balanced_accuracy"]
+        expected = "".join(f"<td>{cell(v)}</td>" for v in (real, control, difference))
+        assert expected in headline
     assert page.count("data:image/png;base64,") >= 4  # core vs L0, scores, recall, comparisons
     assert page.count('<section class="card"') == 8  # 4 latents x 2 SAEs
     assert 'class="tok" style="background: rgba(230, 110, 0, 1.00)"' in page  # peak token shaded

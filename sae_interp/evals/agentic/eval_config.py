@@ -9,6 +9,7 @@ from pydantic import Field
 from sae_interp.activations.sampling import SamplingConfig
 from sae_interp.agentic.controller import AgentSettings
 from sae_interp.evals.common.config import ExplainedEvalConfig
+from sae_interp.framework.config import with_default
 from sae_interp.scorers.generation import GenerationSettings
 from sae_interp.scorers.prediction import PredictionSettings
 
@@ -33,8 +34,10 @@ class AgenticEvalConfig(ExplainedEvalConfig):
 
     eval_type_id: ClassVar[str] = "agentic"
 
-    n_latents: int = Field(default=2, gt=0, description="Random live latents if none are given.")
-    sampling: SamplingConfig = Field(default_factory=_default_sampling)
+    n_latents: int = with_default(ExplainedEvalConfig, "n_latents", default=2)
+    sampling: SamplingConfig = with_default(
+        ExplainedEvalConfig, "sampling", default_factory=_default_sampling
+    )
     agent: AgentSettings = Field(default_factory=_default_agent)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     prediction: PredictionSettings = Field(default_factory=PredictionSettings)

@@ -1,5 +1,7 @@
-"""Config fields every explanation-based eval shares (where windows come from, which latents,
-how they are sampled and explained, and the LLM)."""
+"""Config fields the latent evals share: :class:`LatentEvalConfig` (where windows come from,
+which latents, how their windows are sampled, the LLM and the controls; intervention builds
+on it) and :class:`ExplainedEvalConfig` (how latents are explained, reseeds, given
+explanations; every explanation-based eval and agentic build on it)."""
 
 from __future__ import annotations
 
@@ -24,14 +26,10 @@ def default_sampling() -> SamplingConfig:
     return SamplingConfig(n_train=15, n_test=10, n_negatives=10)
 
 
-class ExplainedEvalConfig(BaseEvalConfig):
-    """Base of the evals that explain latents and score the explanations."""
-
-    # the file's path may move; what it holds counts, through ``explanations_digest``
-    RUN_CONTROL_FIELDS: ClassVar[frozenset[str]] = BaseEvalConfig.RUN_CONTROL_FIELDS | {
-        "explanations",
-        "reuse_explanations",
-    }
+class LatentEvalConfig(BaseEvalConfig):
+    """Base of the evals that look at chosen latents of an SAE, each with its controls. An
+    eval that needs another default for one of these settings says so with
+    :func:`~sae_interp.framework.config.with_default`, not by declaring it again."""
 
     corpus: str = Field(
         default="embedded:validation", description="Where example windows come from."
@@ -54,6 +52,23 @@ class ExplainedEvalConfig(BaseEvalConfig):
         ),
     )
     random_sae_seed: int = Field(default=0, description="Seed of the random-SAE control.")
+    sampling: SamplingConfig = Field(
+        default_factory=default_sampling,
+        description="How each latent's windows are drawn: train windows for the explainer, "
+        "test windows and negatives for scoring.",
+    )
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+
+
+class ExplainedEvalConfig(LatentEvalConfig):
+    """Base of the evals that explain latents and score the explanations."""
+
+    # the file's path may move; what it holds counts, through ``explanations_digest``
+    RUN_CONTROL_FIELDS: ClassVar[frozenset[str]] = BaseEvalConfig.RUN_CONTROL_FIELDS | {
+        "explanations",
+        "reuse_explanations",
+    }
+
     seeds: list[int] | None = Field(
         default=None,
         description=(
@@ -62,7 +77,6 @@ class ExplainedEvalConfig(BaseEvalConfig):
             "between-seed SD of every pooled score next to the between-latent SD."
         ),
     )
-    sampling: SamplingConfig = Field(default_factory=default_sampling)
     explainer: OneShotSettings = Field(default_factory=OneShotSettings)
     explainer_kind: str = Field(
         default="one_shot",
@@ -72,7 +86,6 @@ class ExplainedEvalConfig(BaseEvalConfig):
     structured: StructuredSettings = Field(default_factory=StructuredSettings)
     tree: TreeSettings = Field(default_factory=TreeSettings)
     simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
-    llm: LLMSettings = Field(default_factory=LLMSettings)
     explanations: str | None = Field(
         default=None,
         description=(

@@ -39,8 +39,7 @@ from sae_interp.framework.runner import (
     run_per_sae,
 )
 from sae_interp.scorers.base import LatentScorer
-from sae_interp.scorers.simulation import SimulationMetrics, SimulationScorer
-from sae_interp.scorers.simulator_setup import simulator_for
+from sae_interp.scorers.simulation import SimulationMetrics, SimulationScorer, simulator_for
 
 logger = logging.getLogger(__name__)
 
