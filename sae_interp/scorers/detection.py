@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from sae_interp.activations.records import LatentRecord, Window
 from sae_interp.base.registry import Registry
@@ -39,11 +39,6 @@ class DetectionSettings(JudgeSettings):
         "1 - P(None); 'auto': per_example with the offline LLM (it recovers the planted "
         "suite's known answers there), batched with any endpoint.",
     )
-
-    @field_validator("mode")
-    @classmethod
-    def _known_mode(cls, value: str) -> str:
-        return DETECTION_MODES.validate(value, "auto")
 
 
 def shown_examples(record: LatentRecord, tokenizer: Any) -> list[Shown]:
@@ -119,3 +114,4 @@ DETECTION_MODES.register(
         per_example_prompts.DETECTION,
     ),
 )
+DetectionSettings.MODES = DETECTION_MODES

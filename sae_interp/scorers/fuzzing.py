@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from sae_interp.activations.records import LatentRecord, Window
 from sae_interp.base.registry import Registry
@@ -45,11 +45,6 @@ class FuzzingSettings(JudgeSettings):
         "per_example with the offline LLM (it recovers the planted suite's known answers "
         "there), batched with any endpoint.",
     )
-
-    @field_validator("mode")
-    @classmethod
-    def _known_mode(cls, value: str) -> str:
-        return FUZZING_MODES.validate(value, "auto")
 
 
 def true_highlights(window: Window) -> list[int]:
@@ -130,3 +125,4 @@ FUZZING_MODES.register(
         per_example_prompts.FUZZING,
     ),
 )
+FuzzingSettings.MODES = FUZZING_MODES

@@ -12,12 +12,14 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from sae_interp.activations.records import Window
 from sae_interp.base import FrozenModel
+from sae_interp.base.registry import Registry
 from sae_interp.llm.errors import LLMError
 from sae_interp.llm.service import LLMService, Validator
 from sae_interp.llm.types import ChatMessage, LLMRequest, LLMResponse
@@ -36,11 +38,21 @@ def resolved_mode(mode: str, llm_backend: str, offline: str = "per_example") -> 
 
 
 class JudgeSettings(FrozenModel):
+    """Settings of a judge scorer. A scorer with several modes declares a ``mode`` field and
+    the registry of its modes in ``MODES``; the mode is checked against it (or ``auto``)."""
+
+    MODES: ClassVar[Registry[Any] | None] = None
+
     n_examples_per_prompt: int = Field(default=5, gt=0, description="Windows per judge prompt.")
     top_logprobs: int = Field(
         default=5, ge=0, le=20, description="Ask for log-probs (0 = off) to score by P('1')."
     )
     max_tokens: int = Field(default=40, gt=0)
+
+    @field_validator("mode", check_fields=False)
+    @classmethod
+    def _known_mode(cls, value: str) -> str:
+        return cls.MODES.validate(value, "auto") if cls.MODES is not None else value
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,27 @@ class LoopbackLLM:
         self._server.server_close()
 
 
+# --- the settings most unit tests run an eval with on the tiny model (small corpus, short
+# windows, a few latents), as one dict to extend
+
+TINY_SAMPLING = {"window_len": 8, "n_train": 4, "n_test": 4, "n_negatives": 4, "min_activating": 4}
+
+
+def tiny_eval_values(tmp_path: Path, corpus: Path, llm: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "model": TINY_MODEL_SPEC,
+        "saes": ["tiny"],
+        "corpus": str(corpus),
+        "n_tokens": 2048,
+        "ctx_len": 33,
+        "device": "cpu",
+        "output_dir": tmp_path / "out",
+        "n_latents": 4,
+        "sampling": TINY_SAMPLING,
+        "llm": llm,
+    }
+
+
 # --- the autointerp eval: a judge that explains each latent as its top token and answers 1
 
 
@@ -148,24 +169,7 @@ class Judge:
 
 def autointerp_config(tmp_path: Path, corpus: Path, **kw) -> AutoInterpEvalConfig:  # type: ignore[no-untyped-def]
     """A tiny autointerp run on the tiny model, judged by the ``test-judge`` backend."""
-    values = {
-        "model": TINY_MODEL_SPEC,
-        "saes": ["tiny"],
-        "corpus": str(corpus),
-        "n_tokens": 2048,
-        "ctx_len": 33,
-        "device": "cpu",
-        "output_dir": tmp_path / "out",
-        "n_latents": 4,
-        "sampling": {
-            "window_len": 8,
-            "n_train": 4,
-            "n_test": 4,
-            "n_negatives": 4,
-            "min_activating": 4,
-        },
-        "llm": {"backend": "test-judge", "cache": False},
-    }
+    values = tiny_eval_values(tmp_path, corpus, {"backend": "test-judge", "cache": False})
     return AutoInterpEvalConfig.model_validate(values | kw)
 
 

@@ -184,6 +184,8 @@ def test_help_shows_the_defaults_each_eval_uses(capsys) -> None:  # type: ignore
         ("--sampling-test-strategy", "quantile", "activating sampler"),
         ("--sampling-negative-strategy", "similarish", "negative source"),
         ("--llm-backend", "vllm", "LLM backend"),
+        ("--detection-mode", "per-example", "detection mode"),
+        ("--explainer-kind", "tree_search", "explainer"),
     ],
 )
 def test_unknown_implementation_names_are_refused_before_the_model_loads(  # type: ignore[no-untyped-def]
@@ -194,6 +196,17 @@ def test_unknown_implementation_names_are_refused_before_the_model_loads(  # typ
     lines = [line for line in text.splitlines() if line.strip()]
     assert len(lines) == 1 and flag in lines[0]
     assert f"unknown {registry} {value!r}; known:" in lines[0]
+
+
+def test_a_fuzzing_mode_of_another_scorer_is_refused_before_the_model_loads(  # type: ignore[no-untyped-def]
+    tmp_path, corpus_file, sae_dir, capsys, no_model_load
+):
+    from sae_interp.evals.fuzzing.main import DEFINITION as FUZZING
+
+    args = [*argv(tmp_path, corpus_file, sae_dir), "--fuzzing-mode", "saebench"]
+    assert eval_main(FUZZING, args) == 2
+    err = capsys.readouterr().err
+    assert "--fuzzing-mode" in err and "unknown fuzzing mode 'saebench'" in err
 
 
 def test_an_unknown_simulator_mode_is_refused_before_the_model_loads(  # type: ignore[no-untyped-def]

@@ -13,8 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import AGENT_REPLIES, TinyEmbedder, last_word_task, task_of
-from tiny_settings import TINY_SAMPLING, tiny_eval_values
+from helpers import (
+    AGENT_REPLIES,
+    TINY_SAMPLING,
+    TinyEmbedder,
+    last_word_task,
+    task_of,
+    tiny_eval_values,
+)
 
 from sae_interp.evals import eval_names, get_eval
 from sae_interp.framework.runner import plan_per_sae, result_path, run_per_sae

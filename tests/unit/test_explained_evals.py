@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import TinyEmbedder, task_of
+from helpers import TinyEmbedder, task_of, tiny_eval_values
 
 from sae_interp.evals.all import AllEvalConfig
 from sae_interp.evals.all import run_eval as run_all
@@ -64,25 +64,9 @@ def embedder(monkeypatch) -> TinyEmbedder:  # type: ignore[no-untyped-def]
 
 
 def _values(tmp_path: Path, corpus: Path, **kw) -> dict:
-    return {
-        "model": TINY_MODEL_SPEC,
-        "saes": ["tiny"],
-        "corpus": str(corpus),
-        "n_tokens": 2048,
-        "ctx_len": 33,
-        "device": "cpu",
-        "output_dir": tmp_path / "out",
-        "n_latents": 4,
-        "sampling": {
-            "window_len": 8,
-            "n_train": 4,
-            "n_test": 4,
-            "n_negatives": 4,
-            "min_activating": 4,
-        },
-        "llm": {"backend": "keyword-judge", "cache": False},
-        "scoring_lm": {"model": TINY_LONG_MODEL_SPEC},
-    } | kw
+    llm = {"backend": "keyword-judge", "cache": False}
+    scoring_lm = {"model": TINY_LONG_MODEL_SPEC}
+    return tiny_eval_values(tmp_path, corpus, llm) | {"scoring_lm": scoring_lm} | kw
 
 
 SAE = {"tiny": make_tiny_sae(d_sae=32, k=4)}

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tiny_settings import tiny_eval_values
+from helpers import tiny_eval_values
 
 from sae_interp.base.errors import AllLLMWorkFailedError
 from sae_interp.evals.autointerp import AutoInterpEvalConfig, run_eval

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from helpers import tiny_eval_values
 
 from sae_interp.base.errors import AllLLMWorkFailedError
 from sae_interp.evals.autointerp import AutoInterpEvalConfig, AutoInterpEvalOutput, run_eval
@@ -18,33 +19,14 @@ KEY = "sk-loopback-TOPSECRET-0123456789"
 
 
 def _config(tmp_path: Path, corpus: Path, server: FaultServer, **llm) -> AutoInterpEvalConfig:
-    return AutoInterpEvalConfig.model_validate(
-        {
-            "model": TINY_MODEL_SPEC,
-            "saes": ["tiny"],
-            "corpus": str(corpus),
-            "n_tokens": 2048,
-            "ctx_len": 33,
-            "device": "cpu",
-            "output_dir": tmp_path / "out",
-            "n_latents": 4,
-            "sampling": {
-                "window_len": 8,
-                "n_train": 4,
-                "n_test": 4,
-                "n_negatives": 4,
-                "min_activating": 4,
-            },
-            "llm": {
-                "base_url": server.base_url,
-                "model": "loopback-judge",
-                "api_key_env": "LOOPBACK_KEY",
-                "timeout_s": 1.0,
-                "concurrency": 2,  # two groups of latents: the overlapped queue
-            }
-            | llm,
-        }
-    )
+    endpoint = {
+        "base_url": server.base_url,
+        "model": "loopback-judge",
+        "api_key_env": "LOOPBACK_KEY",
+        "timeout_s": 1.0,
+        "concurrency": 2,  # two groups of latents: the overlapped queue
+    }
+    return AutoInterpEvalConfig.model_validate(tiny_eval_values(tmp_path, corpus, endpoint | llm))
 
 
 def _summary(out):  # type: ignore[no-untyped-def]

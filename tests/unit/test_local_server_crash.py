@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from tiny_settings import tiny_eval_values
+from helpers import tiny_eval_values
 
 import sae_interp.llm.local as local
 from sae_interp.evals.autointerp import AutoInterpEvalConfig, run_eval

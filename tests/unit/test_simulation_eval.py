@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import TINY_SAMPLING, tiny_eval_values
 
 from sae_interp.compare import compare, load_result
 from sae_interp.evals.simulation import SimulationEvalConfig, run_eval
@@ -18,7 +19,7 @@ from sae_interp.framework.runner import plan_per_sae
 from sae_interp.llm import ScriptedBackend
 from sae_interp.llm.errors import FailureKind, LLMError
 from sae_interp.llm.settings import LLM_BACKENDS
-from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae
+from sae_interp.testing import make_tiny_sae
 from sae_interp.testing.tiny import TINY_WORDS
 
 
@@ -67,24 +68,8 @@ def bag_of_words(texts: Sequence[str]) -> np.ndarray:
 
 
 def config(tmp_path: Path, corpus: Path, **kw) -> SimulationEvalConfig:  # type: ignore[no-untyped-def]
-    values = {
-        "model": TINY_MODEL_SPEC,
-        "saes": ["tiny"],
-        "corpus": str(corpus),
-        "n_tokens": 2048,
-        "ctx_len": 33,
-        "device": "cpu",
-        "output_dir": tmp_path / "out",
-        "n_latents": 4,
-        "sampling": {
-            "window_len": 8,
-            "n_train": 6,
-            "n_test": 4,
-            "n_negatives": 4,
-            "min_activating": 4,
-        },
-        "llm": {"backend": "keyword-sim", "cache": False},
-    }
+    values = tiny_eval_values(tmp_path, corpus, {"backend": "keyword-sim", "cache": False})
+    values["sampling"] = TINY_SAMPLING | {"n_train": 6}
     return SimulationEvalConfig.model_validate(values | kw)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tiny_settings import TINY_SAMPLING, tiny_eval_values
+from helpers import TINY_SAMPLING, tiny_eval_values
 
 from sae_interp.evals.simulation import SimulationEvalConfig, run_eval
 from sae_interp.testing import make_tiny_sae
