@@ -47,6 +47,11 @@ def latent_cache_for(
     batch_size: int,
     root: Path | None = None,
 ) -> LatentCache:
+    """The sparse latent cache of ``sae`` on ``model`` over the first ``n_tokens`` of
+    ``corpus`` in sequences of ``ctx_len`` tokens, collected ``batch_size`` sequences per
+    forward pass the first time and read from ``root`` (default: the user cache) after;
+    keyed by the model, its dtype, the SAE's fingerprint, the corpus and the sizes, so every
+    eval on the same (model, SAE, corpus) shares it."""
     key = latent_cache_key(
         model.cfg.model_name, str(model.cfg.dtype), sae_fingerprint(sae), corpus, n_tokens, ctx_len
     )

@@ -268,6 +268,11 @@ def sample_records(
     progress: bool = True,
     sources: NegativeSources | None = None,
 ) -> list[LatentRecord]:
+    """One record per latent of ``latents``: its train, test and negative windows drawn from
+    ``cache`` as ``cfg`` says, every random choice derived from ``seed`` and the latent.
+    ``sources`` gives the negative sources that need more than the cache (a tokenizer and
+    embedder for similar negatives, the SAE's decoder for neighbour negatives); dead and
+    too-rare latents come back as records with that status."""
     sampler = RecordSampler(cache, cfg, seed, sources)
     records = [
         sampler.record(int(latent))

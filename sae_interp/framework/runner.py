@@ -114,8 +114,8 @@ class EvalDefinition(Generic[ConfigT, OutputT]):
     config_cls: type[ConfigT]
     output_cls: type[OutputT]
     run: Callable[[EvalContext[ConfigT]], EvalResult]
-    # flat metric names shown in the results table; the first the result has is the eval's
-    # headline score on the report page
+    # flat metric names shown in the results table; the first with an interval is the
+    # eval's headline score on the report page
     table_columns: tuple[str, ...] = ()
     # Opened once per run, before the first SAE that needs running, and closed at the end
     # (e.g. an LLM service with a local server); shared by all SAEs.

@@ -113,15 +113,17 @@ HEADLINE_ARMS = (
 
 def headline_metric(data: dict[str, Any]) -> str | None:
     """The flat name of a result's headline score: the first of its eval's table columns
-    that the result has a number for (e.g. ``detection.balanced_accuracy``, or
-    ``saebench.accuracy`` in SAEBench mode)."""
+    that the result has an interval for (e.g. ``detection.balanced_accuracy``, or
+    ``saebench.accuracy`` in SAEBench mode), else the first it has a number for."""
     from sae_interp.evals import get_eval
 
     if data["eval_type_id"] == "all":  # each eval it ran has its own result and row
         return None
     flat = flat_metrics(data["eval_result_metrics"])
-    columns = get_eval(data["eval_type_id"]).table_columns
-    return next((c for c in columns if interval(flat.get(c))[0] is not None), None)
+    columns = [c for c in get_eval(data["eval_type_id"]).table_columns if c in flat]
+    with_interval = [c for c in columns if interval(flat[c])[1] is not None]
+    with_number = [c for c in columns if interval(flat[c])[0] is not None]
+    return (with_interval or with_number or [None])[0]
 
 
 def headline_table(results: Sequence[dict[str, Any]]) -> str:

@@ -177,14 +177,14 @@ DEFINITION = EVALS.register(
         config_cls=CoreEvalConfig,
         output_cls=CoreEvalOutput,
         run=run_core,
-        table_columns=(  # the first is the headline score of the report page
-            "intervals.explained_variance",
+        table_columns=(
             "sparsity.l0",
             "sparsity.dead_fraction",
             "sparsity.dense_fraction",
             "reconstruction.explained_variance",
             "reconstruction.mse",
             "reconstruction.cosine_similarity",
+            "intervals.explained_variance",
             "model_behaviour.ce_loss_recovered",
             "intervals.ce_loss_recovered",
             "model_behaviour.ce_loss_with_sae",
