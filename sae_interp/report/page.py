@@ -123,7 +123,7 @@ def headline_metric(data: dict[str, Any]) -> str | None:
     columns = [c for c in get_eval(data["eval_type_id"]).table_columns if c in flat]
     with_interval = [c for c in columns if interval(flat[c])[1] is not None]
     with_number = [c for c in columns if interval(flat[c])[0] is not None]
-    return (with_interval or with_number or [None])[0]
+    return next(iter(with_interval or with_number), None)
 
 
 def headline_table(results: Sequence[dict[str, Any]]) -> str:

@@ -54,5 +54,5 @@ def test_intervention_offline_two_latents(gemma, tmp_path: Path) -> None:
         assert r.score is not None and r.control_score is not None
         assert r.score > r.control_score, (r.latent, r.score, r.control_score)
     control = m.real_minus_shuffled_control
-    assert control is not None and control.n == 2 and control.value is not None
-    assert control.value > 0
+    assert control is not None and control.n_latents == 2 and control.score.value is not None
+    assert control.score.value > 0

@@ -16,10 +16,13 @@ from sae_interp.scorers.intruder import (
     IntruderOutcome,
     IntruderRound,
     IntruderSettings,
+    debiased_round,
     intruder_metrics,
     parse_answer,
     plan_rounds,
+    presentations,
     probability_of,
+    read_round,
 )
 from sae_interp.testing import TINY_MODEL_SPEC
 from sae_interp.testing.set_judge import SetJudge, register_set_judge, tiny_planted_sae
@@ -79,22 +82,116 @@ def test_parse_and_probability() -> None:
 
 
 def test_metrics_hand_computed() -> None:
-    windows = [(0, 1)] * 5
+    windows = [(0, k) for k in range(5)]
     outcome = IntruderOutcome(
         latent=0,
-        rounds=[
+        rounds=[  # three rounds, one prompt each (no rotation): debiased = raw
             IntruderRound(
-                windows=windows, intruder_latent=1, intruder_position=2, answer=2, p_correct=0.8
+                round=0,
+                windows=windows,
+                intruder_latent=1,
+                intruder_position=2,
+                answer=2,
+                p_correct=0.8,
+                option_probs=[0.05, 0.8, 0.05, 0.05, 0.05],
             ),
             IntruderRound(
-                windows=windows, intruder_latent=1, intruder_position=4, answer=1, p_correct=0.2
+                round=1,
+                windows=windows,
+                intruder_latent=1,
+                intruder_position=4,
+                answer=1,
+                p_correct=0.2,
+                option_probs=[0.6, 0.1, 0.05, 0.2, 0.05],
             ),
-            IntruderRound(windows=windows, intruder_latent=1, intruder_position=1, error="x"),
+            IntruderRound(
+                round=2, windows=windows, intruder_latent=1, intruder_position=1, error="x"
+            ),
         ],
     )
     m = intruder_metrics(outcome)
-    assert m.accuracy == 0.5 and m.p_correct == pytest.approx(0.5)
+    assert m.accuracy == 0.5 and m.raw_accuracy == 0.5
+    assert m.p_correct == pytest.approx(0.5) and m.raw_p_correct == pytest.approx(0.5)
     assert m.chance == pytest.approx(0.2) and m.failed_fraction == pytest.approx(1 / 3)
+    assert m.n_rounds == 3 and m.n_answered == 2 and m.answered_last == 0.0
+
+
+def test_each_round_is_shown_at_every_position() -> None:
+    pool = {k: _record(k, 6) for k in range(3)}
+    settings = IntruderSettings(n_activating=4, n_rounds=2)
+    shown = presentations(pool[0], pool, settings, seed=0)
+    assert len(shown) == 2 * 5  # every round rotated through the 5 positions
+    for index in range(2):
+        rotations = [(w, pos) for w, _, pos, r in shown if r == index]
+        assert sorted(pos for _, pos in rotations) == [1, 2, 3, 4, 5]
+        for window in rotations[0][0]:  # every excerpt takes every position once
+            places = sorted(next(i for i, x in enumerate(w) if x is window) for w, _ in rotations)
+            assert places == [0, 1, 2, 3, 4]
+        intruders = {id(w[pos - 1]) for w, pos in rotations}
+        assert len(intruders) == 1  # the same intruder window, wherever it stands
+    unrotated = presentations(pool[0], pool, IntruderSettings(n_rounds=2, rotate=False), seed=0)
+    assert [(w, o, p) for w, o, p, _ in unrotated] == plan_rounds(pool[0], pool, settings, 0)
+
+
+def _answered_rotations(judge, with_logprobs: bool) -> list[IntruderRound]:  # type: ignore[no-untyped-def]
+    """One round of 5 excerpts, rotated, answered by ``judge(position of the intruder) ->
+    (named number, P(number) per number)``."""
+    pool = {k: _record(k, 6) for k in range(3)}
+    out = []
+    for windows, other, position, index in presentations(
+        pool[0], pool, IntruderSettings(n_activating=4), seed=3
+    ):
+        named, probs = judge(position)
+        top = {str(k): math.log(p) for k, p in enumerate(probs, 1)}
+        logprobs = [TokenLogprob(token=str(named), logprob=top[str(named)], top=top)]
+        answer = LLMResponse(text=str(named), logprobs=logprobs if with_logprobs else None)
+        out.append(read_round(windows, other, position, answer, index))
+    return out
+
+
+@pytest.mark.parametrize("with_logprobs", [True, False])
+def test_a_judge_that_always_names_the_last_excerpt_scores_chance(with_logprobs: bool) -> None:
+    prompts = _answered_rotations(lambda pos: (5, [0.025, 0.025, 0.025, 0.025, 0.9]), with_logprobs)
+    m = intruder_metrics(IntruderOutcome(latent=0, rounds=prompts))
+    assert m.accuracy == pytest.approx(0.2) and m.chance == pytest.approx(0.2)  # a 5-way tie
+    assert m.raw_accuracy == pytest.approx(0.2) and m.answered_last == 1.0
+    last = [r for r in prompts if r.intruder_position == 5]
+    assert len(last) == 1 and last[0].answer == 5  # raw: right whenever the intruder is last
+    if with_logprobs:
+        assert m.p_correct == pytest.approx(0.2) and m.raw_p_correct == pytest.approx(0.2)
+    else:
+        assert m.p_correct is None
+
+
+@pytest.mark.parametrize("with_logprobs", [True, False])
+def test_a_judge_that_knows_the_intruder_scores_one(with_logprobs: bool) -> None:
+    def knows(position: int) -> tuple[int, list[float]]:
+        return position, [0.8 if k == position else 0.05 for k in range(1, 6)]
+
+    prompts = _answered_rotations(knows, with_logprobs)
+    m = intruder_metrics(IntruderOutcome(latent=0, rounds=prompts))
+    assert m.accuracy == 1.0 and m.raw_accuracy == 1.0
+    credit, p = debiased_round(prompts)
+    assert credit == 1.0
+    if with_logprobs:  # log-odds of 0.8 vs 0.05 per rotation: softmax over mean log-probs
+        assert p == pytest.approx(0.8 / (0.8 + 4 * 0.05)) and m.p_correct == pytest.approx(p)
+
+
+def test_a_position_habit_on_top_of_knowledge_is_cancelled() -> None:
+    """A judge that leans to the last number but gives the intruder more than the others
+    picks it after debiasing, even where its raw answer is the last excerpt."""
+
+    def leaning(position: int) -> tuple[int, list[float]]:
+        probs = [0.1, 0.1, 0.1, 0.1, 0.6]
+        probs[position - 1] *= 2.5
+        total = sum(probs)
+        probs = [p / total for p in probs]
+        return max(range(1, 6), key=lambda k: probs[k - 1]), probs
+
+    m = intruder_metrics(IntruderOutcome(latent=0, rounds=_answered_rotations(leaning, True)))
+    assert m.raw_accuracy == pytest.approx(0.2)  # raw: right only when the intruder is last
+    # the intruder's 2.5x edge at every position is all that is left: 2.5 / (2.5 + 4)
+    assert m.accuracy == 1.0 and m.p_correct == pytest.approx(2.5 / 6.5)
 
 
 @pytest.fixture
@@ -121,13 +218,14 @@ def test_intruder_eval_finds_intruders_of_planted_latents(
         }
     )
     (plan,) = plan_per_sae(DEFINITION, cfg, saes={"planted": sae})
-    assert plan.calls == 9  # 3 latents x 3 rounds: no explanation, no control copies
+    assert plan.calls == 15  # 3 latents x 1 round x 5 rotations: no explanation, no control
     (out,) = run_eval(cfg, saes={"planted": sae})
     m = out.eval_result_metrics
     assert m.n_scored == 3 and set_judge.explained == 0  # no explainer call
     assert m.intruder is not None and m.intruder.accuracy.value == 1.0
     assert m.intruder.chance.value == pytest.approx(0.2)
-    assert m.llm_usage["calls"] == 9  # 3 latents x 3 rounds, no control copies
+    assert m.llm_usage["calls"] == 15  # 3 latents x 5 rotations, no control copies
+    assert m.intruder.raw_accuracy.value == 1.0
     for row in out.eval_result_details:
         assert row.explanation is None and row.control_metrics is None
 
