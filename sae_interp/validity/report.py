@@ -29,7 +29,7 @@ SUITE_METRICS: dict[str, tuple[str, ...]] = {
     "fuzzing": ("auroc", "balanced_accuracy"),
     "surprisal": ("auroc", "auroc_activating_tokens"),
     "embedding": ("auroc",),
-    "intruder": ("accuracy", "p_correct"),
+    "intruder": ("accuracy", "raw_accuracy", "p_correct"),
     "simulation": ("correlation", "per_window_correlation"),
 }
 
