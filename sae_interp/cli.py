@@ -19,6 +19,7 @@ USAGE = (
 # commands other than evals: name -> module whose ``main(argv, prog)`` runs it
 COMMANDS: dict[str, str] = {
     "compare": "sae_interp.compare",
+    "cost": "sae_interp.cost",
     "doctor": "sae_interp.doctor",
     "export": "sae_interp.export",
     "report": "sae_interp.report",
