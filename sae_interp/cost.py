@@ -18,15 +18,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, field_validator
 from tabulate import tabulate
 
 from sae_interp.base.errors import SaeInterpError
-from sae_interp.base.logging import setup_logging
 from sae_interp.base.torch_utils import resolve_device
 from sae_interp.evals import get_eval
 from sae_interp.evals.all.eval_config import AllEvalConfig, whole_eval
-from sae_interp.framework.cli import config_error_message, parse_config
+from sae_interp.framework.cli import command_main
 from sae_interp.framework.runner import LLMPlan, plan_per_sae
 from sae_interp.llm.pricing import batch_price_of, load_prices, price_of
 from sae_interp.models import load_model
@@ -155,19 +154,9 @@ def _dollars(per_latent: float | None, n: int) -> str:
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "sae-interp cost") -> int:
-    try:
-        config, log_level = parse_config(CostConfig, argv, prog)
-    except ValidationError as err:
-        sys.stderr.write(config_error_message(err) + "\n")
-        return 2
-    setup_logging(log_level)
-    try:
-        rows = cost_table(config)
-    except SaeInterpError as err:
-        logger.error("%s", err)
-        return 2
-    sys.stdout.write(render(rows, config.latent_counts) + "\n")
-    return 0
+    return command_main(
+        CostConfig, argv, prog, lambda cfg: render(cost_table(cfg), cfg.latent_counts) + "\n"
+    )
 
 
 if __name__ == "__main__":

@@ -16,12 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from sae_interp.base import FrozenModel
-from sae_interp.base.errors import SaeInterpError
-from sae_interp.base.logging import setup_logging
-from sae_interp.framework.cli import config_error_message, parse_config
+from sae_interp.framework.cli import command_main
 from sae_interp.interop import neuronpedia, saebench
 from sae_interp.interop.results import load_results
 
@@ -89,20 +87,9 @@ def export(config: ExportConfig) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "python -m sae_interp.export") -> int:
-    try:
-        config, log_level = parse_config(ExportConfig, argv, prog)
-    except ValidationError as err:
-        sys.stderr.write(config_error_message(err) + "\n")
-        return 2
-    setup_logging(log_level)
-    try:
-        written = export(config)
-    except SaeInterpError as err:
-        logger.error("%s", err)
-        return 2
-    for path in written:
-        sys.stdout.write(f"wrote: {path}\n")
-    return 0
+    return command_main(
+        ExportConfig, argv, prog, lambda cfg: "".join(f"wrote: {p}\n" for p in export(cfg))
+    )
 
 
 if __name__ == "__main__":

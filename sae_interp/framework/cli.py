@@ -13,7 +13,7 @@ import logging
 import sys
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union
 
@@ -230,6 +230,34 @@ def config_error_message(err: ValidationError) -> str:
         else:
             lines.append(msg)
     return "invalid configuration: " + "; ".join(lines)
+
+
+def command_main(
+    config_cls: type[ModelT],
+    argv: Sequence[str] | None,
+    prog: str | None,
+    run: Callable[[ModelT], str],
+) -> int:
+    """The body of every command other than an eval (``cost``, ``export``, ``report``, the
+    known-answer suite): flags into a validated ``config_cls`` (one line per bad flag, exit
+    2), logging set up, then ``run(config)``, whose text is printed; a
+    :class:`~sae_interp.base.errors.SaeInterpError` is one logged sentence and exit 2."""
+    try:
+        config, log_level = parse_config(config_cls, argv, prog)
+    except ValidationError as err:
+        sys.stderr.write(config_error_message(err) + "\n")
+        return 2
+    except ConfigFileError as err:
+        sys.stderr.write(f"error: {err}\n")
+        return 2
+    setup_logging(log_level)
+    try:
+        text = run(config)
+    except SaeInterpError as err:
+        logger.error("%s", err)
+        return 2
+    sys.stdout.write(text)
+    return 0
 
 
 def eval_main(definition: EvalDefinition[Any, Any], argv: Sequence[str] | None = None) -> int:

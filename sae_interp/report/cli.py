@@ -8,12 +8,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from sae_interp.base import FrozenModel
-from sae_interp.base.errors import SaeInterpError
-from sae_interp.base.logging import setup_logging
-from sae_interp.framework.cli import config_error_message, parse_config
+from sae_interp.framework.cli import command_main
 
 logger = logging.getLogger(__name__)
 
@@ -38,24 +36,17 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m sae_interp.re
     args = list(sys.argv[1:] if argv is None else argv)
     if args and not args[0].startswith("-"):
         args = ["--results-dir", *args]
-    try:
-        config, log_level = parse_config(ReportConfig, args, prog)
-    except ValidationError as err:
-        sys.stderr.write(config_error_message(err) + "\n")
-        return 2
-    setup_logging(log_level)
+    return command_main(ReportConfig, args, prog, _write)
+
+
+def _write(config: ReportConfig) -> str:
     from sae_interp.report.page import write_report
 
-    try:
-        path = write_report(
-            config.results_dir,
-            config.output,
-            max_cards=config.max_cards,
-            n_windows=config.n_windows,
-            windows=config.windows,
-        )
-    except SaeInterpError as err:
-        logger.error("%s", err)
-        return 2
-    sys.stdout.write(f"wrote: {path}\n")
-    return 0
+    path = write_report(
+        config.results_dir,
+        config.output,
+        max_cards=config.max_cards,
+        n_windows=config.n_windows,
+        windows=config.windows,
+    )
+    return f"wrote: {path}\n"

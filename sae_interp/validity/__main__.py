@@ -5,36 +5,28 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from pydantic import ValidationError
-
-from sae_interp.base.errors import SaeInterpError
-from sae_interp.base.logging import setup_logging
-from sae_interp.framework.cli import config_error_message, parse_config
+from sae_interp.framework.cli import command_main
 from sae_interp.validity.suite import ValidityConfig, run_suite
 
 logger = logging.getLogger(__name__)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        config, log_level = parse_config(ValidityConfig, argv)
-    except ValidationError as err:
-        sys.stderr.write(config_error_message(err) + "\n")
-        return 2
-    setup_logging(log_level)
-    try:
-        reports = run_suite(config)
-    except SaeInterpError as err:
-        logger.error("%s", err)
-        return 2
+    return command_main(ValidityConfig, argv, None, lambda cfg: summary(run_suite(cfg)))
+
+
+def summary(reports: Sequence[Any]) -> str:
+    """Each report's table, explainer naming, judge biases and intruder positions."""
+    out = []
     for report in reports:
-        sys.stdout.write(f"\n{report.sae}\n{report.table}\n")
+        out.append(f"\n{report.sae}\n{report.table}\n")
         if report.explainer is not None:
             q = report.explainer
-            sys.stdout.write(f"explainer names the right set: {q.n_named}/{q.n_planted}\n")
+            out.append(f"explainer names the right set: {q.n_named}/{q.n_planted}\n")
         for b in report.bias:
-            sys.stdout.write(
+            out.append(
                 f"bias {b.source}/{b.eval} ({b.mode}): answered 1 {b.positive_rate:.2f} "
                 f"(truth {b.true_positive_fraction:.2f}), same answer with a shuffled "
                 f"explanation {b.agreement_real_vs_shuffled:.2f}"
@@ -47,12 +39,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if report.intruder_bias is not None:
             ib = report.intruder_bias
-            sys.stdout.write(
+            out.append(
                 f"intruder answers by position {[round(x, 2) for x in ib.answered_by_position]} "
                 f"(intruder there {[round(x, 2) for x in ib.truth_by_position]}), the demo's "
                 f"number {ib.demo_answer} named {ib.demo_answer_rate:.2f}\n"
             )
-    return 0
+    return "".join(out)
 
 
 if __name__ == "__main__":
