@@ -9,6 +9,7 @@ definitions. Each is imported on first use, so ``import sae_interp`` stays light
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from pathlib import Path
@@ -22,13 +23,20 @@ NOT_EVALS = frozenset({"common"})
 COMBINED = "all"
 
 
-def eval_names() -> list[str]:
-    """Every eval, by name (its subpackage), sorted."""
-    return sorted(
-        info.name
-        for info in pkgutil.iter_modules([str(Path(__file__).parent)])
-        if info.ispkg and info.name not in NOT_EVALS
+@functools.cache
+def _subpackages() -> tuple[str, ...]:
+    return tuple(
+        sorted(
+            info.name
+            for info in pkgutil.iter_modules([str(Path(__file__).parent)])
+            if info.ispkg and info.name not in NOT_EVALS
+        )
     )
+
+
+def eval_names() -> list[str]:
+    """Every eval, by name (its subpackage), sorted (the folder is listed once)."""
+    return list(_subpackages())
 
 
 def get_eval(name: str) -> EvalDefinition[Any, Any]:

@@ -262,34 +262,23 @@ def command_main(
 
 def eval_main(definition: EvalDefinition[Any, Any], argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m sae_interp.evals.<name>``; returns the exit code."""
-    try:
-        config, log_level = parse_config(definition.config_cls, argv)
-    except ValidationError as err:
-        sys.stderr.write(config_error_message(err) + "\n")
-        return 2
-    except ConfigFileError as err:
-        sys.stderr.write(f"error: {err}\n")
-        return 2
-    setup_logging(log_level)
-    try:
-        if definition.info is not None and (text := definition.info(config)) is not None:
-            sys.stdout.write(text)
-            return 0
-        if config.dry_run:
-            plans = plan_per_sae(definition, config)
-            rows = [p.model_dump() for p in plans]
-            sys.stdout.write(
-                (tabulate(rows, headers="keys", tablefmt="github") if rows else "(no LLM calls)")
-                + "\n"
-            )
-            return 0
-        outputs = run_per_sae(definition, config)
-    except SaeInterpError as err:
-        logger.error("%s", err)
-        return 2
+    return command_main(definition.config_cls, argv, None, lambda cfg: _eval_text(definition, cfg))
+
+
+def _eval_text(definition: EvalDefinition[Any, Any], config: Any) -> str:
+    """What an eval's command prints: its ``info`` text when the config asks for it, the
+    plan with ``--dry-run``, else the results table and the result files after the run."""
+    if definition.info is not None and (text := definition.info(config)) is not None:
+        return text
+    if config.dry_run:
+        rows = [p.model_dump() for p in plan_per_sae(definition, config)]
+        return (
+            tabulate(rows, headers="keys", tablefmt="github") if rows else "(no LLM calls)"
+        ) + "\n"
+    outputs = run_per_sae(definition, config)
     table = definition.table or (lambda out: results_table(out, definition.table_columns))
-    sys.stdout.write(table(outputs) + "\n")
-    for output in outputs:
-        path = result_path(config, definition.eval_type_id, output.provenance.sae_spec)
-        sys.stdout.write(f"result: {path}\n")
-    return 0
+    paths = [
+        f"result: {result_path(config, definition.eval_type_id, o.provenance.sae_spec)}\n"
+        for o in outputs
+    ]
+    return table(outputs) + "\n" + "".join(paths)

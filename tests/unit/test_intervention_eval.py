@@ -2,7 +2,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import task_of
+from helpers import task_of, tiny_eval_values
 
 from sae_interp.compare import compare, load_result
 from sae_interp.evals.intervention import InterventionEvalConfig, run_eval
@@ -10,7 +10,7 @@ from sae_interp.evals.intervention.main import DEFINITION
 from sae_interp.framework.runner import plan_per_sae
 from sae_interp.llm import LLMError, ScriptedBackend
 from sae_interp.llm.settings import LLM_BACKENDS
-from sae_interp.testing import TINY_LONG_MODEL_SPEC, TINY_MODEL_SPEC, make_tiny_sae
+from sae_interp.testing import TINY_LONG_MODEL_SPEC, make_tiny_sae
 
 
 class OutputExplainer:
@@ -37,14 +37,8 @@ def explainer() -> OutputExplainer:
 
 
 def _config(tmp_path: Path, corpus: Path, **kw) -> InterventionEvalConfig:
-    values = {
-        "model": TINY_MODEL_SPEC,
-        "saes": ["tiny"],
-        "corpus": str(corpus),
-        "n_tokens": 2048,
-        "ctx_len": 33,
-        "device": "cpu",
-        "output_dir": tmp_path / "out",
+    llm = {"backend": "output-explainer", "cache": False}
+    values = tiny_eval_values(tmp_path, corpus, llm) | {
         "n_latents": 3,
         "sampling": {
             "window_len": 8,
@@ -56,7 +50,6 @@ def _config(tmp_path: Path, corpus: Path, **kw) -> InterventionEvalConfig:
         "steering": {"target_kl": 0.5, "prompt_len": 12, "n_continuation_tokens": 4},
         "explainer": {"n_explanations": 2},
         "scoring_lm": {"model": TINY_LONG_MODEL_SPEC},
-        "llm": {"backend": "output-explainer", "cache": False},
     }
     return InterventionEvalConfig.model_validate(values | kw)
 
