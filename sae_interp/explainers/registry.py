@@ -28,6 +28,7 @@ from sae_interp.explainers.explanations import Explanation, ExplanationStore
 from sae_interp.explainers.tree import TreeExplainer, split_windows
 from sae_interp.explainers.tree_state import TreeFeedback, TreeNode, TreeProgress
 from sae_interp.framework.latent_store import LatentStore
+from sae_interp.llm.errors import AnswersPending, FailureKind
 from sae_interp.llm.types import LLMRequest
 
 logger = logging.getLogger(__name__)
@@ -232,7 +233,8 @@ def explanations(
 
     Stored explanations are reused; the missing ones are made now and stored when they
     succeed. A failure is returned with its kind (the caller counts it) and asked again on
-    the next run.
+    the next run. In batch mode, raises :class:`~sae_interp.llm.errors.AnswersPending` when
+    some explanations await a batch.
     """
     if not needed:
         return {r.latent: Explanation(latent=r.latent, text="") for r in records}
@@ -254,6 +256,10 @@ def explanations(
             out[r.latent] = given[r.latent]
         elif (found := store.get(r.latent) or store.failure(r.latent)) is not None:
             out[r.latent] = found.model_copy(update={"source": EXPLAINER_SOURCE})
+    awaited = sum(e.error_kind == FailureKind.batch_pending.value for e in out.values())
+    if awaited:
+        # batch mode: scoring, and the control that pairs explanations, wait for them all
+        raise AnswersPending(f"{awaited} explanations await a batch")
     return out
 
 

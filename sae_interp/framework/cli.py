@@ -25,6 +25,7 @@ from sae_interp.base.errors import ConfigFileError, SaeInterpError
 from sae_interp.base.logging import setup_logging
 from sae_interp.framework.runner import EvalDefinition, plan_per_sae, result_path, run_per_sae
 from sae_interp.framework.table import results_table
+from sae_interp.llm.batch.run import BatchSubmitted
 
 logger = logging.getLogger(__name__)
 
@@ -241,7 +242,8 @@ def command_main(
     """The body of every command other than an eval (``cost``, ``export``, ``report``, the
     known-answer suite): flags into a validated ``config_cls`` (one line per bad flag, exit
     2), logging set up, then ``run(config)``, whose text is printed; a
-    :class:`~sae_interp.base.errors.SaeInterpError` is one logged sentence and exit 2."""
+    :class:`~sae_interp.base.errors.SaeInterpError` is one logged sentence and exit 2, and
+    batches left running (batch mode without ``--llm-batch-wait``) are said and exit 0."""
     try:
         config, log_level = parse_config(config_cls, argv, prog)
     except ValidationError as err:
@@ -256,6 +258,8 @@ def command_main(
     except SaeInterpError as err:
         logger.error("%s", err)
         return 2
+    except BatchSubmitted as submitted:  # batch mode without --llm-batch-wait: not an error
+        text = f"{submitted}\n"
     sys.stdout.write(text)
     return 0
 

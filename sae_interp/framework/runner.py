@@ -2,7 +2,8 @@
 
 For each SAE spec: load -> check it fits the model -> reuse a stored result if it was made
 from the same SAE weights and settings (unless ``force``) -> seed -> run the eval -> save a
-typed output with provenance -> free memory. The model is loaded once and shared.
+typed output with provenance -> free memory. The model is loaded once and shared. In batch
+mode (``--llm-batch``) this runs in passes between batches (:mod:`sae_interp.llm.batch`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from sae_interp.framework.config import BaseEvalConfig
 from sae_interp.framework.failures import check_failures
 from sae_interp.framework.output import BaseEvalOutput, Provenance, utc_now
 from sae_interp.framework.preflight import check_latent_ids, preflight
+from sae_interp.llm.batch.run import active_batch, run_in_batches
+from sae_interp.llm.errors import AnswersPending
 from sae_interp.models import load_model
 from sae_interp.saes import BaseSAE, as_sae, check_sae_fits, load_sae
 from sae_interp.saes.base import sae_fingerprint
@@ -169,6 +172,27 @@ def run_per_sae(
     """
     device = resolve_device(config.device)
     preflight(config, given=saes or {}, model_given=model is not None)  # before any load
+    llm = getattr(config, "llm", None)
+    if llm is None or not llm.batched():
+        return _run_pass(definition, config, model, saes, device)
+    loaded = [model]
+
+    def one_pass() -> list[OutputT]:
+        loaded[0] = loaded[0] or load_model(config.model, device=device, dtype=config.dtype)
+        return _run_pass(definition, config, loaded[0], saes, device)
+
+    return run_in_batches(llm.batch_options(), Path(config.output_dir), one_pass)
+
+
+def _run_pass(
+    definition: EvalDefinition[ConfigT, OutputT],
+    config: ConfigT,
+    model: HookedTransformer | None,
+    saes: Mapping[str, object] | None,
+    device: torch.device,
+) -> list[OutputT]:
+    """One run over every SAE (in batch mode, one pass: an SAE whose answers await a batch
+    is left unsaved and the next one goes on)."""
     outputs: list[OutputT] = []
     with ExitStack() as stack:
         resources: list[Any] = []
@@ -203,8 +227,8 @@ def run_per_sae(
                 )
             if definition.resources is not None and not resources:
                 resources.append(stack.enter_context(definition.resources(config)))
-            outputs.append(
-                _run_one(
+            try:
+                output = _run_one(
                     definition,
                     config,
                     model,
@@ -214,7 +238,11 @@ def run_per_sae(
                     path,
                     resources[0] if resources else None,
                 )
-            )
+            except AnswersPending:
+                output = None
+                logger.info("%s on %s: waiting for a batch", definition.eval_type_id, spec)
+            if output is not None:
+                outputs.append(output)
             del sae
     return outputs
 
@@ -333,14 +361,26 @@ def _run_one(
     device: torch.device,
     path: Path,
     resources: Any,
-) -> OutputT:
+) -> OutputT | None:
+    """The output of ``definition`` on one SAE, saved; None when its answers await a batch
+    (batch mode: nothing is saved)."""
     seed_everything(config.seed)
     started = utc_now()
     logger.info("%s: running on %s", definition.eval_type_id, spec)
     ctx = EvalContext(
         config, model, sae, spec, device, work_dir(config, definition.eval_type_id, spec), resources
     )
+    batch = active_batch()
+    deferred_before = batch.n_pending() if batch is not None else 0
     result = definition.run(ctx)
+    if batch is not None and (deferred := batch.n_pending() - deferred_before):
+        logger.info(
+            "%s on %s: %d answers await a batch; the result is written once they are in",
+            definition.eval_type_id,
+            spec,
+            deferred,
+        )
+        return None
     output = build_output(definition, ctx, result, started)
     output.save(path)
     logger.info("%s: wrote %s", definition.eval_type_id, path)

@@ -12,6 +12,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from sae_interp.base.paths import cache_dir, slugify
 from sae_interp.llm.types import LLMRequest, LLMResponse
 
 # fields added after the first release: left out of the key while at their default, so the
@@ -23,6 +24,11 @@ def request_key(backend_identity: str, request: LLMRequest) -> str:
     unset = {name for name, default in _LATER_FIELDS.items() if getattr(request, name) == default}
     payload = backend_identity + "\n" + request.model_dump_json(exclude=unset)
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def response_cache_path(identity: str) -> Path:
+    """The cache of the answers of the LLM with this identity."""
+    return cache_dir("llm", "responses") / f"{slugify(identity)}.sqlite"
 
 
 class ResponseCache:

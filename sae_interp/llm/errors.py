@@ -28,6 +28,10 @@ class FailureKind(str, Enum):
     not_found = "not_found"
     bad_request = "bad_request"
     server_exited = "server_exited"  # the local server process this run started has died
+    # batch mode (--llm-batch): the answer awaits a batch not collected yet (the latent is
+    # left for the pass that collects it), or the batch returned an error for it twice
+    batch_pending = "batch_pending"
+    batch_failed = "batch_failed"
     other = "other"
 
     @property
@@ -91,6 +95,13 @@ class RetryableLLMError(LLMError):
     ) -> None:
         super().__init__(message, kind)
         self.retry_after = retry_after
+
+
+class AnswersPending(Exception):
+    """Raised by a stage whose later stages cannot be planned until a batch answers it
+    (explanations awaited, in batch mode): the run stops on this SAE, nothing is saved, and
+    the next pass goes on from the collected answers. Not an :class:`LLMError`: no latent
+    fails."""
 
 
 class LLMRunAborted(SaeInterpError, RuntimeError):

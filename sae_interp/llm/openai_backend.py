@@ -49,38 +49,8 @@ class OpenAICompatibleBackend:
         return self._identity or endpoint_identity(self.base_url, self.model)
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
-        if request.prompt is not None:
-            return await self._call(self._completion_kwargs(request), chat=False)
-        kwargs: dict[str, Any] = {
-            "model": self.model,
-            "messages": [m.model_dump() for m in request.messages],
-            "max_tokens": request.max_tokens,
-            "temperature": request.temperature,
-        }
-        if request.stop:
-            kwargs["stop"] = list(request.stop)
-        if request.seed is not None:
-            kwargs["seed"] = request.seed
-        if request.top_logprobs:
-            kwargs["logprobs"] = True
-            kwargs["top_logprobs"] = request.top_logprobs
-        return await self._call(kwargs, chat=True)
-
-    def _completion_kwargs(self, request: LLMRequest) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {
-            "model": self.model,
-            "prompt": request.prompt,
-            "max_tokens": request.max_tokens,
-            "temperature": request.temperature,
-        }
-        if request.echo_logprobs:
-            kwargs["echo"] = True
-            kwargs["logprobs"] = max(request.top_logprobs, 0)
-        if request.stop:
-            kwargs["stop"] = list(request.stop)
-        if request.seed is not None:
-            kwargs["seed"] = request.seed
-        return kwargs
+        endpoint, body = request_body(self.model, request)
+        return await self._call(body, chat=endpoint == CHAT_ENDPOINT)
 
     async def _call(self, kwargs: dict[str, Any], chat: bool) -> LLMResponse:
         import openai
@@ -108,6 +78,50 @@ class OpenAICompatibleBackend:
             raise RetryableLLMError(
                 f"malformed response body: {_describe(err)}", kind=FailureKind.malformed_response
             ) from None
+
+
+CHAT_ENDPOINT = "/v1/chat/completions"
+COMPLETIONS_ENDPOINT = "/v1/completions"
+
+
+def request_body(model: str, request: LLMRequest) -> tuple[str, dict[str, Any]]:
+    """The endpoint path and JSON body that ask ``model`` for ``request``: what the client
+    sends, and what a batch request line carries."""
+    body: dict[str, Any] = {
+        "model": model,
+        "max_tokens": request.max_tokens,
+        "temperature": request.temperature,
+    }
+    if request.stop:
+        body["stop"] = list(request.stop)
+    if request.seed is not None:
+        body["seed"] = request.seed
+    if request.prompt is not None:
+        body["prompt"] = request.prompt
+        if request.echo_logprobs:
+            body["echo"] = True
+            body["logprobs"] = max(request.top_logprobs, 0)
+        return COMPLETIONS_ENDPOINT, body
+    body["messages"] = [m.model_dump() for m in request.messages]
+    if request.top_logprobs:
+        body["logprobs"] = True
+        body["top_logprobs"] = request.top_logprobs
+    return CHAT_ENDPOINT, body
+
+
+def response_from_body(endpoint: str, body: dict[str, Any]) -> LLMResponse:
+    """An answer read from the JSON body an endpoint returned (a batch output line's)."""
+    from openai.types import Completion
+    from openai.types.chat import ChatCompletion
+
+    try:
+        if endpoint == CHAT_ENDPOINT:
+            return _to_response(ChatCompletion.model_validate(body))
+        return _completion_to_response(Completion.model_validate(body))
+    except ValueError as err:  # pydantic's ValidationError is a ValueError
+        raise LLMError(
+            f"malformed response body: {_describe(err)}", kind=FailureKind.malformed_response
+        ) from None
 
 
 def endpoint_identity(base_url: str | None, model: str) -> str:

@@ -28,9 +28,12 @@ class UsageReport:
     usage: Usage = field(default_factory=Usage)  # tokens actually paid for
     cost_usd: float = 0.0
     priced: bool = True
+    price_per_mtok: tuple[float, float] | None = None  # (input, output) of synchronous calls
     # replaced, never mutated, on each update: a dataclasses.replace() copy stays a snapshot
     failed_by_kind: dict[str, int] = field(default_factory=_kinds)
     retries_by_kind: dict[str, int] = field(default_factory=_kinds)
+    # batch mode: what the command's batches did and cost (BatchRun.summary), None otherwise
+    batch: dict[str, float | int | bool] | None = None
 
     def count_failure(self, kind: FailureKind) -> None:
         self.failed += 1
@@ -56,10 +59,12 @@ class UsageReport:
             usage=self.usage + other.usage,
             cost_usd=self.cost_usd + other.cost_usd,
             priced=self.priced and other.priced,
+            price_per_mtok=self.price_per_mtok or other.price_per_mtok,
             failed_by_kind={k: v + other.failed_by_kind[k] for k, v in self.failed_by_kind.items()},
             retries_by_kind={
                 k: v + other.retries_by_kind[k] for k, v in self.retries_by_kind.items()
             },
+            batch=self.batch or other.batch,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -74,11 +79,36 @@ class UsageReport:
             "cached_prompt_tokens": self.usage.cached_tokens,
             "cost_usd": round(self.cost_usd, 6),
             "priced": self.priced,
+            "price_input_per_mtok": self.price_per_mtok[0] if self.price_per_mtok else 0.0,
+            "price_output_per_mtok": self.price_per_mtok[1] if self.price_per_mtok else 0.0,
         }
         out |= {f"failed_{kind.value}": self.failed_by_kind[kind.value] for kind in FailureKind}
         retryable = [kind for kind in FailureKind if kind in RETRYABLE]
         out |= {f"retries_{kind.value}": self.retries_by_kind[kind.value] for kind in retryable}
+        out["batched"] = self.batch is not None
+        out |= self.batch or dict.fromkeys(BATCH_FIELDS, 0)
         return out
+
+
+# the batch fields of a report: the command's batches as a whole. These and the prices are
+# snapshots, never a difference of two reports (SNAPSHOT_PREFIXES)
+BATCH_FIELDS = (
+    "batch_batches",
+    "batch_calls",
+    "batch_prompt_tokens",
+    "batch_completion_tokens",
+    "batch_cost_usd",
+    "batch_price_input_per_mtok",
+    "batch_price_output_per_mtok",
+    "batch_failed_lines",
+    "batch_expired_lines",
+    "batch_resubmitted",
+    "batch_fell_back",
+    "batch_given_up",
+)
+
+
+SNAPSHOT_PREFIXES = ("batch_", "price_")
 
 
 def failure_counts(usage: dict[str, Any]) -> dict[str, int]:

@@ -35,6 +35,10 @@ T = TypeVar("T")
 Validator = Callable[[LLMResponse], str | None]
 """Returns why an answer is unusable (it is then asked again and never cached), or None."""
 
+Deferral = Callable[[str, LLMRequest], LLMError | None]
+"""Batch mode: given a request the cache cannot answer (and its key), the error that stands
+in its slot (its answer awaits a batch), or None to send it now."""
+
 CHECK_SETTINGS = (
     "Check the endpoint, the model name and the API key "
     "(--llm-base-url, --llm-model, --llm-api-key-env)."
@@ -141,6 +145,7 @@ class LLMService:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         seed: int = 0,
         abort_after: int | None = ABORT_AFTER,
+        defer: Deferral | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -153,9 +158,11 @@ class LLMService:
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
         self.abort_after = abort_after
+        self.defer = defer
         self._sleep = sleep
         self._rng = random.Random(seed)
-        self.report = UsageReport(priced=price_of(backend.model) is not None)
+        price = price_of(backend.model)
+        self.report = UsageReport(priced=price is not None, price_per_mtok=price)
         self.flight = FlightMeter()
         self._loop: _LoopThread | None = None
         self._loop_lock = threading.Lock()
@@ -202,6 +209,13 @@ class LLMService:
                 self.report.cached += 1
                 return hit
             self.cache.evict(key)  # stored before validation existed: ask again
+            if self.defer is not None:  # a batch's answer the caller cannot read
+                self._count_failure(FailureKind.invalid_answer)
+                return hit  # never cached; the next command asks again
+        if self.defer is not None and (held := self.defer(key, request)) is not None:
+            if held.kind is not FailureKind.batch_pending:
+                self._count_failure(held.kind)
+            raise held
         gate = semaphore or self._gate()
         attempt = invalid = 0
         while True:
@@ -354,7 +368,8 @@ class LLMService:
 
     def _check_all_failed(self, answers: Sequence[LLMResponse | LLMError]) -> None:
         failed = [a for a in answers if isinstance(a, LLMError)]
-        classified = [a for a in failed if a.kind is not FailureKind.other]
+        unanswered = (FailureKind.other, FailureKind.batch_pending)
+        classified = [a for a in failed if a.kind not in unanswered]
         never_answered = not (self.report.calls or self.report.cached)
         if answers and never_answered and len(classified) == len(answers):
             kinds = sorted({a.kind.value for a in classified})

@@ -14,9 +14,10 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 
 from sae_interp.base import FrozenModel
-from sae_interp.base.paths import cache_dir, slugify
 from sae_interp.base.registry import Registry
-from sae_interp.llm.cache import ResponseCache
+from sae_interp.llm.batch.lines import MAX_BYTES, MAX_LINES
+from sae_interp.llm.batch.run import BatchOptions, active_batch
+from sae_interp.llm.cache import ResponseCache, response_cache_path
 from sae_interp.llm.service import LLMService
 from sae_interp.llm.types import LLMBackend
 
@@ -53,6 +54,34 @@ class LLMSettings(FrozenModel):
     )
     timeout_s: float = Field(default=300.0, gt=0, description="Per-request timeout (seconds).")
     cache: bool = Field(default=True, description="Reuse answers to identical requests.")
+    batch: bool = Field(
+        default=False,
+        description="Send the requests through the endpoint's Batch API at batch prices, "
+        "stage by stage (explanations, then scoring); without --llm-batch-wait the command "
+        "stops after submitting and the same command collects.",
+    )
+    batch_files: Path | None = Field(
+        default=None,
+        description="Batch mode offline: write each stage's request file into this folder for "
+        "'vllm run-batch -i FILE -o OUTPUT' and read the output file back.",
+    )
+    batch_wait: bool = Field(
+        default=False, description="In batch mode, wait for the batches instead of stopping."
+    )
+    batch_fallback: bool = Field(
+        default=False,
+        description="In batch mode, send lines that failed or expired through the ordinary "
+        "client instead of resubmitting them once.",
+    )
+    batch_poll_s: float = Field(
+        default=30.0, gt=0, description="First wait between looks at running batches (doubles)."
+    )
+    batch_max_lines: int = Field(
+        default=MAX_LINES, gt=0, le=MAX_LINES, description="Requests per batch file at most."
+    )
+    batch_max_bytes: int = Field(
+        default=MAX_BYTES, gt=0, le=MAX_BYTES, description="Bytes per batch file at most."
+    )
 
     @field_validator("backend")
     @classmethod
@@ -68,6 +97,40 @@ class LLMSettings(FrozenModel):
                 f"{given} is given without --llm-model: name the model to ask at that endpoint"
             )
         return self
+
+    @model_validator(mode="after")
+    def _batch_needs_endpoint(self) -> LLMSettings:
+        if not self.batched():
+            return self
+        flag = "--llm-batch-files" if self.batch_files is not None else "--llm-batch"
+        if self.resolved_backend() != "openai":
+            raise ValueError(
+                f"{flag} needs an OpenAI-compatible endpoint (--llm-model, and --llm-base-url "
+                "for one other than OpenAI's); the local judge costs nothing per call, run it "
+                "without batches"
+            )
+        if not self.cache:
+            raise ValueError(f"{flag} needs the response cache: batch answers are kept there")
+        return self
+
+    def batched(self) -> bool:
+        """Whether requests go through batches (the Batch API, or offline files)."""
+        return self.batch or self.batch_files is not None
+
+    def batch_options(self) -> BatchOptions:
+        return BatchOptions(
+            identity=self.identity(),
+            model=self.model_name(),
+            base_url=self.base_url,
+            api_key_env=self.api_key_env,
+            timeout_s=self.timeout_s,
+            files=self.batch_files,
+            wait=self.batch_wait,
+            fallback=self.batch_fallback,
+            poll_s=self.batch_poll_s,
+            max_lines=self.batch_max_lines,
+            max_bytes=self.batch_max_bytes,
+        )
 
     def effective_concurrency(self) -> int:
         """``concurrency``, or the default for this kind of endpoint."""
@@ -132,17 +195,15 @@ LLM_BACKENDS.register("openai", _openai)
 LLM_BACKENDS.register("local", _local)
 
 
-def response_cache_path(backend: LLMBackend) -> Path:
-    return cache_dir("llm", "responses") / f"{slugify(backend.identity())}.sqlite"
-
-
 @contextlib.contextmanager
 def open_service(settings: LLMSettings, seed: int = 0) -> Iterator[LLMService]:
     """Build the backend (starting a local server if needed) and the service around it;
     everything started here is stopped on exit."""
     with contextlib.ExitStack() as stack:
         backend = LLM_BACKENDS.get(settings.resolved_backend())(settings, stack)
-        cache = ResponseCache(response_cache_path(backend)) if settings.cache else None
+        cache = ResponseCache(response_cache_path(backend.identity())) if settings.cache else None
+        batch = active_batch()
+        batch = batch if batch is not None and batch.serves(backend.identity()) else None
         if cache is not None:
             stack.callback(cache.close)
         service = LLMService(
@@ -153,6 +214,9 @@ def open_service(settings: LLMSettings, seed: int = 0) -> Iterator[LLMService]:
             timeout_s=settings.timeout_s,
             cache=cache,
             seed=seed,
+            defer=batch.defer if batch is not None else None,
         )
+        if batch is not None:
+            service.report.batch = batch.summary()
         stack.callback(service.close)
         yield service

@@ -12,12 +12,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 
-from sae_interp.llm.cache import ResponseCache
+from sae_interp.llm.cache import ResponseCache, response_cache_path
 from sae_interp.llm.errors import FailureKind, LLMError
 from sae_interp.llm.openai_backend import OpenAICompatibleBackend
 from sae_interp.llm.report import UsageReport
 from sae_interp.llm.service import LLMService
-from sae_interp.llm.settings import response_cache_path
 from sae_interp.llm.types import LLMRequest, LLMResponse
 from sae_interp.scoring_lm.base import TokenLogprobs
 
@@ -40,7 +39,7 @@ class CompletionsScoringLM:
             backend = OpenAICompatibleBackend(
                 model, base_url, api_key_env, timeout_s, identity=self.identity()
             )
-            store = ResponseCache(response_cache_path(backend)) if cache else None
+            store = ResponseCache(response_cache_path(backend.identity())) if cache else None
             service = LLMService(backend, concurrency=concurrency, timeout_s=timeout_s, cache=store)
         self.service = service
 

@@ -184,13 +184,13 @@ class FaultServer:
                 elif "prompt" in (body := json.loads(raw)):  # /v1/completions
                     with server._lock:
                         server.answered += 1
-                    self._json(200, _text_completion(body, garbled=fault == "garbage"))
+                    self._json(200, text_completion_body(body, garbled=fault == "garbage"))
                 else:
                     text = GARBAGE if fault == "garbage" else server.responder(body["messages"])
                     with server._lock:
                         server.answered += 1
                         cached = server.prefix_cache(body["messages"])
-                    self._json(200, _completion(body, text, cached))
+                    self._json(200, chat_completion_body(body, text, cached))
 
             def _json(
                 self, status: int, payload: Any, headers: dict[str, str] | None = None
@@ -237,7 +237,7 @@ class FaultServer:
         self.stop()
 
 
-def _completion(body: dict[str, Any], text: str, cached_tokens: int) -> dict[str, Any]:
+def chat_completion_body(body: dict[str, Any], text: str, cached_tokens: int) -> dict[str, Any]:
     prompt_tokens = sum(len(m["content"]) for m in body["messages"]) // 4
     return {
         "id": "loopback",
@@ -270,7 +270,7 @@ def simulated_level(prompt: str, i: int) -> dict[str, float]:
     return {"x": -0.01}
 
 
-def _text_completion(body: dict[str, Any], garbled: bool) -> dict[str, Any]:
+def text_completion_body(body: dict[str, Any], garbled: bool) -> dict[str, Any]:
     """A /v1/completions answer. With ``echo`` and ``logprobs``: one token per character of
     the prompt with :func:`simulated_level`'s alternatives (none when ``garbled``, an answer
     that cannot be read)."""

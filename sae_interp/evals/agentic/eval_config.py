@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from sae_interp.activations.sampling import SamplingConfig
 from sae_interp.agentic.controller import AgentSettings
@@ -41,3 +41,12 @@ class AgenticEvalConfig(ExplainedEvalConfig):
     agent: AgentSettings = Field(default_factory=_default_agent)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     prediction: PredictionSettings = Field(default_factory=PredictionSettings)
+
+    @model_validator(mode="after")
+    def _no_batches(self) -> AgenticEvalConfig:
+        if self.llm.batched():
+            raise ValueError(
+                "the agentic eval cannot run in batch mode (--llm-batch, --llm-batch-files): "
+                "each of its agent's steps depends on the answer to the one before"
+            )
+        return self

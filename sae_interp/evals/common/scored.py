@@ -18,6 +18,7 @@ from sae_interp.evals.common.records import prepare, refresh_explanations
 from sae_interp.evals.common.resources import EvalResources
 from sae_interp.evals.common.scored_models import ArmResults, ScoredEval, ScoredRun
 from sae_interp.framework.runner import EvalContext
+from sae_interp.llm.report import SNAPSHOT_PREFIXES
 from sae_interp.llm.service import UsageReport
 
 
@@ -43,9 +44,17 @@ def run_scored(
 
 
 def usage_delta(before: UsageReport, after: UsageReport) -> dict[str, Any]:
+    """The usage between two reports; the prices and the ``batch_*`` fields (the command's
+    batches as a whole) are taken as they are."""
     b, a = before.as_dict(), after.as_dict()
     return {
-        k: (a[k] - b[k] if isinstance(a[k], (int, float)) and not isinstance(a[k], bool) else a[k])
+        k: (
+            a[k] - b[k]
+            if isinstance(a[k], (int, float))
+            and not isinstance(a[k], bool)
+            and not k.startswith(SNAPSHOT_PREFIXES)
+            else a[k]
+        )
         for k in a
     }
 
