@@ -16,7 +16,7 @@ taken in the order the batches are created:
 ``on_create`` runs in the server thread when a batch is created, before the client hears of
 it (a test kills its client there).
 
-    with FakeBatchAPI(script) as api:
+    with FakeBatchAPI(script) as api:  # or FakeBatchAPI(answer=forward_to(server_url))
         ... --llm-base-url api.base_url --llm-batch ...
         api.created  # the batches created, in order
 """
@@ -27,6 +27,7 @@ import dataclasses
 import itertools
 import json
 import threading
+import urllib.request
 from collections.abc import Callable, Sequence
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -47,7 +48,26 @@ class BatchPlan:
     looks_in_progress: int = 1  # looks that find it in_progress before it ends
 
 
-def script_answerer(script: Script) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
+Answerer = Callable[[str, dict[str, Any]], dict[str, Any]]
+"""(endpoint path, request body) -> response body."""
+
+
+def forward_to(base_url: str, timeout_s: float = 600.0) -> Answerer:
+    """Answers each line by sending its body to a real OpenAI-compatible server at
+    ``base_url`` (e.g. the local llama.cpp server)."""
+
+    def answer(endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
+        url = base_url.rstrip("/") + endpoint.removeprefix("/v1")
+        request = urllib.request.Request(
+            url, json.dumps(body).encode(), {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            return dict(json.loads(response.read()))
+
+    return answer
+
+
+def script_answerer(script: Script) -> Answerer:
     """Answers a chat body with ``script`` (a function of the request, as the scripted
     backend takes) and a completions body with the fault server's simulated levels."""
 
@@ -80,11 +100,14 @@ def script_answerer(script: Script) -> Callable[[str, dict[str, Any]], dict[str,
 class FakeBatchAPI:
     def __init__(
         self,
-        script: Script,
+        script: Script | None = None,
         plans: Sequence[BatchPlan] = (),
         on_create: Callable[[dict[str, Any]], None] | None = None,
+        answer: Answerer | None = None,
     ) -> None:
-        self.answer = script_answerer(script)
+        if (script is None) == (answer is None):
+            raise ValueError("give a script or an answerer")
+        self.answer = answer or script_answerer(script)  # type: ignore[arg-type]
         self.plans = list(plans)
         self.on_create = on_create
         self.files: dict[str, dict[str, Any]] = {}

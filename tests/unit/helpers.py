@@ -10,6 +10,7 @@ import itertools
 import json
 import random
 import re
+import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -165,6 +166,33 @@ class Judge:
             return LLMError("503 after retries")
         n = sum(line.startswith("Excerpt") for line in last.splitlines())
         return "[" + ", ".join(["1"] * n) + "]"
+
+
+def autointerp_argv(out: Path, sae: Path, corpus: Path, base_url: str, *extra: str) -> list[str]:
+    """The command line of a tiny autointerp run on the tiny model against ``base_url``."""
+    return [
+        "--model", TINY_MODEL_SPEC, "--saes", str(sae), "--corpus", str(corpus),
+        "--n-tokens", "2048", "--ctx-len", "33", "--device", "cpu", "--output-dir", str(out),
+        "--n-latents", "4", "--sampling-window-len", "8", "--sampling-n-train", "4",
+        "--sampling-n-test", "4", "--sampling-n-negatives", "4",
+        "--sampling-min-activating", "4", "--llm-base-url", base_url, "--llm-model", "judge",
+        "--log-level", "WARNING", *extra,
+    ]  # fmt: skip
+
+
+def run_autointerp_command(args: list[str]) -> int:
+    from sae_interp.evals.autointerp.main import DEFINITION
+    from sae_interp.framework.cli import eval_main
+
+    return eval_main(DEFINITION, args)
+
+
+def autointerp_child(args: list[str]) -> None:
+    """The autointerp command in a child process started fresh (``spawn``)."""
+    from sae_interp.testing.tiny import register_tiny_model
+
+    register_tiny_model()  # a fresh interpreter has only the built-in model specs
+    sys.exit(run_autointerp_command(args))
 
 
 def autointerp_config(tmp_path: Path, corpus: Path, **kw) -> AutoInterpEvalConfig:  # type: ignore[no-untyped-def]

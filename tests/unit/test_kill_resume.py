@@ -13,16 +13,20 @@ import json
 import multiprocessing
 import os
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import LoopbackLLM, Messages
+from helpers import (
+    LoopbackLLM,
+    Messages,
+    autointerp_argv,
+    autointerp_child,
+    run_autointerp_command,
+)
 
 from sae_interp.explainers import one_shot_prompts
-from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae
-from sae_interp.testing.tiny import register_tiny_model
+from sae_interp.testing import make_tiny_sae
 
 
 def answer(messages: Messages) -> str:
@@ -35,26 +39,8 @@ def answer(messages: Messages) -> str:
 
 
 def argv(out: Path, sae: Path, corpus: Path, base_url: str) -> list[str]:
-    return [
-        "--model", TINY_MODEL_SPEC, "--saes", str(sae), "--corpus", str(corpus),
-        "--n-tokens", "2048", "--ctx-len", "33", "--device", "cpu", "--output-dir", str(out),
-        "--n-latents", "4", "--sampling-window-len", "8", "--sampling-n-train", "4",
-        "--sampling-n-test", "4", "--sampling-n-negatives", "4",
-        "--sampling-min-activating", "4", "--llm-base-url", base_url, "--llm-model", "judge",
-        "--llm-concurrency", "1", "--llm-max-retries", "0", "--log-level", "WARNING",
-    ]  # fmt: skip
-
-
-def run_command(args: list[str]) -> int:
-    from sae_interp.evals.autointerp.main import DEFINITION
-    from sae_interp.framework.cli import eval_main
-
-    return eval_main(DEFINITION, args)
-
-
-def _child(args: list[str]) -> None:
-    register_tiny_model()  # a fresh interpreter has only the built-in model specs
-    sys.exit(run_command(args))
+    return autointerp_argv(out, sae, corpus, base_url, "--llm-concurrency", "1",
+                           "--llm-max-retries", "0")  # fmt: skip
 
 
 def result(out: Path) -> dict[str, Any]:
@@ -86,7 +72,7 @@ def test_kill_9_then_rerun_repeats_nothing_and_matches_a_clean_run(
         llm.before_answer = kill_before_answering
         args = argv(tmp_path / "out", sae, corpus_file, llm.base_url)
         child = multiprocessing.get_context("spawn").Process(
-            target=_child, args=(args,), daemon=True
+            target=autointerp_child, args=(args,), daemon=True
         )
         victim.append(child)
         child.start()
@@ -100,12 +86,12 @@ def test_kill_9_then_rerun_repeats_nothing_and_matches_a_clean_run(
 
         llm.before_answer = lambda n: True
         first_new = len(llm.requests)
-        assert run_command(args) == 0  # the same command again
+        assert run_autointerp_command(args) == 0  # the same command again
         resent = llm.requests[first_new:]
         assert not set(resent) & set(answered_before_kill)  # no answered request asked again
 
         monkeypatch.setenv("SAE_INTERP_CACHE", str(tmp_path / "clean_cache"))
-        assert run_command(argv(tmp_path / "clean", sae, corpus_file, llm.base_url)) == 0
+        assert run_autointerp_command(argv(tmp_path / "clean", sae, corpus_file, llm.base_url)) == 0
         n_clean = len(llm.requests) - first_new - len(resent)
     assert len(answered_before_kill) + len(resent) == n_clean  # nothing lost, nothing twice
     assert result(tmp_path / "out") == result(tmp_path / "clean")

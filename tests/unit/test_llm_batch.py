@@ -10,12 +10,17 @@ import json
 import multiprocessing
 import os
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import TINY_SAMPLING, Judge
+from helpers import (
+    TINY_SAMPLING,
+    Judge,
+    autointerp_argv,
+    autointerp_child,
+    run_autointerp_command,
+)
 
 from sae_interp.llm import LLMRequest, LLMService, OpenAICompatibleBackend
 from sae_interp.llm.batch.lines import read_outcomes, request_lines, split_lines
@@ -28,7 +33,6 @@ from sae_interp.llm.report import BATCH_FIELDS
 from sae_interp.llm.settings import LLMSettings
 from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae
 from sae_interp.testing.fake_batch_api import BatchPlan, FakeBatchAPI, script_answerer
-from sae_interp.testing.tiny import register_tiny_model
 
 
 def echo(request: LLMRequest) -> str:
@@ -267,27 +271,8 @@ def test_a_batched_eval_equals_the_synchronous_run(
     assert sync.eval_result_metrics.llm_usage["batched"] is False
 
 
-def _command(args: list[str]) -> int:
-    from sae_interp.evals.autointerp.main import DEFINITION
-    from sae_interp.framework.cli import eval_main
-
-    return eval_main(DEFINITION, args)
-
-
-def _child(args: list[str]) -> None:
-    register_tiny_model()  # a fresh interpreter has only the built-in model specs
-    sys.exit(_command(args))
-
-
 def _argv(out: Path, sae: Path, corpus: Path, base_url: str, *extra: str) -> list[str]:
-    return [
-        "--model", TINY_MODEL_SPEC, "--saes", str(sae), "--corpus", str(corpus),
-        "--n-tokens", "2048", "--ctx-len", "33", "--device", "cpu", "--output-dir", str(out),
-        "--n-latents", "4", "--sampling-window-len", "8", "--sampling-n-train", "4",
-        "--sampling-n-test", "4", "--sampling-n-negatives", "4",
-        "--sampling-min-activating", "4", "--llm-base-url", base_url, "--llm-model", "judge",
-        "--llm-batch-poll-s", "0.01", "--log-level", "WARNING", *extra,
-    ]  # fmt: skip
+    return autointerp_argv(out, sae, corpus, base_url, "--llm-batch-poll-s", "0.01", *extra)
 
 
 def _result(out: Path) -> dict[str, Any]:
@@ -309,7 +294,7 @@ def test_killed_right_after_submitting_the_rerun_submits_nothing_twice(
 
     with FakeBatchAPI(Judge().reply, on_create=kill_the_client) as api:
         args = _argv(tmp_path / "out", sae, corpus_file, api.base_url, "--llm-batch")
-        child = multiprocessing.get_context("spawn").Process(target=_child, args=(args,))
+        child = multiprocessing.get_context("spawn").Process(target=autointerp_child, args=(args,))
         victim.append(child)
         child.start()
         child.join(120)
@@ -317,7 +302,7 @@ def test_killed_right_after_submitting_the_rerun_submits_nothing_twice(
         victim.append(None)  # no more kills
         manifest = json.loads(next((tmp_path / "out").rglob("manifest.json")).read_text())
         assert manifest["batches"][0]["batch_id"] is None  # the stop came before it was recorded
-        assert _command([*args, "--llm-batch-wait"]) == 0
+        assert run_autointerp_command([*args, "--llm-batch-wait"]) == 0
         inputs = [api.batches[b]["input_file_id"] for b in api.created]
     assert len(api.created) == 2 and len(set(inputs)) == 2  # stage 1 once, then stage 2
     result = _result(tmp_path / "out")
@@ -348,20 +333,73 @@ def test_offline_batch_files_are_written_read_back_and_match_the_api(
     args = _argv(tmp_path / "out", sae, corpus_file, "http://127.0.0.1:9/v1",
                  "--llm-batch-files", str(files))  # fmt: skip
     for stage in (1, 2):
-        assert _command(args) == 0
+        assert run_autointerp_command(args) == 0
         assert "not answered yet" in capsys.readouterr().out
         (requests,) = files.glob(f"stage{stage}-*.requests.jsonl")
         answer_request_file(
             requests, files / requests.name.replace("requests", "output"), judge.reply
         )
-    assert _command(args) == 0
+    assert run_autointerp_command(args) == 0
     assert "result:" in capsys.readouterr().out
     offline = _result(tmp_path / "out")
     monkeypatch.setenv("SAE_INTERP_CACHE", str(tmp_path / "api_cache"))
     with FakeBatchAPI(judge.reply) as api:
         api_args = _argv(tmp_path / "api", sae, corpus_file, api.base_url, "--llm-batch",
                          "--llm-batch-wait")  # fmt: skip
-        assert _command(api_args) == 0
+        assert run_autointerp_command(api_args) == 0
     online = _result(tmp_path / "api")
     assert offline["eval_result_details"] == online["eval_result_details"]
     assert [d["status"] for d in offline["eval_result_details"]] == ["ok"] * 4
+
+
+def without_usage(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: without_usage(v) for k, v in value.items() if k != "llm_usage"}
+    return value
+
+
+def test_evals_all_in_batches_explains_once_and_equals_the_synchronous_run(
+    tmp_path: Path, corpus_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sae_interp.evals.all import AllEvalConfig, run_eval
+
+    sae = {"tiny": make_tiny_sae(d_sae=32, k=4)}
+    both = {"evals": ["autointerp", "fuzzing"]}
+    with FakeBatchAPI(Judge().reply) as api:
+        monkeypatch.setenv("SAE_INTERP_CACHE", str(tmp_path / "sync_cache"))
+        values = eval_values(tmp_path / "sync", corpus_file, api) | both
+        (sync,) = run_eval(AllEvalConfig.model_validate(values), saes=sae)
+        n_sync = api.sync_requests
+        monkeypatch.setenv("SAE_INTERP_CACHE", str(tmp_path / "batch_cache"))
+        values = eval_values(tmp_path / "batch", corpus_file, api, batch=True, batch_wait=True)
+        (batched,) = run_eval(AllEvalConfig.model_validate(values | both), saes=sae)
+    assert len(api.created) == 2 and api.lines_answered == n_sync  # one explanation per latent
+    assert without_usage(batched.eval_result_metrics.model_dump()) == without_usage(
+        sync.eval_result_metrics.model_dump()
+    )
+    assert batched.eval_result_metrics.llm_usage["batch_calls"] == n_sync
+
+
+def test_a_dry_run_in_batch_mode_is_priced_at_batch_prices(
+    tmp_path: Path, corpus_file: Path, isolated_cache: Path
+) -> None:
+    from sae_interp.evals import get_eval
+    from sae_interp.framework.runner import plan_per_sae
+
+    register_price("batch-judge", 1.0, 2.0)
+    definition = get_eval("autointerp")
+    sae = {"tiny": make_tiny_sae(d_sae=32, k=4)}
+    with FakeBatchAPI(echo) as api:
+        plans = {
+            mode: plan_per_sae(
+                definition,
+                definition.config_cls.model_validate(
+                    eval_values(tmp_path, corpus_file, api, batch=mode) | {"dry_run": True}
+                ),
+                saes=sae,
+            )[0]
+            for mode in (False, True)
+        }
+    assert plans[True].calls == plans[False].calls > 0
+    assert plans[True].estimated_cost_usd == pytest.approx(plans[False].estimated_cost_usd / 2)
+    assert "batch prices" in plans[True].notes and api.created == []

@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 from sae_interp.activations.records import LatentRecord, RecordStatus
 from sae_interp.framework.failures import FAILED_STATUSES
 from sae_interp.framework.latent_store import LatentStore
+from sae_interp.llm.errors import FailureKind
 
 logger = logging.getLogger(__name__)
 
@@ -94,14 +95,15 @@ def run_latents(
         run_overlapped(groups, work, keep, overlap=overlap)
     finally:
         bar.close()
-    if left:
+    kinds = Counter(map(_kind_of, left.values()))
+    if awaited := kinds.pop(FailureKind.batch_pending.value, 0):
+        logger.info("%s: %d latents await a batch", desc, awaited)
+    if kinds:
         logger.warning(
             "%s: %d latents left unfinished by failures (%s); run again to retry them",
             desc,
-            len(left),
-            ", ".join(
-                f"{k}: {n}" for k, n in sorted(Counter(map(_kind_of, left.values())).items())
-            ),
+            kinds.total(),
+            ", ".join(f"{k}: {n}" for k, n in sorted(kinds.items())),
         )
     final = [left.get(latent) or store.get(latent) for latent in latents]
     return [r for r in final if r is not None]

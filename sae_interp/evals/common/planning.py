@@ -69,6 +69,8 @@ def plan_from_requests(
         completion_tokens=sum(u.completion_tokens for u in usage),
     )
     priced = price_of(llm.model_name()) is not None
+    if llm.batched():
+        notes += "; priced at batch prices (--llm-batch)"
     return LLMPlan(
         eval_type_id=eval_type_id,
         sae_spec=sae_spec,
@@ -76,7 +78,9 @@ def plan_from_requests(
         calls=len(requests),
         prompt_tokens=total.prompt_tokens,
         max_completion_tokens=total.completion_tokens,
-        estimated_cost_usd=cost_usd(llm.model_name(), total) if priced else None,
+        estimated_cost_usd=cost_usd(llm.model_name(), total, batch=llm.batched())
+        if priced
+        else None,
         notes=notes,
     )
 
