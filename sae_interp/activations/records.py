@@ -91,6 +91,11 @@ class LatentRecord(BaseModel):
     train: list[Window] = Field(default_factory=list)
     test: list[Window] = Field(default_factory=list)
     negatives: list[Window] = Field(default_factory=list)
+    contrast: list[Window] = Field(
+        default_factory=list,
+        description="Hard negatives shown only to a contrastive explainer: similar windows "
+        "where the latent is zero, none of them a train, test or negative window.",
+    )
 
     @property
     def test_with_negatives(self) -> list[Window]:

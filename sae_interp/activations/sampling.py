@@ -31,6 +31,8 @@ from sae_interp.base.registry import Registry
 
 logger = logging.getLogger(__name__)
 
+CONTRAST = NEGATIVE_SAMPLERS.get("similar_negative")  # where a record's contrast windows come from
+
 
 class SamplingConfig(FrozenModel):
     window_len: int = Field(default=32, gt=0, description="Tokens per example window.")
@@ -164,9 +166,11 @@ class RecordSampler:
         cfg: SamplingConfig,
         seed: int = 0,
         sources: NegativeSources | None = None,
+        n_contrast: int = 0,
     ) -> None:
         self.cache = cache
         self.sources = sources
+        self.n_contrast = n_contrast
         self.cfg = cfg
         self.seed = seed
         first = 1 if cache.meta.get("bos_prepended", True) else 0
@@ -213,8 +217,12 @@ class RecordSampler:
             self.cache, grid, latent, cfg.n_neighbour_latents, sampled, self.sources
         )
         negatives = self._neg.sample(rng, touched, cfg.n_negatives, context)
+        contrast = np.zeros(0, dtype=np.int64)
+        if self.n_contrast:  # drawn last: the other windows are the same with or without it
+            context.sampled = np.concatenate([sampled, negatives]).astype(np.int64)
+            contrast = CONTRAST.sample(rng, touched, self.n_contrast, context)
         dense = self._dense_rows(
-            entries, np.concatenate([ranked[train_pos], ranked[test_pos], negatives])
+            entries, np.concatenate([ranked[train_pos], ranked[test_pos], negatives, contrast])
         )
         make = self._window
         return LatentRecord(
@@ -226,6 +234,7 @@ class RecordSampler:
                 make(int(ranked[p]), dense, WindowKind.activating, int(bins[p])) for p in test_pos
             ],
             negatives=[make(int(w), dense, self._neg.kind, None) for w in negatives],
+            contrast=[make(int(w), dense, CONTRAST.kind, None) for w in contrast],
             **base,
         )
 
@@ -267,13 +276,15 @@ def sample_records(
     seed: int = 0,
     progress: bool = True,
     sources: NegativeSources | None = None,
+    n_contrast: int = 0,
 ) -> list[LatentRecord]:
     """One record per latent of ``latents``: its train, test and negative windows drawn from
     ``cache`` as ``cfg`` says, every random choice derived from ``seed`` and the latent.
     ``sources`` gives the negative sources that need more than the cache (a tokenizer and
     embedder for similar negatives, the SAE's decoder for neighbour negatives); dead and
-    too-rare latents come back as records with that status."""
-    sampler = RecordSampler(cache, cfg, seed, sources)
+    too-rare latents come back as records with that status. ``n_contrast``: hard negatives
+    per latent for a contrastive explainer (``similar_negative``, after the others)."""
+    sampler = RecordSampler(cache, cfg, seed, sources, n_contrast)
     records = [
         sampler.record(int(latent))
         for latent in tqdm(latents, desc="sampling", disable=not progress, leave=False)

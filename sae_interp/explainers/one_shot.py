@@ -4,7 +4,7 @@ activations) after few-shot demos; the answer's marked final line is the explana
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import Field
@@ -58,6 +58,14 @@ class OneShotSettings(FrozenModel):
 def build_request(record: LatentRecord, tokenizer: Any, settings: OneShotSettings) -> LLMRequest:
     if settings.peak_context:
         return build_token_first_request(record, tokenizer, settings)
+    top, examples = shown_examples(record, tokenizer, settings)
+    return with_demos(SYSTEM, DEMOS, user_message(top, examples), settings)
+
+
+def shown_examples(
+    record: LatentRecord, tokenizer: Any, settings: OneShotSettings
+) -> tuple[list[tuple[str, int]], list[PromptExample]]:
+    """The peak tokens with their counts and the highlighted train windows a prompt shows."""
     windows = record.train[: settings.max_examples]
     decoded = [(w.str_tokens(tokenizer), w.activations) for w in windows]
     latent_max = max((w.max_activation for w in windows), default=0.0)
@@ -72,12 +80,19 @@ def build_request(record: LatentRecord, tokenizer: Any, settings: OneShotSetting
         examples.append(
             PromptExample(highlighted_text(str_tokens, acts, settings.highlight_fraction), shown)
         )
-    messages = [ChatMessage(role="system", content=SYSTEM)]
-    for demo_user, demo_answer in DEMOS:
+    top = top_firing_tokens(decoded, settings.n_top_tokens) if settings.n_top_tokens else []
+    return top, examples
+
+
+def with_demos(
+    system: str, demos: Sequence[tuple[str, str]], user: str, settings: OneShotSettings
+) -> LLMRequest:
+    """The system prompt, the demos as user/assistant turns, then ``user``."""
+    messages = [ChatMessage(role="system", content=system)]
+    for demo_user, demo_answer in demos:
         messages.append(ChatMessage(role="user", content=demo_user))
         messages.append(ChatMessage(role="assistant", content=demo_answer))
-    top = top_firing_tokens(decoded, settings.n_top_tokens) if settings.n_top_tokens else []
-    messages.append(ChatMessage(role="user", content=user_message(top, examples)))
+    messages.append(ChatMessage(role="user", content=user))
     return LLMRequest(
         messages=tuple(messages), max_tokens=settings.max_tokens, temperature=settings.temperature
     )
@@ -113,16 +128,8 @@ def build_token_first_request(
         decoded, settings.highlight_fraction, max(1, settings.n_top_tokens)
     )
     contexts = [peak_context(t, a, settings.peak_context) for t, a in decoded if max(a) > 0]
-    messages = [ChatMessage(role="system", content=token_first_prompts.SYSTEM)]
-    for demo_user, demo_answer in token_first_prompts.DEMOS:
-        messages.append(ChatMessage(role="user", content=demo_user))
-        messages.append(ChatMessage(role="assistant", content=demo_answer))
-    messages.append(
-        ChatMessage(role="user", content=token_first_prompts.user_message(counts, contexts))
-    )
-    return LLMRequest(
-        messages=tuple(messages), max_tokens=settings.max_tokens, temperature=settings.temperature
-    )
+    user = token_first_prompts.user_message(counts, contexts)
+    return with_demos(token_first_prompts.SYSTEM, token_first_prompts.DEMOS, user, settings)
 
 
 def explain(
@@ -131,11 +138,14 @@ def explain(
     service: LLMService,
     settings: OneShotSettings,
     progress: bool = True,
+    build: Callable[[LatentRecord, Any, OneShotSettings], LLMRequest] | None = None,
 ) -> list[Explanation]:
-    """One explanation per record (records without train windows get a recorded failure)."""
+    """One explanation per record (records without train windows get a recorded failure).
+    ``build``: the request of one record (default: the one-shot prompt's)."""
+    build = build or build_request
     usable = [r for r in records if r.train]
     responses = service.complete_all(
-        [build_request(r, tokenizer, settings) for r in usable],
+        [build(r, tokenizer, settings) for r in usable],
         progress=progress,
         desc="explaining",
         validate=lambda answer: None if parse_explanation(answer.text) is not None else NO_LINE,

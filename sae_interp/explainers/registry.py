@@ -1,5 +1,5 @@
-"""The explainers (``one_shot``, ``structured``, ``tree``: ``--explainer-kind`` in every
-explanation-based eval) and the one place where a latent gets its explanation.
+"""The explainers (``one_shot``, ``contrastive``, ``structured``, ``tree``:
+``--explainer-kind`` in every explanation-based eval) and the one place where a latent gets its explanation.
 
 Each kind says which settings shape its explanations, how to explain records (storing each
 explanation as it is made) and which LLM calls that would take (dry-run estimates). The
@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from sae_interp.activations.records import LatentRecord
 from sae_interp.base.paths import slugify, stable_hash
 from sae_interp.base.registry import Registry
-from sae_interp.explainers import one_shot, structured
+from sae_interp.explainers import contrastive, one_shot, structured
 from sae_interp.explainers.explanations import Explanation, ExplanationStore
 from sae_interp.explainers.tree import TreeExplainer, split_windows
 from sae_interp.explainers.tree_state import TreeFeedback, TreeNode, TreeProgress
@@ -66,6 +66,8 @@ class ExplainerKind:
     settings: Callable[[Any], Any]
     explain: Callable[[ExplainerEnv, Sequence[LatentRecord], ExplanationStore], None]
     plan: Callable[[ExplainerEnv, LatentRecord], list[LLMRequest]]
+    # hard negatives per latent the explainer is shown (``LatentRecord.contrast``)
+    n_contrast: Callable[[Any], int] = lambda cfg: 0
 
 
 EXPLAINERS: Registry[ExplainerKind] = Registry("explainer")
@@ -75,6 +77,16 @@ def _one_shot_explain(
     env: ExplainerEnv, records: Sequence[LatentRecord], store: ExplanationStore
 ) -> None:
     for item in one_shot.explain(records, env.tokenizer, env.service, env.config.explainer):
+        store.put(item)
+
+
+def _contrastive_explain(
+    env: ExplainerEnv, records: Sequence[LatentRecord], store: ExplanationStore
+) -> None:
+    settings = env.config.explainer
+    for item in one_shot.explain(
+        records, env.tokenizer, env.service, settings, build=contrastive.build_request
+    ):
         store.put(item)
 
 
@@ -157,6 +169,16 @@ EXPLAINERS.register(
         settings=lambda cfg: cfg.explainer.model_dump(),
         explain=_one_shot_explain,
         plan=lambda env, r: [one_shot.build_request(r, env.tokenizer, env.config.explainer)],
+    ),
+)
+EXPLAINERS.register(
+    "contrastive",
+    ExplainerKind(
+        # the contrast windows are similar negatives: the window index's embedder shapes them
+        settings=lambda cfg: [cfg.explainer.model_dump(), cfg.sampling.similar_embedder],
+        explain=_contrastive_explain,
+        plan=lambda env, r: [contrastive.build_request(r, env.tokenizer, env.config.explainer)],
+        n_contrast=lambda cfg: contrastive.n_contrast(cfg.explainer, cfg.sampling.n_train),
     ),
 )
 EXPLAINERS.register(
@@ -261,6 +283,12 @@ def explanations(
         # batch mode: scoring, and the control that pairs explanations, wait for them all
         raise AnswersPending(f"{awaited} explanations await a batch")
     return out
+
+
+def contrast_windows(cfg: Any) -> int:
+    """Hard negatives per latent that ``cfg``'s explainer is shown (0 for most kinds)."""
+    kind = getattr(cfg, "explainer_kind", None)
+    return EXPLAINERS.get(kind).n_contrast(cfg) if kind is not None else 0
 
 
 def planned_requests(cfg: Any, record: LatentRecord, tokenizer: Any) -> list[LLMRequest]:

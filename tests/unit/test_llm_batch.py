@@ -184,6 +184,23 @@ def test_a_batch_that_fails_validation_is_sent_again(tmp_path: Path, isolated_ca
     assert batch.manifest.totals.failed_lines == 6 and len(api.created) == 2
 
 
+def test_a_cancelled_batch_is_collected_and_its_lines_sent_again(
+    tmp_path: Path, isolated_cache: Path
+) -> None:
+    with FakeBatchAPI(echo, plans=[BatchPlan(looks_in_progress=99)]) as api:
+        s = settings(api)
+        batch = BatchRun(s.batch_options(), tmp_path, sleep=lambda s: None)
+        assert all(isinstance(a, LLMError) for a in ask(batch, s))
+        batch.submit()
+        (entry,) = batch.manifest.batches
+        batch.transport.cancel(entry)  # type: ignore[attr-defined]
+        assert entry.status == "cancelling"
+        *_, last = passes(batch, s)
+    assert [a.text for a in last] == [f"answer to question {i}" for i in range(6)]
+    assert batch.manifest.batches[0].failed == 6 and len(api.created) == 2
+    assert json.loads(batch.path.read_text())["batches"][0]["status"] == "collected"
+
+
 def test_without_waiting_the_command_stops_and_a_rerun_only_polls(
     tmp_path: Path, isolated_cache: Path
 ) -> None:

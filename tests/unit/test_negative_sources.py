@@ -161,3 +161,23 @@ def test_hard_negatives_need_sources_and_strategies_are_checked(cache: LatentCac
         RecordSampler(cache, config("similar_negative")).record(0)
     with pytest.raises(ValueError, match="unknown negative source 'nearest'"):
         config("nearest")
+
+
+def test_contrast_windows_are_new_similar_zeros_and_change_nothing_else(
+    cache: LatentCache,
+) -> None:
+    cfg = config("random_negative")
+    plain = RecordSampler(cache, cfg, seed=0, sources=sources()).record(0)
+    record = RecordSampler(cache, cfg, seed=0, sources=sources(), n_contrast=8).record(0)
+    assert (record.train, record.test, record.negatives) == (
+        plain.train,
+        plain.test,
+        plain.negatives,
+    )
+    assert plain.contrast == [] and len(record.contrast) == 8
+    shown = {window_id(w.seq, w.start) for w in record.train + record.test + record.negatives}
+    contrast = [window_id(w.seq, w.start) for w in record.contrast]
+    assert len(set(contrast)) == 8 and not shown & set(contrast)
+    assert all(w.kind == WindowKind.similar_negative for w in record.contrast)
+    assert all(max(w.activations) == 0 for w in record.contrast)
+    assert all(w not in range(0, 40) for w in contrast)  # latent 0 fires in windows 0-39

@@ -56,6 +56,7 @@ SAMPLE_ARGS: dict[str, Callable[[], Any]] = {
     "passage": lambda: "She painted the wall",
     "top_tokens": lambda: [("red", 2), ("blue", 1)],
     "examples": lambda: [],
+    "contrasts": lambda: ["a grey car", "the calm sea"],
 }
 
 

@@ -80,7 +80,8 @@ class ExplainedEvalConfig(LatentEvalConfig):
     explainer: OneShotSettings = Field(default_factory=OneShotSettings)
     explainer_kind: str = Field(
         default="one_shot",
-        description="one_shot | structured (rules with strengths) | tree (one-shot roots "
+        description="one_shot | contrastive (one-shot windows next to as many similar windows "
+        "where the latent is zero) | structured (rules with strengths) | tree (one-shot roots "
         "revised with simulation feedback; uses --simulator-*).",
     )
     structured: StructuredSettings = Field(default_factory=StructuredSettings)

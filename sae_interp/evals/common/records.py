@@ -21,7 +21,7 @@ from sae_interp.base.errors import ExplanationsFileError
 from sae_interp.base.paths import stable_hash
 from sae_interp.evals.common.config import ExplainedEvalConfig
 from sae_interp.explainers.explanations import Explanation, ExplanationStore
-from sae_interp.explainers.registry import store_path, tree_progress_path
+from sae_interp.explainers.registry import contrast_windows, store_path, tree_progress_path
 from sae_interp.framework.latent_store import LatentStore
 from sae_interp.framework.runner import EvalContext
 from sae_interp.interop.explanations import GivenExplanations, read_explanations
@@ -52,10 +52,12 @@ def sampled_records(
     sampling: SamplingConfig | None = None,
 ) -> dict[int, LatentRecord]:
     """Records of ``latents`` drawn from ``cache`` with ``seed``, with the negative sources
-    (embedding index, decoder neighbours) of ``sae`` for the hard-negative strategies."""
+    (embedding index, decoder neighbours) of ``sae`` for the hard-negative strategies, and
+    the contrast windows the config's explainer shows, if any."""
     sampling = sampling or ctx.config.sampling
     sources = NegativeSources(ctx.model.tokenizer, sae.W_dec, embedder=sampling.similar_embedder)
-    sampled = sample_records(cache, latents, sampling, seed, sources=sources)
+    n_contrast = contrast_windows(ctx.config)
+    sampled = sample_records(cache, latents, sampling, seed, sources=sources, n_contrast=n_contrast)
     return {r.latent: r for r in sampled}
 
 
