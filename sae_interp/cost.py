@@ -21,13 +21,12 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 from tabulate import tabulate
 
-from sae_interp.base.errors import SaeInterpError
 from sae_interp.base.torch_utils import resolve_device
 from sae_interp.evals import get_eval
 from sae_interp.evals.all.eval_config import AllEvalConfig, whole_eval
 from sae_interp.framework.cli import command_main
 from sae_interp.framework.runner import LLMPlan, plan_per_sae
-from sae_interp.llm.pricing import batch_price_of, load_prices, price_of
+from sae_interp.llm.pricing import batch_price_of, price_of
 from sae_interp.models import load_model
 
 logger = logging.getLogger(__name__)
@@ -44,11 +43,6 @@ class CostConfig(AllEvalConfig):
     )
     latency_s: float = Field(
         default=2.0, gt=0, description="Mean seconds one call takes, for the hours column."
-    )
-    price_file: Path | None = Field(
-        default=None,
-        description='JSON prices per million tokens: {"model": [input, output]} or [input, '
-        "output, batch input, batch output]; added to the built-in table.",
     )
 
     @field_validator("latent_counts")
@@ -102,11 +96,6 @@ def cost_table(
 ) -> list[EvalCost]:
     """One :class:`EvalCost` per eval of ``cfg.evals`` on its first SAE, then one for them
     together (when there are several)."""
-    if cfg.price_file is not None:
-        try:
-            load_prices(cfg.price_file)
-        except ValueError as err:
-            raise SaeInterpError(f"--price-file {err}") from None
     with tempfile.TemporaryDirectory(prefix="sae-interp-cost-") as tmp:
         base = cfg.model_copy(update={"output_dir": Path(tmp), "saes": cfg.saes[:1]})
         device = resolve_device(base.device)

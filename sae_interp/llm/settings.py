@@ -18,6 +18,7 @@ from sae_interp.base.registry import Registry
 from sae_interp.llm.batch.lines import MAX_BYTES, MAX_LINES
 from sae_interp.llm.batch.run import BatchOptions, active_batch
 from sae_interp.llm.cache import ResponseCache, response_cache_path
+from sae_interp.llm.pricing import load_prices
 from sae_interp.llm.service import LLMService
 from sae_interp.llm.types import LLMBackend
 
@@ -54,6 +55,12 @@ class LLMSettings(FrozenModel):
     )
     timeout_s: float = Field(default=300.0, gt=0, description="Per-request timeout (seconds).")
     cache: bool = Field(default=True, description="Reuse answers to identical requests.")
+    price_file: Path | None = Field(
+        default=None,
+        description='JSON prices per million tokens, {"model": [input, output]} or [input, '
+        "output, batch input, batch output], added to the built-in table when the settings "
+        "are read.",
+    )
     batch: bool = Field(
         default=False,
         description="Send the requests through the endpoint's Batch API at batch prices, "
@@ -98,6 +105,13 @@ class LLMSettings(FrozenModel):
             )
         return self
 
+    @field_validator("price_file")
+    @classmethod
+    def _prices(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            load_prices(value)  # a bad file is one sentence naming it, before any model loads
+        return value
+
     @model_validator(mode="after")
     def _batch_needs_endpoint(self) -> LLMSettings:
         if not self.batched():
@@ -116,6 +130,13 @@ class LLMSettings(FrozenModel):
     def batched(self) -> bool:
         """Whether requests go through batches (the Batch API, or offline files)."""
         return self.batch or self.batch_files is not None
+
+    def refuse_batches(self, what: str, why: str) -> None:
+        """One sentence for a run that cannot go through batches, at validation."""
+        if self.batched():
+            raise ValueError(
+                f"{what} cannot run in batch mode (--llm-batch, --llm-batch-files): {why}"
+            )
 
     def batch_options(self) -> BatchOptions:
         return BatchOptions(

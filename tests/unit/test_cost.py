@@ -63,7 +63,8 @@ def test_command_prints_the_table(
     assert "gpt-4o-mini" in out and "$ batch 1,000,000" in out and "hours 1,000" in out
     bad = tmp_path / "prices.json"
     bad.write_text('{"m": [1]}')
-    assert cli_main(["cost", *args, "--price-file", str(bad)]) == 2
+    assert cli_main(["cost", *args, "--llm-price-file", str(bad)]) == 2
+    assert f"--llm-price-file: {bad}: not a price file" in capsys.readouterr().err
 
 
 def test_price_files_add_models_and_batch_prices(tmp_path: Path) -> None:

@@ -241,6 +241,11 @@ def test_batch_mode_needs_an_endpoint_and_the_cache() -> None:
 
     with pytest.raises(ValueError, match="agentic eval cannot run in batch mode"):
         AgenticEvalConfig(llm={"model": "m", "batch": True})
+    from sae_interp.evals.all import AllEvalConfig
+
+    with pytest.raises(ValueError, match="intervention eval cannot run in batch mode"):
+        AllEvalConfig(evals=["autointerp", "intervention"], llm={"model": "m", "batch": True})
+    AllEvalConfig(evals=["autointerp", "sparse_probing"], llm={"model": "m", "batch": True})
 
 
 # ---- evals ---------------------------------------------------------------------------------

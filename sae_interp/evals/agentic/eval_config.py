@@ -44,9 +44,7 @@ class AgenticEvalConfig(ExplainedEvalConfig):
 
     @model_validator(mode="after")
     def _no_batches(self) -> AgenticEvalConfig:
-        if self.llm.batched():
-            raise ValueError(
-                "the agentic eval cannot run in batch mode (--llm-batch, --llm-batch-files): "
-                "each of its agent's steps depends on the answer to the one before"
-            )
+        self.llm.refuse_batches(
+            "the agentic eval", "each of its agent's steps depends on the answer to the one before"
+        )
         return self

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import Field, create_model, field_validator
+from pydantic import Field, ValidationError, create_model, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
 from sae_interp.base.errors import ConfigFileError
@@ -86,6 +86,18 @@ class _AllEvalBase(ExplainedEvalConfig):
             if not Path(file.strip()).is_file():
                 raise ValueError(f"--eval-config-files: no such file {file.strip()!r}")
         return value
+
+    @model_validator(mode="after")
+    def _whole_evals_in_batches(self) -> _AllEvalBase:
+        # a whole eval's config is built at run time: check now that it takes batch mode
+        for name in self.evals if self.llm.batched() else []:
+            if whole_eval(name) is not None:
+                try:
+                    self.whole_config(name)
+                except ValidationError as err:
+                    message = str(err.errors()[0]["msg"]).removeprefix("Value error, ")
+                    raise ValueError(message) from None
+        return self
 
     if TYPE_CHECKING:  # the settings derived from each eval's config
 

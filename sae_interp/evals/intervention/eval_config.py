@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from sae_interp.activations.sampling import SamplingConfig
 from sae_interp.evals.common.config import LatentEvalConfig
@@ -35,3 +35,10 @@ class InterventionEvalConfig(LatentEvalConfig):
     steering: SteeringSettings = Field(default_factory=SteeringSettings)
     explainer: OutputExplainerSettings = Field(default_factory=OutputExplainerSettings)
     scoring_lm: ScoringLMSettings = Field(default_factory=ScoringLMSettings)
+
+    @model_validator(mode="after")
+    def _no_batches(self) -> InterventionEvalConfig:
+        self.llm.refuse_batches(
+            "the intervention eval", "batch mode covers the explanation-based evals"
+        )
+        return self
