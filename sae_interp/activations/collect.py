@@ -71,34 +71,108 @@ def build_latent_cache(
     progress: bool = True,
 ) -> LatentCache:
     """Collect latents for all sequences into ``directory``; resumes a partial collection."""
-    if LatentCache.is_complete(directory):
-        return LatentCache(directory)
-    n_latents = len(latent_ids) if latent_ids is not None else sae.cfg.d_sae
-    writer = LatentCacheWriter(directory, n_latents, tokens_NL.shape[1], chunk_entries)
-    if writer.seq_done:
-        logger.info("resuming collection at sequence %d/%d", writer.seq_done, tokens_NL.shape[0])
-    for batch in iter_latent_batches(
+    (cache,) = build_latent_caches(
         model,
-        sae,
+        [CacheTarget(sae, directory, latent_ids, meta)],
         tokens_NL,
         batch_size=batch_size,
-        latent_ids=latent_ids,
-        start_seq=writer.seq_done,
+        chunk_entries=chunk_entries,
         progress=progress,
-    ):
-        entries = SparseEntries.from_dense(batch.latents_BLF, batch.mask_BL, batch.seq_offset)
-        writer.add(entries, seq_end=batch.seq_offset + batch.latents_BLF.shape[0])
-    tokenizer = model.tokenizer
-    assert tokenizer is not None, "collection needs a model with a tokenizer"
-    special = special_token_ids(tokenizer)
-    full_meta = {
-        **(meta or {}),
-        "hook_name": sae.cfg.hook_name,
-        "d_sae": sae.cfg.d_sae,
-        "n_seqs": int(tokens_NL.shape[0]),
-        "ctx_len": int(tokens_NL.shape[1]),
-        "latent_ids": list(latent_ids) if latent_ids is not None else None,
-        "special_token_ids": special,
-        "bos_prepended": bool(tokenizer.bos_token_id is not None),
+    )
+    return cache
+
+
+@dataclass
+class CacheTarget:
+    """One SAE's latent cache to collect: where, and which latents (None: all)."""
+
+    sae: BaseSAE
+    directory: Path
+    latent_ids: Sequence[int] | None = None
+    meta: dict[str, Any] | None = None
+
+
+@torch.inference_mode()
+def build_latent_caches(
+    model: HookedTransformer,
+    targets: Sequence[CacheTarget],
+    tokens_NL: torch.Tensor,
+    *,
+    batch_size: int = 16,
+    chunk_entries: int = 4_000_000,
+    progress: bool = True,
+    desc: str = "collecting",
+) -> list[LatentCache]:
+    """The latent caches of several SAEs at one hook from one forward pass per batch: each
+    batch's activations at the hook are encoded by every SAE into its own cache. Each
+    cache resumes where its own partial collection stopped; complete ones are read."""
+    hooks = {t.sae.cfg.hook_name for t in targets}
+    if len(hooks) > 1:
+        raise ValueError(f"one collection pass serves one hook, got {sorted(hooks)}")
+    assert model.tokenizer is not None, "collection needs a model with a tokenizer"
+    special = special_token_ids(model.tokenizer)
+    writers: dict[int, LatentCacheWriter] = {}
+    for i, t in enumerate(targets):
+        if not LatentCache.is_complete(t.directory):
+            n_latents = len(t.latent_ids) if t.latent_ids is not None else t.sae.cfg.d_sae
+            writers[i] = LatentCacheWriter(
+                t.directory, n_latents, tokens_NL.shape[1], chunk_entries
+            )
+    if writers:
+        _collect(model, targets, writers, tokens_NL, special, batch_size, progress, desc)
+    caches = []
+    for i, t in enumerate(targets):
+        if i not in writers:
+            caches.append(LatentCache(t.directory))
+            continue
+        full_meta = {
+            **(t.meta or {}),
+            "hook_name": t.sae.cfg.hook_name,
+            "d_sae": t.sae.cfg.d_sae,
+            "n_seqs": int(tokens_NL.shape[0]),
+            "ctx_len": int(tokens_NL.shape[1]),
+            "latent_ids": list(t.latent_ids) if t.latent_ids is not None else None,
+            "special_token_ids": special,
+            "bos_prepended": bool(model.tokenizer.bos_token_id is not None),
+        }
+        caches.append(
+            writers[i].finalize(tokens_NL, valid_token_mask(tokens_NL, special), full_meta)
+        )
+    return caches
+
+
+def _collect(
+    model: HookedTransformer,
+    targets: Sequence[CacheTarget],
+    writers: dict[int, LatentCacheWriter],
+    tokens_NL: torch.Tensor,
+    special: list[int],
+    batch_size: int,
+    progress: bool,
+    desc: str,
+) -> None:
+    start_seq = min(w.seq_done for w in writers.values())
+    if start_seq:
+        logger.info("resuming collection at sequence %d/%d", start_seq, tokens_NL.shape[0])
+    hook = targets[next(iter(writers))].sae.cfg.hook_name
+    selects = {
+        i: torch.tensor(list(targets[i].latent_ids), device=targets[i].sae.device)
+        if targets[i].latent_ids is not None
+        else None
+        for i in writers
     }
-    return writer.finalize(tokens_NL, valid_token_mask(tokens_NL, special), full_meta)
+    starts = range(start_seq, tokens_NL.shape[0], batch_size)
+    for start in tqdm(starts, desc=desc, unit="batch", disable=not progress, leave=False):
+        batch_BL = tokens_NL[start : start + batch_size].to(model.cfg.device)
+        end = start + batch_BL.shape[0]
+        acts_BLD = activations_at_hook(model, batch_BL, hook)
+        for i, writer in writers.items():
+            if writer.seq_done >= end:
+                continue  # this cache had collected the batch before a stop
+            sae = targets[i].sae
+            latents_BLF = sae.encode_with_tokens(acts_BLD.to(sae.device, sae.dtype), batch_BL)
+            if selects[i] is not None:
+                latents_BLF = latents_BLF.index_select(-1, selects[i])
+            mask_BL = valid_token_mask(batch_BL, special).to(sae.device)
+            latents_BLF = latents_BLF * mask_BL.unsqueeze(-1).to(latents_BLF.dtype)
+            writer.add(SparseEntries.from_dense(latents_BLF, mask_BL, start), seq_end=end)

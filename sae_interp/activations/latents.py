@@ -13,7 +13,7 @@ import torch
 from transformer_lens import HookedTransformer
 
 from sae_interp.activations.cache import LatentCache
-from sae_interp.activations.collect import build_latent_cache
+from sae_interp.activations.collect import CacheTarget, build_latent_caches
 from sae_interp.base.paths import cache_dir, stable_hash
 from sae_interp.data import load_corpus, open_corpus
 from sae_interp.saes.base import BaseSAE, sae_fingerprint
@@ -52,19 +52,57 @@ def latent_cache_for(
     forward pass the first time and read from ``root`` (default: the user cache) after;
     keyed by the model, its dtype, the SAE's fingerprint, the corpus and the sizes, so every
     eval on the same (model, SAE, corpus) shares it."""
-    key = latent_cache_key(
-        model.cfg.model_name, str(model.cfg.dtype), sae_fingerprint(sae), corpus, n_tokens, ctx_len
-    )
-    directory = (root or cache_dir("latents")) / key
-    if LatentCache.is_complete(directory):
-        logger.info("reusing latent cache %s", directory)
-        return LatentCache(directory)
-    assert model.tokenizer is not None
-    tokens = load_corpus(corpus, model.tokenizer, n_tokens, ctx_len)
-    meta = {"model": model.cfg.model_name, "sae": sae.cfg.model_dump(), "corpus": corpus}
-    cache = build_latent_cache(model, sae, tokens, directory, batch_size=batch_size, meta=meta)
-    cache.collected_now = True
+    (cache,) = latent_caches_for(model, [sae], corpus, n_tokens, ctx_len, batch_size, root)
     return cache
+
+
+def latent_caches_for(
+    model: HookedTransformer,
+    saes: Sequence[BaseSAE],
+    corpus: str,
+    n_tokens: int,
+    ctx_len: int,
+    batch_size: int,
+    root: Path | None = None,
+) -> list[LatentCache]:
+    """:func:`latent_cache_for` of each SAE; those still to collect share one forward pass
+    per hook (each SAE at a hook encodes the same activations into its own cache)."""
+    directories = [
+        (root or cache_dir("latents"))
+        / latent_cache_key(
+            model.cfg.model_name, str(model.cfg.dtype), sae_fingerprint(sae), corpus, n_tokens,
+            ctx_len,
+        )
+        for sae in saes
+    ]  # fmt: skip
+    caches: dict[int, LatentCache] = {}
+    missing: dict[str, list[int]] = {}
+    for i, directory in enumerate(directories):
+        if LatentCache.is_complete(directory):
+            logger.info("reusing latent cache %s", directory)
+            caches[i] = LatentCache(directory)
+        else:
+            missing.setdefault(saes[i].cfg.hook_name, []).append(i)
+    if missing:
+        assert model.tokenizer is not None
+        tokens = load_corpus(corpus, model.tokenizer, n_tokens, ctx_len)
+    for hook, indices in missing.items():
+        if len(indices) > 1:
+            logger.info("collecting %d SAEs at %s in one pass", len(indices), hook)
+        targets = [
+            CacheTarget(
+                saes[i],
+                directories[i],
+                meta={"model": model.cfg.model_name, "sae": saes[i].cfg.model_dump(),
+                      "corpus": corpus},
+            )
+            for i in indices
+        ]  # fmt: skip
+        built = build_latent_caches(model, targets, tokens, batch_size=batch_size)
+        for i, cache in zip(indices, built, strict=True):
+            cache.collected_now = True
+            caches[i] = cache
+    return [caches[i] for i in range(len(saes))]
 
 
 def select_latents(

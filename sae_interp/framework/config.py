@@ -20,6 +20,9 @@ from sae_interp.stats import IntervalSettings
 
 class BaseEvalConfig(FrozenModel):
     eval_type_id: ClassVar[str] = "base"
+    # whether the eval reads latent caches (``n_tokens`` of ``corpus``): the runner then
+    # collects those of all its SAEs first, one forward pass per hook
+    collects_latents: ClassVar[bool] = False
     # settings that change where or how fast a result is computed, not what it is
     RUN_CONTROL_FIELDS: ClassVar[frozenset[str]] = frozenset(
         {"saes", "force", "output_dir", "dry_run", "device", "batch_size"}

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from transformer_lens import HookedTransformer
 
 import sae_interp
+from sae_interp.activations.latents import latent_caches_for
 from sae_interp.base.paths import slugify
 from sae_interp.base.registry import Registry
 from sae_interp.base.torch_utils import free_memory, resolve_device, seed_everything, str_to_dtype
@@ -194,37 +195,19 @@ def _run_pass(
     """One run over every SAE (in batch mode, one pass: an SAE whose answers await a batch
     is left unsaved and the next one goes on)."""
     outputs: list[OutputT] = []
+    if model is None:
+        model = load_model(config.model, device=device, dtype=config.dtype)
+    if type(config).collects_latents and len(config.saes) > 1:
+        _collect_together(definition, config, model, saes, device)
     with ExitStack() as stack:
         resources: list[Any] = []
         for spec in config.saes:
             path = result_path(config, definition.eval_type_id, spec)
-            if model is None:
-                model = load_model(config.model, device=device, dtype=config.dtype)
             sae = _load(spec, saes, model, device, config)
-            if path.exists() and not config.force:
-                try:
-                    stored = definition.output_cls.load(path)
-                except ValueError as err:  # pydantic's ValidationError is a ValueError
-                    stored, unreadable = None, f"it cannot be read ({type(err).__name__})"
-                reason = (
-                    stale_reason(stored, config, sae_fingerprint(sae))
-                    if stored is not None
-                    else unreadable
-                )
-                if reason is None and stored is not None:
-                    logger.info(
-                        "%s: result exists for %s, skipping (use --force)",
-                        definition.eval_type_id,
-                        spec,
-                    )
-                    outputs.append(stored)
-                    continue
-                logger.warning(
-                    "%s: the stored result for %s is stale (%s); running again",
-                    definition.eval_type_id,
-                    spec,
-                    reason,
-                )
+            stored = _reusable(definition, config, spec, sae, log=True)
+            if stored is not None:
+                outputs.append(stored)
+                continue
             if definition.resources is not None and not resources:
                 resources.append(stack.enter_context(definition.resources(config)))
             try:
@@ -245,6 +228,57 @@ def _run_pass(
                 outputs.append(output)
             del sae
     return outputs
+
+
+def _reusable(
+    definition: EvalDefinition[Any, OutputT], config: Any, spec: str, sae: BaseSAE, log: bool
+) -> OutputT | None:
+    """The stored result of ``definition`` on ``spec`` if it may stand in for a run (made
+    from the same weights and settings, and not ``force``), else None (``log``: say why)."""
+    path = result_path(config, definition.eval_type_id, spec)
+    if not path.exists() or config.force:
+        return None
+    try:
+        stored = definition.output_cls.load(path)
+    except ValueError as err:  # pydantic's ValidationError is a ValueError
+        stored, unreadable = None, f"it cannot be read ({type(err).__name__})"
+    reason = (
+        stale_reason(stored, config, sae_fingerprint(sae)) if stored is not None else unreadable
+    )
+    if reason is None:
+        if log:
+            logger.info(
+                "%s: result exists for %s, skipping (use --force)", definition.eval_type_id, spec
+            )
+        return stored
+    if log:
+        logger.warning(
+            "%s: the stored result for %s is stale (%s); running again",
+            definition.eval_type_id,
+            spec,
+            reason,
+        )
+    return None
+
+
+def _collect_together(
+    definition: EvalDefinition[Any, Any],
+    config: Any,
+    model: HookedTransformer,
+    saes: Mapping[str, object] | None,
+    device: torch.device,
+) -> None:
+    """The latent caches of the SAEs that will run, collected before the first runs: one
+    forward pass per hook feeds every SAE at that hook (all of them in memory at once)."""
+    todo = []
+    for spec in config.saes:
+        sae = _load(spec, saes, model, device, config)
+        if _reusable(definition, config, spec, sae, log=False) is None:
+            todo.append(sae)
+    if len(todo) > 1:
+        latent_caches_for(model, todo, config.corpus, config.n_tokens, config.ctx_len,
+                          config.batch_size)  # fmt: skip
+    del todo
 
 
 def plan_per_sae(

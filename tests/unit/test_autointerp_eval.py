@@ -182,3 +182,26 @@ def test_saebench_mode(judge: Judge, tmp_path: Path, corpus_file: Path) -> None:
     assert m.shuffled_control.accuracy.value == pytest.approx(4 / 14)
     detail = next(d for d in out.eval_result_details if d.outcome is not None)
     assert len(detail.outcome.labels) == 14 and sum(detail.outcome.labels) == 4
+
+
+def test_saes_at_one_hook_are_collected_in_one_pass(
+    tmp_path: Path, corpus_file: Path, isolated_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sae_interp.activations import collect as collect_module
+
+    judge = Judge()
+    LLM_BACKENDS.register("test-judge", lambda settings, stack: judge.backend, overwrite=True)
+    real = collect_module.activations_at_hook
+    forwards: list[int] = []
+    monkeypatch.setattr(
+        collect_module, "activations_at_hook", lambda m, b, h: forwards.append(1) or real(m, b, h)
+    )
+    saes = {name: make_tiny_sae(d_sae=32, k=4, seed=i) for i, name in enumerate(("a", "b"))}
+    (alone,) = run_eval(autointerp_config(tmp_path / "alone", corpus_file, saes=["b"]), saes=saes)
+    one_sae = len(forwards)
+    forwards.clear()
+    monkeypatch.setenv("SAE_INTERP_CACHE", str(tmp_path / "fresh_cache"))  # nothing collected
+    outputs = run_eval(autointerp_config(tmp_path, corpus_file, saes=["a", "b"]), saes=saes)
+    assert one_sae > 0 and len(forwards) == one_sae  # both SAEs from one pass, not one each
+    assert [o.provenance.sae_spec for o in outputs] == ["a", "b"]
+    assert alone.eval_result_details == outputs[1].eval_result_details

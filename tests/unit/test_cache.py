@@ -12,6 +12,7 @@ from sae_interp.activations import (
     valid_token_mask,
 )
 from sae_interp.activations import collect as collect_module
+from sae_interp.activations.collect import CacheTarget, build_latent_caches
 from sae_interp.base.errors import CacheError
 from sae_interp.testing import make_tiny_sae
 
@@ -109,32 +110,54 @@ def test_stats_match_dense(tmp_path: Path, tiny_model, tokens) -> None:
 
 def test_interrupted_collection_resumes(tmp_path: Path, tiny_model, tokens, monkeypatch) -> None:
     sae = make_tiny_sae()
-    real = collect_module.iter_latent_batches
-    seen_starts: list[int] = []
+    real = collect_module.activations_at_hook
+    forwards: list[int] = []
 
-    def dying(*args, **kwargs):  # type: ignore[no-untyped-def]
-        for i, batch in enumerate(real(*args, **kwargs)):
-            if i == 3:
-                raise KeyboardInterrupt
-            yield batch
+    def dying(model, batch, hook):  # type: ignore[no-untyped-def]
+        if len(forwards) == 3:
+            raise KeyboardInterrupt
+        forwards.append(batch.shape[0])
+        return real(model, batch, hook)
 
-    monkeypatch.setattr(collect_module, "iter_latent_batches", dying)
+    monkeypatch.setattr(collect_module, "activations_at_hook", dying)
     with pytest.raises(KeyboardInterrupt):
         build_latent_cache(
             tiny_model, sae, tokens, tmp_path / "c", batch_size=2, chunk_entries=1, progress=False
         )
     assert not LatentCache.is_complete(tmp_path / "c")
-
-    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
-        seen_starts.append(kwargs["start_seq"])
-        yield from real(*args, **kwargs)
-
-    monkeypatch.setattr(collect_module, "iter_latent_batches", recording)
+    forwards.clear()
+    monkeypatch.setattr(
+        collect_module,
+        "activations_at_hook",
+        lambda m, b, h: forwards.append(b.shape[0]) or real(m, b, h),
+    )
     cache = build_latent_cache(
         tiny_model, sae, tokens, tmp_path / "c", batch_size=2, chunk_entries=1, progress=False
     )
-    assert seen_starts == [6]  # three batches of two were on disk
+    assert sum(forwards) == tokens.shape[0] - 6  # three batches of two were on disk
     assert torch.equal(cache.to_dense(), _dense(tiny_model, sae, tokens))
+
+
+def test_several_saes_at_one_hook_share_each_forward_pass(
+    tmp_path: Path, tiny_model, tokens, monkeypatch
+) -> None:
+    saes = [make_tiny_sae(seed=s) for s in (0, 1, 2)]
+    real = collect_module.activations_at_hook
+    forwards: list[int] = []
+    monkeypatch.setattr(
+        collect_module, "activations_at_hook", lambda m, b, h: forwards.append(1) or real(m, b, h)
+    )
+    # the second SAE's cache is complete already; the others are collected together
+    build_latent_cache(tiny_model, saes[1], tokens, tmp_path / "1", batch_size=4, progress=False)
+    forwards.clear()
+    targets = [CacheTarget(sae, tmp_path / str(i)) for i, sae in enumerate(saes)]
+    caches = build_latent_caches(tiny_model, targets, tokens, batch_size=4, progress=False)
+    assert len(forwards) == -(-tokens.shape[0] // 4)  # one forward per batch, for both SAEs
+    for sae, cache in zip(saes, caches, strict=True):
+        assert torch.equal(cache.to_dense(), _dense(tiny_model, sae, tokens))
+    with pytest.raises(ValueError, match="one hook"):
+        other = make_tiny_sae(hook_name="blocks.0.hook_resid_pre")
+        build_latent_caches(tiny_model, [targets[0], CacheTarget(other, tmp_path / "x")], tokens)
 
 
 def test_incomplete_cache_is_rejected(tmp_path: Path) -> None:

@@ -31,6 +31,8 @@ class LatentEvalConfig(BaseEvalConfig):
     eval that needs another default for one of these settings says so with
     :func:`~sae_interp.framework.config.with_default`, not by declaring it again."""
 
+    collects_latents: ClassVar[bool] = True
+
     corpus: str = Field(
         default="embedded:validation", description="Where example windows come from."
     )
