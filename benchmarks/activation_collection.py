@@ -9,7 +9,12 @@ Reported as tokens/s and ratios (time ours / time bare). Memory: the sparse cach
 disk and the collector's peak resident memory, against a dense float32 [tokens, d_sae]
 tensor of the same latents; each measured in a fresh subprocess.
 
+With ``--shared-saes N``, instead: N SAEs at the same hook (the shipped ones, then random
+TopK SAEs): collected one after another (N forward passes), against one shared pass
+(``build_latent_caches``: one forward pass, N encodes), in the same run.
+
     python benchmarks/activation_collection.py --n-tokens 32768
+    python benchmarks/activation_collection.py --n-tokens 16384 --shared-saes 3
 """
 
 from __future__ import annotations
@@ -27,9 +32,12 @@ from pathlib import Path
 import torch
 
 from sae_interp.activations import build_latent_cache
+from sae_interp.activations.collect import CacheTarget, build_latent_caches
 from sae_interp.data import load_corpus
 from sae_interp.models import activations_at_hook, load_model
 from sae_interp.saes import BaseSAE, SAEConfig, TopKSAE, load_sae
+
+SHIPPED = ("embedded:topk-4k-k64", "embedded:topk-4k-k32")
 
 
 def get_sae(spec: str, model) -> BaseSAE:  # type: ignore[no-untyped-def]
@@ -46,6 +54,44 @@ def get_sae(spec: str, model) -> BaseSAE:  # type: ignore[no-untyped-def]
     torch.nn.init.normal_(sae.W_enc, std=0.02)
     torch.nn.init.normal_(sae.W_dec, std=0.02)
     return sae
+
+
+@torch.inference_mode()
+def shared_pass(args: argparse.Namespace) -> dict[str, float]:
+    """N SAEs at one hook: N separate collections against one shared pass."""
+    model = load_model(args.model, device="cpu")
+    saes = [load_sae(spec, model=model, device="cpu") for spec in SHIPPED][: args.shared_saes]
+    while len(saes) < args.shared_saes:
+        torch.manual_seed(len(saes))
+        saes.append(get_sae("random-topk", model))
+    tokens = load_corpus(args.corpus, model.tokenizer, args.n_tokens, args.ctx_len)
+
+    def separate() -> None:
+        directory = Path(tempfile.mkdtemp())
+        for i, sae in enumerate(saes):
+            build_latent_cache(
+                model, sae, tokens, directory / str(i), batch_size=args.batch_size, progress=False
+            )
+        shutil.rmtree(directory)
+
+    def shared() -> None:
+        directory = Path(tempfile.mkdtemp())
+        targets = [CacheTarget(sae, directory / str(i)) for i, sae in enumerate(saes)]
+        build_latent_caches(model, targets, tokens, batch_size=args.batch_size, progress=False)
+        shutil.rmtree(directory)
+
+    times: dict[str, list[float]] = {"separate": [], "shared": []}
+    for _ in range(args.repeats):  # interleaved so drift hits both alike
+        times["separate"].append(timed(separate))
+        times["shared"].append(timed(shared))
+    best = {k: min(v) for k, v in times.items()}
+    return {
+        "saes": len(saes),
+        "tokens": tokens.numel(),
+        "separate_s": best["separate"],
+        "shared_s": best["shared"],
+        "ratio_separate_vs_shared": best["separate"] / best["shared"],
+    }
 
 
 def timed(fn) -> float:  # type: ignore[no-untyped-def]
@@ -171,9 +217,18 @@ def main() -> None:
     parser.add_argument("--chunk-entries", type=int, default=500_000)
     parser.add_argument("--child", choices=["sparse", "dense"], default=None)
     parser.add_argument("--memory-only", action="store_true", help="Skip the throughput part.")
+    parser.add_argument(
+        "--shared-saes",
+        type=int,
+        default=0,
+        help="Instead: time N SAEs at one hook, one shared pass against N passes.",
+    )
     args = parser.parse_args()
     if args.child:
         child(args)
+        return
+    if args.shared_saes:
+        print(json.dumps({"shared_pass": shared_pass(args)}, indent=2))
         return
     result: dict[str, object] = {} if args.memory_only else {"throughput": throughput(args)}
     for kind in ("sparse", "dense"):
