@@ -31,7 +31,7 @@ DOCTOR_TIMEOUT_S ?= 300
 
 install: llama-wheel
 	$(PIP) install -c $(CONSTRAINTS) "$(TORCH_SPEC)"
-	$(PIP) install -c $(CONSTRAINTS) --find-links "$(LLAMA_WHEELS)" -e ".[dev,local-llm]"
+	$(PIP) install -c $(CONSTRAINTS) --find-links "$(LLAMA_WHEELS)" -e ".[dev,local-llm,distributed]"
 	$(PYTHON) -m sae_interp.doctor --only versions,llm --llm-timeout-s $(DOCTOR_TIMEOUT_S)
 
 # The llama-cpp-python wheel, built once per version and build options (several minutes).

@@ -11,7 +11,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$python" -m venv "$tmp/venv"
 "$tmp/venv/bin/python" -m pip install "$torch_spec"
-"$tmp/venv/bin/python" -m pip install --find-links "$wheels" -e "$root[dev,local-llm]"
+"$tmp/venv/bin/python" -m pip install --find-links "$wheels" -e "$root[dev,local-llm,distributed]"
 {
     echo "# Every package at the version the full test run passed with; make install installs"
     echo "# through it. Written by 'make constraints' on $(date -u +%Y-%m-%d) with Python"

@@ -155,12 +155,10 @@ def _collect(
     if start_seq:
         logger.info("resuming collection at sequence %d/%d", start_seq, tokens_NL.shape[0])
     hook = targets[next(iter(writers))].sae.cfg.hook_name
-    selects = {
-        i: torch.tensor(list(targets[i].latent_ids), device=targets[i].sae.device)
-        if targets[i].latent_ids is not None
-        else None
-        for i in writers
-    }
+    selects: dict[int, torch.Tensor | None] = {}
+    for i in writers:
+        ids = targets[i].latent_ids
+        selects[i] = None if ids is None else torch.tensor(list(ids), device=targets[i].sae.device)
     starts = range(start_seq, tokens_NL.shape[0], batch_size)
     for start in tqdm(starts, desc=desc, unit="batch", disable=not progress, leave=False):
         batch_BL = tokens_NL[start : start + batch_size].to(model.cfg.device)
@@ -171,8 +169,8 @@ def _collect(
                 continue  # this cache had collected the batch before a stop
             sae = targets[i].sae
             latents_BLF = sae.encode_with_tokens(acts_BLD.to(sae.device, sae.dtype), batch_BL)
-            if selects[i] is not None:
-                latents_BLF = latents_BLF.index_select(-1, selects[i])
+            if (select := selects[i]) is not None:
+                latents_BLF = latents_BLF.index_select(-1, select)
             mask_BL = valid_token_mask(batch_BL, special).to(sae.device)
             latents_BLF = latents_BLF * mask_BL.unsqueeze(-1).to(latents_BLF.dtype)
             writer.add(SparseEntries.from_dense(latents_BLF, mask_BL, start), seq_end=end)

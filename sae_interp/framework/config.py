@@ -7,6 +7,7 @@ and are immutable after construction.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -25,7 +26,16 @@ class BaseEvalConfig(FrozenModel):
     collects_latents: ClassVar[bool] = False
     # settings that change where or how fast a result is computed, not what it is
     RUN_CONTROL_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {"saes", "force", "output_dir", "dry_run", "device", "batch_size"}
+        {
+            "saes",
+            "force",
+            "output_dir",
+            "dry_run",
+            "device",
+            "batch_size",
+            "executor",
+            "ray_address",
+        }
     )
 
     model: str = Field(
@@ -69,6 +79,25 @@ class BaseEvalConfig(FrozenModel):
         default_factory=IntervalSettings,
         description="Bootstrap intervals of every pooled number.",
     )
+    executor: str = Field(
+        default="local",
+        description="'local' (this process) or 'ray' (every SAE a task on a Ray cluster; "
+        "needs the 'distributed' extra and --output-dir on storage every node sees).",
+    )
+    ray_address: str | None = Field(
+        default=None,
+        description="With --executor ray: 'auto' (the running cluster), HOST:PORT, or none "
+        "(start Ray on this machine).",
+    )
+
+    @field_validator("executor")
+    @classmethod
+    def _known_executor(cls, value: str) -> str:
+        if value not in ("local", "ray"):
+            raise ValueError(f"unknown executor {value!r}; use local or ray")
+        if value == "ray" and importlib.util.find_spec("ray") is None:
+            raise ValueError("--executor ray needs Ray: pip install 'sae-interp[distributed]'")
+        return value
 
     def result_settings(self) -> dict[str, Any]:
         """The settings a result depends on: what decides whether a stored result (or a

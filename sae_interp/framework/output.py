@@ -46,6 +46,7 @@ class Provenance(BaseModel):
     sae_fingerprint: str | None = Field(
         default=None, description="Digest of the SAE's weights and config (stale-result check)."
     )
+    executor: str = Field(default="local", description="Where it ran: local, or ray.")
 
 
 class BaseEvalOutput(BaseModel, Generic[ConfigT, MetricsT, DetailT]):

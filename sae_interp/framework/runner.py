@@ -23,9 +23,11 @@ from transformer_lens import HookedTransformer
 
 import sae_interp
 from sae_interp.activations.latents import latent_caches_for
+from sae_interp.base.errors import SpecError
 from sae_interp.base.paths import slugify
 from sae_interp.base.registry import Registry
 from sae_interp.base.torch_utils import free_memory, resolve_device, seed_everything, str_to_dtype
+from sae_interp.distributed import current_executor
 from sae_interp.framework.config import BaseEvalConfig
 from sae_interp.framework.failures import check_failures
 from sae_interp.framework.output import BaseEvalOutput, Provenance, utc_now
@@ -173,6 +175,15 @@ def run_per_sae(
     """
     device = resolve_device(config.device)
     preflight(config, given=saes or {}, model_given=model is not None)  # before any load
+    if config.executor == "ray" and current_executor() == "local":
+        if saes or model is not None:
+            raise SpecError(
+                "--executor ray loads the model and each SAE in its workers: give specs, "
+                "not objects"
+            )
+        from sae_interp.distributed.ray_executor import run_on_ray
+
+        return run_on_ray(definition, config, run_per_sae)
     llm = getattr(config, "llm", None)
     if llm is None or not llm.batched():
         return _run_pass(definition, config, model, saes, device)
@@ -346,6 +357,7 @@ def build_output(
             started_at=started,
             finished_at=utc_now(),
             sae_fingerprint=sae_fingerprint(ctx.sae),
+            executor=current_executor(),
         ),
         eval_config=config,
         eval_result_metrics=result.metrics,

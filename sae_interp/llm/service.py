@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from sae_interp.llm.cache import ResponseCache, request_key
 from sae_interp.llm.errors import FailureKind, LLMError, LLMRunAborted, RetryableLLMError
+from sae_interp.llm.limits import SharedLimit
 from sae_interp.llm.pricing import cost_usd, price_of
 from sae_interp.llm.report import FlightMeter, UsageReport
 from sae_interp.llm.types import LLMBackend, LLMRequest, LLMResponse, Usage
@@ -146,6 +147,7 @@ class LLMService:
         seed: int = 0,
         abort_after: int | None = ABORT_AFTER,
         defer: Deferral | None = None,
+        shared: SharedLimit | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -159,6 +161,7 @@ class LLMService:
         self.backoff_max_s = backoff_max_s
         self.abort_after = abort_after
         self.defer = defer
+        self.shared = shared  # a limit held with other processes (Ray workers), if any
         self._sleep = sleep
         self._rng = random.Random(seed)
         price = price_of(backend.model)
@@ -221,8 +224,14 @@ class LLMService:
         while True:
             async with gate:
                 self._check_aborted()
-                with self.flight.in_flight():
-                    outcome = await self._attempt(request)
+                if self.shared is not None:
+                    await self.shared.acquire()
+                try:
+                    with self.flight.in_flight():
+                        outcome = await self._attempt(request)
+                finally:
+                    if self.shared is not None:
+                        await self.shared.release()
             if isinstance(outcome, LLMResponse):
                 self._account(outcome)
                 problem = validate(outcome) if validate is not None else None

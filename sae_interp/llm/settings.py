@@ -18,8 +18,10 @@ from sae_interp.base.registry import Registry
 from sae_interp.llm.batch.lines import MAX_BYTES, MAX_LINES
 from sae_interp.llm.batch.run import BatchOptions, active_batch
 from sae_interp.llm.cache import ResponseCache, response_cache_path
+from sae_interp.llm.limits import shared_limit
 from sae_interp.llm.pricing import load_prices
 from sae_interp.llm.service import LLMService
+from sae_interp.llm.spread import SpreadBackend
 from sae_interp.llm.types import LLMBackend
 
 REMOTE_CONCURRENCY = 16  # what hosted endpoints and vLLM serve comfortably
@@ -32,7 +34,11 @@ class LLMSettings(FrozenModel):
         description="'local' (offline llama.cpp default), 'openai' (any OpenAI-compatible "
         "endpoint) or 'auto' (openai when a model or base URL is given, else local).",
     )
-    base_url: str | None = Field(default=None, description="Endpoint, e.g. http://host:8000/v1.")
+    base_url: str | None = Field(
+        default=None,
+        description="Endpoint, e.g. http://host:8000/v1; several, comma-separated, serving the "
+        "same model (requests go to the least busy, --llm-concurrency each).",
+    )
     model: str | None = Field(default=None, description="Model name at the endpoint.")
     api_key_env: str = Field(
         default="OPENAI_API_KEY", description="Environment variable that holds the API key."
@@ -125,6 +131,8 @@ class LLMSettings(FrozenModel):
             )
         if not self.cache:
             raise ValueError(f"{flag} needs the response cache: batch answers are kept there")
+        if len(self.endpoints()) > 1:
+            raise ValueError(f"{flag} takes one --llm-base-url: a batch goes to one endpoint")
         return self
 
     def batched(self) -> bool:
@@ -153,8 +161,27 @@ class LLMSettings(FrozenModel):
             max_bytes=self.batch_max_bytes,
         )
 
+    @field_validator("base_url")
+    @classmethod
+    def _urls(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        urls = [u.strip() for u in value.split(",")]
+        bad = [u for u in urls if not u.startswith(("http://", "https://"))]
+        if bad:
+            raise ValueError(f"not an http(s) URL: {bad[0]!r}")
+        return ",".join(urls)
+
+    def endpoints(self) -> list[str]:
+        """The endpoint URLs (several with a comma-separated ``--llm-base-url``)."""
+        return self.base_url.split(",") if self.base_url else []
+
     def effective_concurrency(self) -> int:
-        """``concurrency``, or the default for this kind of endpoint."""
+        """Requests in flight at once, over every endpoint: ``concurrency`` (or the default
+        for this kind of endpoint) for each one."""
+        return self.per_endpoint_concurrency() * max(1, len(self.endpoints()))
+
+    def per_endpoint_concurrency(self) -> int:
         if self.concurrency is not None:
             return self.concurrency
         return LOCAL_CONCURRENCY if self.resolved_backend() == "local" else REMOTE_CONCURRENCY
@@ -174,7 +201,9 @@ class LLMSettings(FrozenModel):
         if backend == "local":
             return f"local-llama.cpp:{LOCAL_MODEL_ALIAS}"
         if backend == "openai":
-            return endpoint_identity(self.base_url, self.model or "")
+            # several endpoints of one model: named by their sorted URLs
+            urls = ",".join(sorted(self.endpoints())) or None
+            return endpoint_identity(urls, self.model or "")
         return backend
 
     def model_name(self) -> str:
@@ -192,13 +221,16 @@ def _openai(settings: LLMSettings, stack: contextlib.ExitStack) -> LLMBackend:
 
     if not settings.model:
         raise ValueError("--llm-model is required for an OpenAI-compatible endpoint")
-    return OpenAICompatibleBackend(
-        settings.model,
-        settings.base_url,
-        settings.api_key_env,
-        settings.timeout_s,
-        settings.identity(),
-    )
+    urls: list[str | None] = list(settings.endpoints()) or [None]
+    clients = [
+        OpenAICompatibleBackend(
+            settings.model, url, settings.api_key_env, settings.timeout_s, settings.identity()
+        )
+        for url in urls
+    ]
+    if len(clients) == 1:
+        return clients[0]
+    return SpreadBackend(clients, settings.per_endpoint_concurrency(), settings.identity())
 
 
 def _local(settings: LLMSettings, stack: contextlib.ExitStack) -> LLMBackend:
@@ -236,6 +268,7 @@ def open_service(settings: LLMSettings, seed: int = 0) -> Iterator[LLMService]:
             cache=cache,
             seed=seed,
             defer=batch.defer if batch is not None else None,
+            shared=shared_limit(backend.identity(), settings.effective_concurrency()),
         )
         if batch is not None:
             service.report.batch = batch.summary()

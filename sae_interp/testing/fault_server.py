@@ -97,6 +97,8 @@ class FaultServer:
         self.injected: Counter[str] = Counter()
         self.answered = 0
         self.requests = 0
+        self.in_flight = 0
+        self.peak_in_flight = 0  # most requests being answered at once
         self._seen: Counter[str] = Counter()
         self._prefixes: set[str] = set()
         self._lock = threading.Lock()
@@ -160,6 +162,16 @@ class FaultServer:
                     self._json(404, {"error": {"message": f"no route {self.path}"}})
 
             def do_POST(self) -> None:
+                with server._lock:
+                    server.in_flight += 1
+                    server.peak_in_flight = max(server.peak_in_flight, server.in_flight)
+                try:
+                    self._answer()
+                finally:
+                    with server._lock:
+                        server.in_flight -= 1
+
+            def _answer(self) -> None:
                 raw = self.rfile.read(int(self.headers["Content-Length"]))
                 key = self.headers.get("Authorization", "").removeprefix("Bearer ")
                 if server.mode == "auth":

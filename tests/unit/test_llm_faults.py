@@ -226,3 +226,25 @@ def test_complete_all_from_threads_shares_one_limit() -> None:
         thread.join()
     assert len(backend.calls) == 12 and backend.max_in_flight == 3
     asyncio.set_event_loop(None)
+
+
+def test_several_endpoints_share_the_requests_each_within_its_limit() -> None:
+    from sae_interp.llm.settings import LLMSettings, open_service
+
+    with FaultServer(latency_s=0.05) as a, FaultServer(latency_s=0.05) as b:
+        settings = LLMSettings(
+            base_url=f"{a.base_url}, {b.base_url}", model="m", concurrency=2, cache=False
+        )
+        assert settings.endpoints() == [a.base_url, b.base_url]
+        assert settings.effective_concurrency() == 4  # 2 for each endpoint
+        requests = [LLMRequest.chat(None, f"q{i}") for i in range(24)]
+        with open_service(settings) as service:
+            answers = service.complete_all(requests)
+            spread = service.backend
+        assert all(not isinstance(x, LLMError) for x in answers)
+        assert a.answered + b.answered == 24 and min(a.answered, b.answered) >= 8
+        assert spread.peak == [2, 2]  # each endpoint full, never over its own limit
+    one = LLMSettings(base_url=a.base_url, model="m")
+    assert settings.identity() != one.identity()
+    with pytest.raises(ValueError, match="not an http"):
+        LLMSettings(base_url="http://a/v1,b:8000", model="m")

@@ -1,0 +1,31 @@
+"""Concurrency limits shared by processes: when the workers of a Ray run each open an LLM
+service, one limit per LLM holds across all of them, so N workers never send N times the
+configured load. The executor installs a factory of such limits in each worker
+(:func:`use_shared_limits`); :func:`~sae_interp.llm.settings.open_service` asks it for the
+limit of its LLM. Without one, each service's own queue is the only limit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+
+class SharedLimit(Protocol):
+    async def acquire(self) -> None: ...
+
+    async def release(self) -> None: ...
+
+
+LimitFactory = Callable[[str, int], SharedLimit]  # (LLM identity, limit) -> its shared limit
+
+_FACTORY: LimitFactory | None = None
+
+
+def use_shared_limits(factory: LimitFactory | None) -> None:
+    global _FACTORY
+    _FACTORY = factory
+
+
+def shared_limit(identity: str, limit: int) -> SharedLimit | None:
+    """The limit shared across processes for the LLM ``identity``, or None."""
+    return _FACTORY(identity, limit) if _FACTORY is not None else None
