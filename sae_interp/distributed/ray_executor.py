@@ -76,20 +76,42 @@ class ConcurrencyLimitActor:
         self._slots.release()
 
 
+def limit_name(identity: str) -> str:
+    return f"llm-limit:{identity}"
+
+
+def create_limit(identity: str, limit: int) -> Any:
+    """The named limit actor of one LLM, owned by the driver: it lives as long as the
+    driver holds the handle (an actor created by a worker would die with that worker's
+    last reference, under the feet of the others)."""
+    import ray
+
+    actor_cls: Any = ray.remote(ConcurrencyLimitActor)
+    return actor_cls.options(
+        num_cpus=0,
+        max_concurrency=10_000,
+        name=limit_name(identity),
+        namespace=NAMESPACE,
+        get_if_exists=True,
+    ).remote(limit)
+
+
 class RayLimit:
     """A worker's handle on the named limit of one LLM."""
 
-    def __init__(self, identity: str, limit: int) -> None:
+    def __init__(self, actor: Any) -> None:
+        self._actor = actor
+
+    @classmethod
+    def find(cls, identity: str, limit: int) -> RayLimit | None:
+        """The driver's limit of ``identity``, or None (an LLM the driver does not know of,
+        e.g. a remote scoring LM: its own service's limit applies)."""
         import ray
 
-        actor_cls: Any = ray.remote(ConcurrencyLimitActor)
-        self._actor: Any = actor_cls.options(
-            num_cpus=0,
-            max_concurrency=10_000,
-            name=f"llm-limit:{identity}",
-            namespace=NAMESPACE,
-            get_if_exists=True,
-        ).remote(limit)
+        try:
+            return cls(ray.get_actor(limit_name(identity), namespace=NAMESPACE))
+        except ValueError:
+            return None
 
     async def acquire(self) -> None:
         await self._actor.acquire.remote()
@@ -105,7 +127,7 @@ def _in_worker(fn: Callable[..., Any], *args: Any) -> Any:
 
     setup_logging("WARNING")
     os.environ[EXECUTOR_ENV] = "ray"  # the runner here runs locally, and says where
-    use_shared_limits(RayLimit)
+    use_shared_limits(RayLimit.find)
     try:
         return fn(*args)
     finally:
@@ -200,30 +222,31 @@ def run_on_ray(definition: Any, config: Any, run_local: Callable[..., list[Any]]
     connect(config.ray_address)
     check_shared_storage(Path(config.output_dir))
     resources = _resources(config)
-    if type(config).collects_latents:
-        collect = ray.remote(max_retries=TASK_RETRIES)(_in_worker)
-        groups = _groups_by_hook(config, config.saes)
-        if groups:
-            logger.info("collecting %d groups of SAEs at one hook, one pass each", len(groups))
-        ray.get([collect.options(**resources).remote(_collect, config, g) for g in groups])
-    task = ray.remote(max_retries=TASK_RETRIES)(_in_worker)
-    max_pending = max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
-    pending: dict[Any, str] = {}
-    outputs: dict[str, Any] = {}
-    for spec in config.saes:
-        while len(pending) >= max_pending:
-            (done,), _ = ray.wait(list(pending), num_returns=1)
-            outputs[pending.pop(done)] = ray.get(done)
-        one = config.model_copy(update={"saes": [spec]})
-        ref = task.options(**resources).remote(_run_sae, run_local, definition, one)
-        pending[ref] = spec
-    for ref, spec in pending.items():
-        outputs[spec] = ray.get(ref)
-    logger.info("%s: %d SAEs done on Ray", definition.eval_type_id, len(outputs))
+    # held until the run ends: the workers' services share it
+    limit = create_limit(llm.identity(), llm.effective_concurrency()) if llm is not None else None
+    try:
+        if type(config).collects_latents:
+            collect = ray.remote(max_retries=TASK_RETRIES)(_in_worker)
+            groups = _groups_by_hook(config, config.saes)
+            if groups:
+                logger.info("collecting %d groups of SAEs at one hook, one pass each", len(groups))
+            ray.get([collect.options(**resources).remote(_collect, config, g) for g in groups])
+        task = ray.remote(max_retries=TASK_RETRIES)(_in_worker)
+        max_pending = max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
+        pending: dict[Any, str] = {}
+        outputs: dict[str, Any] = {}
+        for spec in config.saes:
+            while len(pending) >= max_pending:
+                (done,), _ = ray.wait(list(pending), num_returns=1)
+                outputs[pending.pop(done)] = ray.get(done)
+            one = config.model_copy(update={"saes": [spec]})
+            ref = task.options(**resources).remote(_run_sae, run_local, definition, one)
+            pending[ref] = spec
+        for ref, spec in pending.items():
+            outputs[spec] = ray.get(ref)
+        logger.info("%s: %d SAEs done on Ray", definition.eval_type_id, len(outputs))
+    finally:
+        if limit is not None:
+            ray.kill(limit)
     return [outputs[spec] for spec in config.saes]
 
-
-def loopback_only() -> None:
-    """Keep a Ray cluster started by this process on 127.0.0.1 (its node otherwise
-    registers on the machine's network address). Call before ``import ray``."""
-    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")

@@ -16,7 +16,8 @@ class SharedLimit(Protocol):
     async def release(self) -> None: ...
 
 
-LimitFactory = Callable[[str, int], SharedLimit]  # (LLM identity, limit) -> its shared limit
+# (LLM identity, limit) -> its shared limit, or None where there is none for that LLM
+LimitFactory = Callable[[str, int], SharedLimit | None]
 
 _FACTORY: LimitFactory | None = None
 
