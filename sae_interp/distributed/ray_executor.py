@@ -249,4 +249,3 @@ def run_on_ray(definition: Any, config: Any, run_local: Callable[..., list[Any]]
         if limit is not None:
             ray.kill(limit)
     return [outputs[spec] for spec in config.saes]
-
