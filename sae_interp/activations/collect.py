@@ -50,12 +50,24 @@ def iter_latent_batches(
     for start in tqdm(starts, desc=desc, unit="batch", disable=not progress, leave=False):
         batch_BL = tokens_NL[start : start + batch_size].to(model.cfg.device)
         acts_BLD = activations_at_hook(model, batch_BL, sae.cfg.hook_name).to(device, sae.dtype)
-        latents_BLF = sae.encode_with_tokens(acts_BLD, batch_BL)
-        if select is not None:
-            latents_BLF = latents_BLF.index_select(-1, select)
-        mask_BL = valid_token_mask(batch_BL, special).to(device)
-        latents_BLF = latents_BLF * mask_BL.unsqueeze(-1).to(latents_BLF.dtype)
+        latents_BLF, mask_BL = encode_masked(sae, acts_BLD, batch_BL, select, special)
         yield LatentBatch(start, latents_BLF, mask_BL, acts_BLD)
+
+
+def encode_masked(
+    sae: BaseSAE,
+    acts_BLD: torch.Tensor,
+    batch_BL: torch.Tensor,
+    select: torch.Tensor | None,
+    special: Sequence[int],
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The SAE's latents of one batch (only ``select``'s, if given), zero at special
+    tokens, and the mask of ordinary tokens."""
+    latents_BLF = sae.encode_with_tokens(acts_BLD.to(sae.device, sae.dtype), batch_BL)
+    if select is not None:
+        latents_BLF = latents_BLF.index_select(-1, select)
+    mask_BL = valid_token_mask(batch_BL, special).to(sae.device)
+    return latents_BLF * mask_BL.unsqueeze(-1).to(latents_BLF.dtype), mask_BL
 
 
 def build_latent_cache(
@@ -167,10 +179,7 @@ def _collect(
         for i, writer in writers.items():
             if writer.seq_done >= end:
                 continue  # this cache had collected the batch before a stop
-            sae = targets[i].sae
-            latents_BLF = sae.encode_with_tokens(acts_BLD.to(sae.device, sae.dtype), batch_BL)
-            if (select := selects[i]) is not None:
-                latents_BLF = latents_BLF.index_select(-1, select)
-            mask_BL = valid_token_mask(batch_BL, special).to(sae.device)
-            latents_BLF = latents_BLF * mask_BL.unsqueeze(-1).to(latents_BLF.dtype)
+            latents_BLF, mask_BL = encode_masked(
+                targets[i].sae, acts_BLD, batch_BL, selects[i], special
+            )
             writer.add(SparseEntries.from_dense(latents_BLF, mask_BL, start), seq_end=end)

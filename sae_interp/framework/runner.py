@@ -208,13 +208,14 @@ def _run_pass(
     outputs: list[OutputT] = []
     if model is None:
         model = load_model(config.model, device=device, dtype=config.dtype)
+    loaded: dict[str, BaseSAE] = {}
     if type(config).collects_latents and len(config.saes) > 1:
-        _collect_together(definition, config, model, saes, device)
+        loaded = _collect_together(definition, config, model, saes, device)
     with ExitStack() as stack:
         resources: list[Any] = []
         for spec in config.saes:
             path = result_path(config, definition.eval_type_id, spec)
-            sae = _load(spec, saes, model, device, config)
+            sae = loaded.pop(spec) if spec in loaded else _load(spec, saes, model, device, config)
             stored = _reusable(definition, config, spec, sae, log=True)
             if stored is not None:
                 outputs.append(stored)
@@ -278,18 +279,19 @@ def _collect_together(
     model: HookedTransformer,
     saes: Mapping[str, object] | None,
     device: torch.device,
-) -> None:
+) -> dict[str, BaseSAE]:
     """The latent caches of the SAEs that will run, collected before the first runs: one
-    forward pass per hook feeds every SAE at that hook (all of them in memory at once)."""
-    todo = []
+    forward pass per hook feeds every SAE at that hook (all of them in memory at once).
+    Returns those SAEs by spec, for their runs."""
+    todo: dict[str, BaseSAE] = {}
     for spec in config.saes:
         sae = _load(spec, saes, model, device, config)
         if _reusable(definition, config, spec, sae, log=False) is None:
-            todo.append(sae)
+            todo[spec] = sae
     if len(todo) > 1:
-        latent_caches_for(model, todo, config.corpus, config.n_tokens, config.ctx_len,
-                          config.batch_size)  # fmt: skip
-    del todo
+        latent_caches_for(model, list(todo.values()), config.corpus, config.n_tokens,
+                          config.ctx_len, config.batch_size)  # fmt: skip
+    return todo
 
 
 def plan_per_sae(

@@ -21,6 +21,7 @@ class SpreadBackend:
         self.per_endpoint = per_endpoint
         self._identity = identity
         self.in_flight = [0] * len(self.backends)
+        self.sending = [0] * len(self.backends)  # past the endpoint's limit, being answered
         self.peak = [0] * len(self.backends)  # most requests one endpoint held at once
         self.sent = [0] * len(self.backends)
         self._turn = itertools.count()
@@ -44,13 +45,12 @@ class SpreadBackend:
         self.in_flight[i] += 1  # counted before the wait, so the next pick sees it
         try:
             async with gates[i]:
-                self.peak[i] = max(self.peak[i], gates_held(gates[i], self.per_endpoint))
+                self.sending[i] += 1
+                self.peak[i] = max(self.peak[i], self.sending[i])
                 self.sent[i] += 1
-                return await self.backends[i].complete(request)
+                try:
+                    return await self.backends[i].complete(request)
+                finally:
+                    self.sending[i] -= 1
         finally:
             self.in_flight[i] -= 1
-
-
-def gates_held(gate: asyncio.Semaphore, limit: int) -> int:
-    """Slots of ``gate`` (a semaphore of ``limit``) taken now."""
-    return limit - gate._value

@@ -178,6 +178,8 @@ class BatchRun:
         for entry in self.manifest.unfinished():
             if entry.status in ("written", "uploaded"):
                 self.transport.submit(entry, self.path.parent / entry.request_file, self.save)
+        if not self.manifest.unfinished():
+            return
         delay = self.options.poll_s
         cache = ResponseCache(response_cache_path(self.options.identity))
         try:
@@ -201,15 +203,15 @@ class BatchRun:
     def describe(self, left: list[BatchEntry]) -> str:
         requests = sum(e.n_requests for e in left)
         where = (
-            f"answer the request files in {self.options.files} with vllm run-batch (see the "
+            f"Answer the request files in {self.options.files} with vllm run-batch (see the "
             "log), then run"
             if self.options.files is not None
-            else "run"
+            else "Run"
         )
         names = ", ".join(f"{e.name} ({e.batch_id or e.output_file}: {e.status})" for e in left)
         return (
             f"{len(left)} batches with {requests} requests are not answered yet: {names}. "
-            f"{where.capitalize()} the same command again to collect them and go on "
+            f"{where} the same command again to collect them and go on "
             f"(or add --llm-batch-wait); manifest: {self.path}"
         )
 
