@@ -26,9 +26,11 @@ provenance's ``executor``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,21 +38,47 @@ from typing import Any
 
 from sae_interp.base.errors import SaeInterpError
 from sae_interp.distributed import EXECUTOR_ENV
+from sae_interp.distributed.shards import (
+    LatentShard,
+    Stage,
+    merge_shard_files,
+    shard_stage,
+    stages,
+)
+from sae_interp.llm.limits import endpoint_identity
 
 logger = logging.getLogger(__name__)
 
 NAMESPACE = "sae_interp"
 TASK_RETRIES = 3
+LEASE_MARGIN_S = 10.0  # a slot outlives its request's timeout by this much
 
 
 class SharedStorageError(SaeInterpError):
     pass
 
 
+def check_reachable(address: str | None) -> None:
+    """A ``HOST:PORT`` address answers on that port, or one sentence saying it does not
+    (before Ray spends its own long retries on it)."""
+    if address is None or address == "auto" or "://" in address:
+        return
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise SaeInterpError(f"--ray-address {address!r}: give auto or HOST:PORT")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as err:
+        raise SaeInterpError(
+            f"--ray-address {address}: no Ray cluster answers there ({err.strerror or err})"
+        ) from None
+
+
 def connect(address: str | None) -> None:
     """Join (or start) the Ray cluster, once per process."""
     import ray
 
+    check_reachable(address)
     if ray.is_initialized():
         return
     if address is None:
@@ -63,24 +91,54 @@ def connect(address: str | None) -> None:
 
 
 class ConcurrencyLimitActor:
-    """A semaphore that lives in one actor; async, so waiting callers do not block it."""
+    """``limit`` slots that live in one actor, each held under a lease that lapses after
+    ``lease_s`` (longer than any one request may take): a worker killed while it held a
+    slot gives it back that way. Async, so waiting callers do not block the actor."""
 
-    def __init__(self, limit: int) -> None:
-        self._slots = asyncio.Semaphore(limit)
-        self.limit = limit
+    def __init__(self, limit: int, lease_s: float) -> None:
+        self.limit, self.lease_s = limit, lease_s
+        self._held: dict[int, float] = {}  # lease -> when it lapses
+        self._issued = 0
+        self._changed = asyncio.Condition()
 
-    async def acquire(self) -> None:
-        await self._slots.acquire()
+    def _lapse(self) -> None:
+        now = time.monotonic()
+        for lease in [lease for lease, until in self._held.items() if until <= now]:
+            logger.warning("an LLM slot was not given back in %.0f s; reclaiming it", self.lease_s)
+            del self._held[lease]
 
-    async def release(self) -> None:
-        self._slots.release()
+    async def acquire(self) -> int:
+        async with self._changed:
+            self._lapse()
+            while len(self._held) >= self.limit:
+                first = min(self._held.values()) - time.monotonic()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), timeout=max(first, 0.01))
+                self._lapse()
+            self._issued += 1
+            self._held[self._issued] = time.monotonic() + self.lease_s
+            return self._issued
+
+    async def release(self, lease: int) -> None:
+        async with self._changed:
+            if self._held.pop(lease, None) is not None:
+                self._changed.notify()
+
+    def in_use(self) -> int:
+        return len(self._held)
+
+
+def lease_s(llm: Any) -> float:
+    """How long a slot of ``llm``'s limit is held at most: one request's timeout, and a
+    margin."""
+    return float(llm.timeout_s) + LEASE_MARGIN_S
 
 
 def limit_name(identity: str) -> str:
     return f"llm-limit:{identity}"
 
 
-def create_limit(identity: str, limit: int) -> Any:
+def create_limit(identity: str, limit: int, lease_s: float) -> Any:
     """The named limit actor of one LLM, owned by the driver: it lives as long as the
     driver holds the handle (an actor created by a worker would die with that worker's
     last reference, under the feet of the others)."""
@@ -93,7 +151,21 @@ def create_limit(identity: str, limit: int) -> Any:
         name=limit_name(identity),
         namespace=NAMESPACE,
         get_if_exists=True,
-    ).remote(limit)
+    ).remote(limit, lease_s)
+
+
+def create_limits(llm: Any) -> list[Any]:
+    """The limits of the LLM ``llm`` for a run's workers: one over all its requests and,
+    with several endpoints, one per endpoint (``--llm-concurrency`` each)."""
+    limits = [create_limit(llm.identity(), llm.effective_concurrency(), lease_s(llm))]
+    endpoints = llm.endpoints()
+    if len(endpoints) > 1:
+        per_endpoint = llm.per_endpoint_concurrency()
+        limits += [
+            create_limit(endpoint_identity(llm.identity(), url), per_endpoint, lease_s(llm))
+            for url in endpoints
+        ]
+    return limits
 
 
 class RayLimit:
@@ -113,11 +185,11 @@ class RayLimit:
         except ValueError:
             return None
 
-    async def acquire(self) -> None:
-        await self._actor.acquire.remote()
+    async def acquire(self) -> int:
+        return int(await self._actor.acquire.remote())
 
-    async def release(self) -> None:
-        await self._actor.release.remote()
+    async def release(self, lease: object) -> None:
+        await self._actor.release.remote(lease)
 
 
 def _in_worker(fn: Callable[..., Any], *args: Any) -> Any:
@@ -154,9 +226,21 @@ def _collect(config: Any, specs: list[str]) -> None:
                       config.batch_size)  # fmt: skip
 
 
-def _run_sae(run_local: Callable[..., list[Any]], definition: Any, config: Any) -> Any:
-    (output,) = run_local(definition, config)
-    return output
+def _run_sae(
+    run_local: Callable[..., list[Any]],
+    definition: Any,
+    config: Any,
+    stage: Stage | None,
+    shard: LatentShard | None,
+) -> Any:
+    """The local runner on the one SAE of ``config``: whole (``stage`` None), or one stage
+    of a sharded run (its output: the merge stage's; None for the others)."""
+    if stage is None:
+        (output,) = run_local(definition, config)
+        return output
+    with shard_stage(stage, shard):
+        outputs = run_local(definition, config)
+    return outputs[0] if outputs else None
 
 
 # ---- the driver ----------------------------------------------------------------------------
@@ -211,41 +295,74 @@ def _groups_by_hook(config: Any, specs: Sequence[str]) -> list[list[str]]:
     return [g for hook, g in groups.items() if len(g) > 1 and not hook.startswith("unknown:")]
 
 
+def _each(task: Any, resources: dict[str, float], calls: Sequence[tuple[Any, ...]]) -> list[Any]:
+    """``task`` on each argument tuple of ``calls``, at most two per CPU pending at once
+    (``ray.wait``); the results in order."""
+    import ray
+
+    max_pending = max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
+    refs: list[Any] = []
+    pending: list[Any] = []
+    for args in calls:
+        if len(pending) >= max_pending:
+            _, pending = ray.wait(pending, num_returns=1)
+        refs.append(task.options(**resources).remote(*args))
+        pending.append(refs[-1])
+    return list(ray.get(refs))
+
+
 def run_on_ray(definition: Any, config: Any, run_local: Callable[..., list[Any]]) -> list[Any]:
-    """The outputs of ``definition`` on every SAE of ``config``, each computed by a Ray
-    task that calls ``run_local`` (the local runner) on its SAE."""
+    """The outputs of ``definition`` on every SAE of ``config``, each computed by Ray tasks
+    that call ``run_local`` (the local runner) on its SAE: one per SAE, or with latent
+    shards one per (SAE, shard) and stage (:mod:`sae_interp.distributed.shards`)."""
     import ray
 
     llm = getattr(config, "llm", None)
     if llm is not None and llm.batched():
         raise SaeInterpError("batch mode runs in one process: leave out --executor ray")
     connect(config.ray_address)
-    check_shared_storage(Path(config.output_dir))
+    output_dir = Path(config.output_dir)
+    check_shared_storage(output_dir)
     resources = _resources(config)
-    # held until the run ends: the workers' services share it
-    limit = create_limit(llm.identity(), llm.effective_concurrency()) if llm is not None else None
+    n_shards = config.shard_count() if definition.shard is not None else 1
+    # held until the run ends: the workers' services share them
+    limits = create_limits(llm) if llm is not None else []
+    task = ray.remote(max_retries=TASK_RETRIES)(_in_worker)
     try:
         if type(config).collects_latents:
-            collect = ray.remote(max_retries=TASK_RETRIES)(_in_worker)
             groups = _groups_by_hook(config, config.saes)
             if groups:
                 logger.info("collecting %d groups of SAEs at one hook, one pass each", len(groups))
-            ray.get([collect.options(**resources).remote(_collect, config, g) for g in groups])
-        task = ray.remote(max_retries=TASK_RETRIES)(_in_worker)
-        max_pending = max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
-        pending: dict[Any, str] = {}
-        outputs: dict[str, Any] = {}
-        for spec in config.saes:
-            while len(pending) >= max_pending:
-                (done,), _ = ray.wait(list(pending), num_returns=1)
-                outputs[pending.pop(done)] = ray.get(done)
-            one = config.model_copy(update={"saes": [spec]})
-            ref = task.options(**resources).remote(_run_sae, run_local, definition, one)
-            pending[ref] = spec
-        for ref, spec in pending.items():
-            outputs[spec] = ray.get(ref)
-        logger.info("%s: %d SAEs done on Ray", definition.eval_type_id, len(outputs))
+            _each(task, resources, [(_collect, config, g) for g in groups])
+        one = {spec: config.model_copy(update={"saes": [spec]}) for spec in config.saes}
+
+        def stage(name: Stage | None, shards: Sequence[LatentShard | None]) -> list[Any]:
+            calls = [
+                (_run_sae, run_local, definition, one[spec], name, shard)
+                for spec in config.saes
+                for shard in shards
+            ]
+            started = time.perf_counter()
+            results = _each(task, resources, calls)
+            label = name.value if name is not None else "run"
+            seconds = time.perf_counter() - started
+            logger.info("%s: %d tasks in %.1f s", label, len(calls), seconds)
+            return results
+
+        if n_shards > 1:
+            merge_shard_files(output_dir)  # what a stopped sharded run left
+            for name, shards in stages(n_shards):
+                outputs = stage(name, shards)
+                merge_shard_files(output_dir)
+        else:
+            outputs = stage(None, [None])
+        logger.info(
+            "%s: %d SAEs done on Ray (%d latent shards each)",
+            definition.eval_type_id,
+            len(outputs),
+            n_shards,
+        )
     finally:
-        if limit is not None:
+        for limit in limits:
             ray.kill(limit)
-    return [outputs[spec] for spec in config.saes]
+    return outputs

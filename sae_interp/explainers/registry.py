@@ -101,8 +101,10 @@ def _structured_explain(
         store.put(item)
 
 
-def tree_progress_path(store: ExplanationStore) -> Path:
-    return store.path.with_name(store.path.stem + ".progress.jsonl")
+def tree_progress_path(store_path: Path) -> Path:
+    """Where the tree explainer keeps its searches in progress, beside the store at
+    ``store_path``."""
+    return store_path.with_name(store_path.stem + ".progress.jsonl")
 
 
 def _tree_explain(
@@ -113,7 +115,7 @@ def _tree_explain(
     explainer = TreeExplainer(
         cfg.tree, cfg.explainer, env.tokenizer, env.service, simulator.simulate, cfg.seed
     )
-    progress = LatentStore(tree_progress_path(store), TreeProgress)
+    progress = LatentStore(tree_progress_path(store.path), TreeProgress)
     for record in tqdm(records, desc="explaining (tree)", leave=False):
         if not record.train:
             continue

@@ -8,10 +8,11 @@ and are immutable after construction.
 from __future__ import annotations
 
 import importlib.util
+import math
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
 from sae_interp.base import FrozenModel
@@ -35,6 +36,8 @@ class BaseEvalConfig(FrozenModel):
             "batch_size",
             "executor",
             "ray_address",
+            "latent_shards",
+            "shard_size",
         }
     )
 
@@ -89,6 +92,34 @@ class BaseEvalConfig(FrozenModel):
         description="With --executor ray: 'auto' (the running cluster), HOST:PORT, or none "
         "(start Ray on this machine).",
     )
+
+    latent_shards: int = Field(
+        default=1,
+        ge=1,
+        description="With --executor ray: split each SAE's latents into this many shards, "
+        "each a task of its own (explanation-based evals and evals.all; the others run "
+        "whole). The local executor runs every SAE whole: the result is the same.",
+    )
+    shard_size: int | None = Field(
+        default=None,
+        gt=0,
+        description="With --executor ray: latents per shard, in place of --latent-shards "
+        "(counted from --latents, else --n-latents).",
+    )
+
+    @model_validator(mode="after")
+    def _one_way_to_shard(self) -> BaseEvalConfig:
+        if self.shard_size is not None and self.latent_shards > 1:
+            raise ValueError("give --latent-shards or --shard-size, not both")
+        return self
+
+    def shard_count(self) -> int:
+        """How many shards each SAE's latents split into (1: none)."""
+        if self.shard_size is None:
+            return self.latent_shards
+        chosen = getattr(self, "latents", None)
+        n_latents = len(chosen) if chosen else getattr(self, "n_latents", self.shard_size)
+        return max(1, math.ceil(n_latents / self.shard_size))
 
     @field_validator("executor")
     @classmethod

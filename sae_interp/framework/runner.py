@@ -28,6 +28,7 @@ from sae_interp.base.paths import slugify
 from sae_interp.base.registry import Registry
 from sae_interp.base.torch_utils import free_memory, resolve_device, seed_everything, str_to_dtype
 from sae_interp.distributed import current_executor
+from sae_interp.distributed.shards import Stage, current_stage
 from sae_interp.framework.config import BaseEvalConfig
 from sae_interp.framework.failures import check_failures
 from sae_interp.framework.output import BaseEvalOutput, Provenance, utc_now
@@ -145,6 +146,10 @@ class EvalDefinition(Generic[ConfigT, OutputT]):
     # True for an eval that ``evals.all`` may run whole on the same model and SAE
     # (intervention, agentic, sparse probing).
     runs_whole_in_all: bool = False
+    # One stage of a latent-sharded run (``prepare``, ``explain`` or ``score``) on the shard
+    # :func:`~sae_interp.distributed.shards.current_shard` names, storing per-latent records
+    # only; the ``merge`` stage is ``run``. None: the eval runs whole on every executor.
+    shard: Callable[[EvalContext[ConfigT], Stage], None] | None = None
 
 
 EVALS: Registry[EvalDefinition[Any, Any]] = Registry("eval")
@@ -411,13 +416,18 @@ def _run_one(
     resources: Any,
 ) -> OutputT | None:
     """The output of ``definition`` on one SAE, saved; None when its answers await a batch
-    (batch mode: nothing is saved)."""
+    (batch mode: nothing is saved) or in a shard's stage of a sharded run."""
     seed_everything(config.seed)
     started = utc_now()
     logger.info("%s: running on %s", definition.eval_type_id, spec)
     ctx = EvalContext(
         config, model, sae, spec, device, work_dir(config, definition.eval_type_id, spec), resources
     )
+    stage = current_stage()
+    if stage is not None and stage is not Stage.merge:
+        assert definition.shard is not None, f"{definition.eval_type_id} has no latent shards"
+        definition.shard(ctx, stage)  # per-latent records only: the merge stage pools them
+        return None
     batch = active_batch()
     deferred_before = batch.n_pending() if batch is not None else 0
     result = definition.run(ctx)

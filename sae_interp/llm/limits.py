@@ -11,9 +11,13 @@ from typing import Protocol
 
 
 class SharedLimit(Protocol):
-    async def acquire(self) -> None: ...
+    """A slot per request in flight: :meth:`acquire` waits for one and returns its lease,
+    :meth:`release` gives it back. A lease not given back (its holder died) lapses after a
+    while, so a lost worker cannot shrink the limit for good."""
 
-    async def release(self) -> None: ...
+    async def acquire(self) -> object: ...
+
+    async def release(self, lease: object) -> None: ...
 
 
 # (LLM identity, limit) -> its shared limit, or None where there is none for that LLM
@@ -25,6 +29,11 @@ _FACTORY: LimitFactory | None = None
 def use_shared_limits(factory: LimitFactory | None) -> None:
     global _FACTORY
     _FACTORY = factory
+
+
+def endpoint_identity(identity: str, url: str | None) -> str:
+    """The name of one endpoint's own limit, among the several of an LLM."""
+    return f"{identity}@{url}"
 
 
 def shared_limit(identity: str, limit: int) -> SharedLimit | None:

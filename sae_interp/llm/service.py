@@ -224,14 +224,13 @@ class LLMService:
         while True:
             async with gate:
                 self._check_aborted()
-                if self.shared is not None:
-                    await self.shared.acquire()
+                lease = await self.shared.acquire() if self.shared is not None else None
                 try:
                     with self.flight.in_flight():
                         outcome = await self._attempt(request)
                 finally:
                     if self.shared is not None:
-                        await self.shared.release()
+                        await self.shared.release(lease)
             if isinstance(outcome, LLMResponse):
                 self._account(outcome)
                 problem = validate(outcome) if validate is not None else None

@@ -18,7 +18,7 @@ from sae_interp.base.registry import Registry
 from sae_interp.llm.batch.lines import MAX_BYTES, MAX_LINES
 from sae_interp.llm.batch.run import BatchOptions, active_batch
 from sae_interp.llm.cache import ResponseCache, response_cache_path
-from sae_interp.llm.limits import shared_limit
+from sae_interp.llm.limits import endpoint_identity, shared_limit
 from sae_interp.llm.pricing import load_prices
 from sae_interp.llm.service import LLMService
 from sae_interp.llm.spread import SpreadBackend
@@ -230,7 +230,9 @@ def _openai(settings: LLMSettings, stack: contextlib.ExitStack) -> LLMBackend:
     ]
     if len(clients) == 1:
         return clients[0]
-    return SpreadBackend(clients, settings.per_endpoint_concurrency(), settings.identity())
+    per_endpoint = settings.per_endpoint_concurrency()
+    shared = [shared_limit(endpoint_identity(settings.identity(), u), per_endpoint) for u in urls]
+    return SpreadBackend(clients, per_endpoint, settings.identity(), shared)
 
 
 def _local(settings: LLMSettings, stack: contextlib.ExitStack) -> LLMBackend:

@@ -1,7 +1,9 @@
 """Several endpoints serving one model (``--llm-base-url URL1,URL2``, e.g. one vLLM server per
 GPU node) as one backend: each request goes to the endpoint with the fewest requests in
 flight (ties in turn), and no endpoint ever holds more than its own limit
-(``--llm-concurrency`` each). The service's queue sees the sum of the limits."""
+(``--llm-concurrency`` each). The service's queue sees the sum of the limits. In the workers
+of a Ray run each endpoint's limit is also one for all of them (``shared``: a limit per
+endpoint, :mod:`sae_interp.llm.limits`)."""
 
 from __future__ import annotations
 
@@ -9,13 +11,21 @@ import asyncio
 import itertools
 from collections.abc import Sequence
 
+from sae_interp.llm.limits import SharedLimit
 from sae_interp.llm.types import LLMBackend, LLMRequest, LLMResponse
 
 
 class SpreadBackend:
-    def __init__(self, backends: Sequence[LLMBackend], per_endpoint: int, identity: str) -> None:
+    def __init__(
+        self,
+        backends: Sequence[LLMBackend],
+        per_endpoint: int,
+        identity: str,
+        shared: Sequence[SharedLimit | None] | None = None,
+    ) -> None:
         if not backends:
             raise ValueError("no endpoints to spread requests over")
+        self.shared = list(shared) if shared is not None else [None] * len(backends)
         self.backends = list(backends)
         self.model = self.backends[0].model
         self.per_endpoint = per_endpoint
@@ -45,6 +55,8 @@ class SpreadBackend:
         self.in_flight[i] += 1  # counted before the wait, so the next pick sees it
         try:
             async with gates[i]:
+                shared = self.shared[i]
+                lease = await shared.acquire() if shared is not None else None
                 self.sending[i] += 1
                 self.peak[i] = max(self.peak[i], self.sending[i])
                 self.sent[i] += 1
@@ -52,5 +64,7 @@ class SpreadBackend:
                     return await self.backends[i].complete(request)
                 finally:
                     self.sending[i] -= 1
+                    if shared is not None:
+                        await shared.release(lease)
         finally:
             self.in_flight[i] -= 1

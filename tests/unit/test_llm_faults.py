@@ -228,6 +228,56 @@ def test_complete_all_from_threads_shares_one_limit() -> None:
     asyncio.set_event_loop(None)
 
 
+class ThreadLimit:
+    """A limit two services in two threads (two event loops) share, as Ray workers share
+    the limit actor."""
+
+    def __init__(self, limit: int) -> None:
+        self._slots = threading.Semaphore(limit)
+
+    async def acquire(self) -> object:
+        await asyncio.to_thread(self._slots.acquire)
+        return None
+
+    async def release(self, lease: object) -> None:
+        self._slots.release()
+
+
+def test_workers_hold_each_endpoint_to_its_own_limit_together() -> None:
+    from sae_interp.llm.limits import use_shared_limits
+    from sae_interp.llm.settings import LLMSettings, open_service
+
+    limits: dict[str, ThreadLimit] = {}
+    lock = threading.Lock()
+
+    def factory(identity: str, limit: int) -> ThreadLimit:
+        with lock:
+            return limits.setdefault(identity, ThreadLimit(limit))
+
+    with FaultServer(latency_s=0.05) as a, FaultServer(latency_s=0.05) as b:
+        settings = LLMSettings(
+            base_url=f"{a.base_url},{b.base_url}", model="m", concurrency=2, cache=False
+        )
+
+        def worker(n: int) -> None:
+            requests = [LLMRequest.chat(None, f"w{n} q{i}") for i in range(16)]
+            with open_service(settings) as service:
+                assert all(not isinstance(x, LLMError) for x in service.complete_all(requests))
+
+        use_shared_limits(factory)
+        try:
+            threads = [threading.Thread(target=worker, args=(n,)) for n in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        finally:
+            use_shared_limits(None)
+    assert len(limits) == 3  # the LLM's, and one per endpoint
+    assert a.answered + b.answered == 32
+    assert a.peak_in_flight == b.peak_in_flight == 2  # two workers, one limit of 2 each
+
+
 def test_several_endpoints_share_the_requests_each_within_its_limit() -> None:
     from sae_interp.llm.settings import LLMSettings, open_service
 

@@ -21,7 +21,7 @@ from sae_interp.evals.agentic.plan import plan_agentic
 from sae_interp.evals.agentic.summary import scores, summarise
 from sae_interp.evals.common import EvalResources, open_resources
 from sae_interp.evals.common.records import prepare, refresh_explanations
-from sae_interp.evals.common.scored import usage_delta
+from sae_interp.evals.common.usage import usage_delta
 from sae_interp.explainers.registry import explanations
 from sae_interp.framework.failures import failure_counts, merge_counts
 from sae_interp.framework.runner import (

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from sae_interp.distributed.shards import Stage
 from sae_interp.evals import explanation_evals, get_eval
 from sae_interp.evals.all.eval_config import AllEvalConfig, scored_eval, whole_eval
 from sae_interp.evals.all.eval_output import AllEvalOutput, AllLatentResult, AllMetrics
@@ -21,7 +22,8 @@ from sae_interp.evals.common import (
     run_scored,
     scored_result,
 )
-from sae_interp.evals.common.scored import usage_delta
+from sae_interp.evals.common.sharded import run_shard
+from sae_interp.evals.common.usage import add_usage, shards_usage, usage_delta
 from sae_interp.framework.failures import merge_counts
 from sae_interp.framework.output import BaseEvalOutput
 from sae_interp.framework.runner import (
@@ -88,10 +90,34 @@ def _merge(runs: dict[str, ScoredRun]) -> list[AllLatentResult]:
     return [rows[k] for k in sorted(rows)]
 
 
+def _scored_context(ctx: EvalContext[AllEvalConfig], name: str, explained: bool) -> Any:
+    """The context explanation-based eval ``name`` runs in; once an earlier eval has
+    explained (``explained``), it reuses those explanations even with --force (the first
+    eval asked again, the others reuse that)."""
+    sub = _sub_context(ctx, name)
+    if explained:
+        reuse = sub.config.model_copy(update={"reuse_explanations": True})
+        sub = dataclasses.replace(sub, config=reuse)
+    return sub
+
+
+def shard_all(ctx: EvalContext[AllEvalConfig], stage: Stage) -> None:
+    """One stage of a latent-sharded run: that stage of every explanation-based eval on
+    this shard (the whole evals run at the merge)."""
+    explained = False
+    for name in ctx.config.evals:
+        if whole_eval(name) is not None:
+            continue
+        spec = scored_eval(name)
+        run_shard(_scored_context(ctx, name, explained), spec, stage, ctx.resources)
+        explained = explained or spec.needs_explanation
+
+
 def run_all(ctx: EvalContext[AllEvalConfig]) -> EvalResult:
     runs: dict[str, ScoredRun] = {}
     summaries: dict[str, Any] = {}
     usage_before = ctx.resources.usage()
+    shards: dict[str, Any] = {}  # in a sharded run's merge: what the shards used
     explained = False
     whole: dict[str, EvalResult] = {}
     sub_results: list[ExtraResult] = []  # each eval's own output, written by the runner
@@ -102,10 +128,8 @@ def run_all(ctx: EvalContext[AllEvalConfig]) -> EvalResult:
             summaries[name] = whole[name].metrics
             continue
         spec = scored_eval(name)
-        sub = _sub_context(ctx, name)
-        if explained:  # with --force, the first eval asks again and the others reuse that
-            reuse = sub.config.model_copy(update={"reuse_explanations": True})
-            sub = dataclasses.replace(sub, config=reuse)
+        sub = _scored_context(ctx, name, explained)
+        shards = add_usage(shards, shards_usage(sub)[0])
         explained = explained or spec.needs_explanation
         logger.info("all: %s on %s", name, ctx.sae_spec)
         runs[name] = run_scored(sub, spec, ctx.resources)
@@ -118,7 +142,7 @@ def run_all(ctx: EvalContext[AllEvalConfig]) -> EvalResult:
             (sum(r.explanation is not None for r in run.results) for run in runs.values()),
             default=0,
         ),
-        llm_usage=usage_delta(usage_before, ctx.resources.usage()),
+        llm_usage=add_usage(usage_delta(usage_before, ctx.resources.usage()), shards),
         **{name: s.model_dump() for name, s in summaries.items()},
     )
     return EvalResult(
@@ -228,6 +252,7 @@ DEFINITION = EVALS.register(
         plan=plan_all,
         table_columns=_columns(),
         table=all_table,
+        shard=shard_all,
     ),
 )
 

@@ -24,12 +24,14 @@ from typing import Any
 
 from sae_interp.activations.latents import latent_cache_for, match_by_frequency
 from sae_interp.activations.records import LatentRecord, RecordStatus
+from sae_interp.distributed.shards import forgets
 from sae_interp.evals.common.config import ExplainedEvalConfig
 from sae_interp.evals.common.latent_loop import run_latents
 from sae_interp.evals.common.records import (
     PLACEHOLDER_EXPLANATION,
     Setup,
     explanation_store,
+    prepare,
     refresh_explanations,
     results_path,
     sampled_records,
@@ -95,7 +97,7 @@ def arms(
         REAL, ctx, setup.latents, setup.records, explanations, controls, setup.results, cfg.seed
     )
     if cfg.random_sae_control:
-        fresh = refresh_explanations(cfg) and spec.needs_explanation
+        fresh = forgets(refresh_explanations(cfg)) and spec.needs_explanation
         random_sae = random_sae_setup(ctx, setup, fresh)
         yield Arm(
             RANDOM_SAE,
@@ -111,7 +113,9 @@ def arms(
                 needed=spec.needs_explanation,
             ),
             None,
-            LatentStore(results_path(ctx, cfg.force, suffix="_random_sae"), spec.result_cls),
+            LatentStore(
+                results_path(ctx, forgets(cfg.force), suffix="_random_sae"), spec.result_cls
+            ),
             cfg.seed,
         )
     for seed in extra_seeds(cfg):
@@ -123,9 +127,28 @@ def arms(
             reseeded_records(ctx, setup, seed),
             explanations,
             control_sources(explanations, shuffled, seed),
-            LatentStore(results_path(seeded, cfg.force, suffix="_reseed"), spec.result_cls),
+            LatentStore(
+                results_path(seeded, forgets(cfg.force), suffix="_reseed"), spec.result_cls
+            ),
             seed,
         )
+
+
+def prepare_shards(ctx: EvalContext[Any], spec: ScoredEval) -> None:
+    """What the shards of a sharded run of ``spec`` on ``ctx`` read, made before they start
+    (:mod:`sae_interp.distributed.shards`): the latent caches of the SAE and of its random
+    SAE; with ``--force``, every store emptied (the per-latent results of each arm, and the
+    explanations of both SAEs unless ``--reuse-explanations``)."""
+    cfg: ExplainedEvalConfig = ctx.config
+    fresh = forgets(cfg.force)
+    fresh_explanations = fresh and refresh_explanations(cfg) and spec.needs_explanation
+    setup = prepare(ctx, spec.result_cls, fresh=fresh, fresh_explanations=fresh_explanations)
+    if fresh:
+        results_path(ctx, True, suffix="_random_sae")
+        for seed in extra_seeds(cfg):
+            results_path(seeded_context(ctx, seed), True, suffix="_reseed")
+    if cfg.random_sae_control:
+        random_sae_setup(ctx, setup, fresh_explanations)
 
 
 def score_arm(

@@ -19,6 +19,7 @@ from sae_interp.activations.records import LatentRecord, RecordStatus
 from sae_interp.activations.sampling import NegativeSources, SamplingConfig, sample_records
 from sae_interp.base.errors import ExplanationsFileError
 from sae_interp.base.paths import stable_hash
+from sae_interp.distributed.shards import forget_store
 from sae_interp.evals.common.config import ExplainedEvalConfig
 from sae_interp.explainers.explanations import Explanation, ExplanationStore
 from sae_interp.explainers.registry import contrast_windows, store_path, tree_progress_path
@@ -111,8 +112,8 @@ def results_path(ctx: EvalContext[Any], fresh: bool, suffix: str = "") -> Path:
     cfg = ctx.config
     run_key = stable_hash(cfg.result_settings())[:12]
     path = ctx.work_dir / f"latents_{run_key}{suffix}.jsonl"
-    if fresh and path.exists():
-        path.unlink()
+    if fresh:
+        forget_store(path)
     return path
 
 
@@ -128,8 +129,8 @@ def explanation_store(
     cfg: ExplainedEvalConfig = ctx.config
     path = store_path(cfg, sae_spec, sae_fingerprint(sae))
     if fresh:
-        for stale in (path, tree_progress_path(ExplanationStore(path))):
-            stale.unlink(missing_ok=True)
+        forget_store(path)
+        forget_store(tree_progress_path(path))
     return ExplanationStore(path)
 
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sae_interp.distributed.shards import forgets
 from sae_interp.evals.common.arms import arms, score_arm
 from sae_interp.evals.common.config import ExplainedEvalConfig
 from sae_interp.evals.common.records import prepare, refresh_explanations
 from sae_interp.evals.common.resources import EvalResources
 from sae_interp.evals.common.scored_models import ArmResults, ScoredEval, ScoredRun
+from sae_interp.evals.common.usage import add_usage, shards_usage, usage_delta, with_per_latent
 from sae_interp.framework.runner import EvalContext
-from sae_interp.llm.report import SNAPSHOT_PREFIXES
-from sae_interp.llm.service import UsageReport
 
 
 def run_scored(
@@ -32,40 +32,16 @@ def run_scored(
     resources = resources or ctx.resources
     assert isinstance(resources, EvalResources)
     usage_before = resources.usage()
-    fresh_explanations = refresh_explanations(cfg) and spec.needs_explanation
-    setup = prepare(ctx, spec.result_cls, fresh=cfg.force, fresh_explanations=fresh_explanations)
+    fresh_explanations = forgets(refresh_explanations(cfg)) and spec.needs_explanation
+    setup = prepare(
+        ctx, spec.result_cls, fresh=forgets(cfg.force), fresh_explanations=fresh_explanations
+    )
     n_pending = sum(latent not in setup.results for latent in setup.latents)
     scored = [
         ArmResults(arm.name, arm.ctx, arm.seed, score_arm(spec, arm, resources))
         for arm in arms(ctx, spec, resources, setup)
     ]
     usage = usage_delta(usage_before, resources.usage())
-    return ScoredRun(config=cfg, arms=scored, llm_usage=with_per_latent(usage, n_pending))
-
-
-def usage_delta(before: UsageReport, after: UsageReport) -> dict[str, Any]:
-    """The usage between two reports; the prices and the ``batch_*`` fields (the command's
-    batches as a whole) are taken as they are."""
-    b, a = before.as_dict(), after.as_dict()
-    return {
-        k: (
-            a[k] - b[k]
-            if isinstance(a[k], (int, float))
-            and not isinstance(a[k], bool)
-            and not k.startswith(SNAPSHOT_PREFIXES)
-            else a[k]
-        )
-        for k in a
-    }
-
-
-def with_per_latent(usage: dict[str, Any], n_latents: int) -> dict[str, Any]:
-    """``usage`` plus prompt tokens per latent scored in this run (explanations included)
-    and the fraction of prompt tokens the backend's prefix cache served (0 where it reports
-    none)."""
-    prompt = usage.get("prompt_tokens", 0)
-    cached = usage.get("cached_prompt_tokens", 0)
-    return usage | {
-        "prompt_tokens_per_latent": prompt / n_latents if n_latents else 0.0,
-        "cached_prompt_fraction": cached / prompt if prompt else 0.0,
-    }
+    shards, n_sharded = shards_usage(ctx)  # a sharded run's merge: what its shards used
+    usage = with_per_latent(add_usage(usage, shards), n_pending + n_sharded)
+    return ScoredRun(config=cfg, arms=scored, llm_usage=usage)

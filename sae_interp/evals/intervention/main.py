@@ -15,7 +15,7 @@ from typing import Any
 from sae_interp.evals.common import EvalResources, open_resources
 from sae_interp.evals.common.arms import random_sae_spec
 from sae_interp.evals.common.planning import plan_from_requests
-from sae_interp.evals.common.scored import usage_delta
+from sae_interp.evals.common.usage import usage_delta
 from sae_interp.evals.intervention.eval_config import InterventionEvalConfig
 from sae_interp.evals.intervention.eval_output import (
     InterventionEvalOutput,
