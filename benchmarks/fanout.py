@@ -131,7 +131,7 @@ def collection(args: argparse.Namespace) -> dict[str, Any]:
         "1",
     ]
     out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
-    shared = json.loads(out)["shared_pass"]
+    shared = json.loads(out[out.index("{\n") :])["shared_pass"]  # after the model's prints
     one_sae_s = shared["separate_s"] / shared["saes"]
     return shared | {"shared_vs_one_sae": round(shared["shared_s"] / one_sae_s, 2)}
 
@@ -146,6 +146,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2, help="per endpoint")
     parser.add_argument("--collection-tokens", type=int, default=16_384)
     parser.add_argument("--skip-collection", action="store_true")
+    parser.add_argument("--only-collection", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("sae_interp.distributed").setLevel(logging.INFO)
@@ -155,7 +156,7 @@ def main() -> None:
     args.sae = str(make_tiny_sae(d_sae=256, k=16, seed=0).save(root / "sae"))
     counts = [int(n) for n in args.workers.split(",")]
     rows: list[dict[str, Any]] = []
-    for own in (False, True):
+    for own in (False, True) if not args.only_collection else ():
         for n in counts:
             if own and n == 1:
                 rows.append(rows[0] | {"mode": "own endpoint"})  # the same configuration
