@@ -5,7 +5,9 @@ previous prompt's key/value cache (``prefix-match hit``), the ones it evaluated 
 that took, and the tokens it decoded and how long that took. This runs autointerp on the
 offline judge at concurrency 1 with no response cache (so the server's log lines follow the
 requests one for one), records each request on the client (its stage, when it was sent and
-answered), joins the two, and reports per stage (explain, score):
+answered, and which server took it: the generation server, or the one that keeps per-token
+logits for log-probability requests), joins the two, and reports per stage (explain,
+score):
 
 - requests, prompt tokens, tokens reused from the previous prompt and tokens evaluated;
 - the server's prompt-evaluation and decoding seconds, the client's request seconds, and the
@@ -44,6 +46,7 @@ class Sent:
     sent: float
     answered: float = 0.0
     prompt_chars: int = 0
+    logprobs: bool = False  # served by the log-probability server
 
 
 @dataclass
@@ -63,7 +66,8 @@ class Profiled:
     async def complete(self, request: LLMRequest) -> LLMResponse:
         text = "".join(m.content for m in request.messages) + (request.prompt or "")
         stage = "explain" if EXPLANATION_TAG in request.messages[0].content else "score"
-        record = Sent(stage, time.perf_counter(), prompt_chars=len(text))
+        logprobs = bool(request.top_logprobs) or request.echo_logprobs
+        record = Sent(stage, time.perf_counter(), prompt_chars=len(text), logprobs=logprobs)
         self.log.append(record)
         try:
             return await self.inner.complete(request)
@@ -151,11 +155,11 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
     profiled: list[Profiled] = []
-    servers: list[Any] = []
+    locals_: list[Any] = []
 
     def factory(settings: LLMSettings, stack: contextlib.ExitStack) -> LLMBackend:
         local = LLM_BACKENDS.get("local")(settings.model_copy(update={"backend": "local"}), stack)
-        servers.append(local.server)  # type: ignore[attr-defined]
+        locals_.append(local)
         profiled.append(Profiled(local))
         return profiled[-1]
 
@@ -177,8 +181,18 @@ def main() -> None:
     (output,) = run_per_sae(definition, config)
     wall = time.perf_counter() - started
     (backend,) = profiled
-    log_text = Path(servers[0].log_path).read_text()
-    server = served(log_text)[-len(backend.log) :]
+    # each server's log lines follow its own requests; put them back in request order
+    server: list[Served] = []
+    by_server = {False: locals_[0].server, True: locals_[0].logprob_server}
+    lines: dict[bool, list[Served]] = {}
+    for kind, srv in by_server.items():
+        mine = [s for s in backend.log if s.logprobs == kind]
+        text = Path(srv.log_path).read_text() if srv is not None else ""
+        lines[kind] = served(text)[-len(mine) :] if mine else []
+    seen = dict.fromkeys(lines, 0)
+    for sent in backend.log:
+        server.append(lines[sent.logprobs][seen[sent.logprobs]])
+        seen[sent.logprobs] += 1
     stages = summarise(backend.log, server)
     llm_s = backend.log[-1].answered - backend.log[0].sent
     result = {

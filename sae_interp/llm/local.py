@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable
@@ -125,14 +126,17 @@ def describe_exit(returncode: int) -> str:
     return f"exited with code {returncode}"
 
 
-ServerCommand = Callable[[Path | None, int, str, int, int | None], list[str]]
-"""(model path, port, alias, n_ctx, n_threads) -> the argv that serves the model there."""
+ServerCommand = Callable[[Path | None, int, str, int, int | None, bool], list[str]]
+"""(model path, port, alias, n_ctx, n_threads, logits_all) -> the argv that serves the model
+there."""
 
 
 def llama_cpp_command(
-    model: Path | None, port: int, alias: str, n_ctx: int, n_threads: int | None
+    model: Path | None, port: int, alias: str, n_ctx: int, n_threads: int | None, logits_all: bool
 ) -> list[str]:
-    """llama-cpp-python's OpenAI-compatible server on 127.0.0.1:``port``."""
+    """llama-cpp-python's OpenAI-compatible server on 127.0.0.1:``port``. ``logits_all``: keep
+    every token's logits, which log-probabilities need; without it prompts evaluate about
+    1.5x faster (measured: 1.46 s against 2.21 s for the same prompt on 2 cores)."""
     command = [
         sys.executable,
         "-m",
@@ -150,7 +154,7 @@ def llama_cpp_command(
     ]
     if n_threads:
         command += ["--n_threads", str(n_threads)]
-    return command
+    return [*command, "--logits_all", str(logits_all).lower()]
 
 
 @dataclass
@@ -166,6 +170,10 @@ class LocalLlamaServer:
     # core decodes explanations ~1.25x faster (measured 16 -> 20 tokens/s on 2 cores)
     n_threads: int | None = field(default_factory=os.cpu_count)
     startup_timeout_s: float = 300.0
+    # keep every token's logits: needed for log-probabilities, and a third of the cost of
+    # evaluating a prompt (:class:`LocalServerBackend` serves the requests that need them
+    # from a server of their own)
+    logits_all: bool = True
     command: ServerCommand = llama_cpp_command
     needs_runtime: bool = True
 
@@ -201,7 +209,9 @@ class LocalLlamaServer:
     def start(self) -> LocalLlamaServer:
         if self.needs_runtime and importlib.util.find_spec("llama_cpp") is None:
             raise LLMError("llama-cpp-python is not installed (install the 'local-llm' extra)")
-        argv = self.command(self.model_path, self.port, self.alias, self.n_ctx, self.n_threads)
+        argv = self.command(
+            self.model_path, self.port, self.alias, self.n_ctx, self.n_threads, self.logits_all
+        )
         self._log = cache_dir("llm") / f"server-{self.port}.log"
         with self._log.open("wb") as log:
             self._process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
@@ -255,28 +265,62 @@ _DEATH_SIGNS = frozenset(
 
 
 class LocalServerBackend:
-    """The backend for a server this process started: calls go to ``inner`` (the ordinary
-    OpenAI-compatible client); when one fails and the server process has exited, the failure
-    becomes one :attr:`FailureKind.server_exited` error naming its pid, signal and log, which
-    stops the run at once instead of being retried as an unreachable endpoint."""
+    """The backend for servers this process started.
 
-    def __init__(self, inner: LLMBackend, server: LocalLlamaServer) -> None:
+    - **Two servers.** Calls go to ``inner`` (the ordinary OpenAI-compatible client of
+      ``server``). When ``logprob_server`` is given, ``server`` keeps no per-token logits,
+      which makes its prompts about 1.5x faster to evaluate. The requests that ask for
+      log-probabilities then go to a second server that keeps them: ``logprob_server()``
+      starts it, on the first such request, and returns its (client, server).
+    - **A dead server.** When a call fails and its server process has exited, the failure
+      becomes one :attr:`FailureKind.server_exited` error naming its pid, signal and log.
+      That stops the run at once, instead of being retried as an unreachable endpoint.
+    """
+
+    def __init__(
+        self,
+        inner: LLMBackend,
+        server: LocalLlamaServer,
+        logprob_server: Callable[[], tuple[LLMBackend, LocalLlamaServer]] | None = None,
+    ) -> None:
         self.inner = inner
         self.server = server
         self.model = inner.model
+        self._start_logprob_server = logprob_server
+        self._logprobs: tuple[LLMBackend, LocalLlamaServer] | None = None
+        self._starting = threading.Lock()
 
     def identity(self) -> str:
         return self.inner.identity()
 
+    @property
+    def logprob_server(self) -> LocalLlamaServer | None:
+        """The server of the log-probability requests, once one has come (else None)."""
+        return self._logprobs[1] if self._logprobs is not None else None
+
+    def _logprob_pair(self) -> tuple[LLMBackend, LocalLlamaServer]:
+        with self._starting:
+            if self._logprobs is None:
+                assert self._start_logprob_server is not None
+                self._logprobs = self._start_logprob_server()
+            return self._logprobs
+
     async def complete(self, request: LLMRequest) -> LLMResponse:
-        if (message := self.server.exit_message()) is not None:
+        inner, server = self.inner, self.server
+        wants_logprobs = bool(request.top_logprobs) or request.echo_logprobs
+        if wants_logprobs and self._start_logprob_server is not None:
+            pair = self._logprobs
+            if pair is None:  # the first: start its server, off the event loop
+                pair = await asyncio.to_thread(self._logprob_pair)
+            inner, server = pair
+        if (message := server.exit_message()) is not None:
             raise LLMError(message, FailureKind.server_exited)
         try:
-            return await self.inner.complete(request)
+            return await inner.complete(request)
         except LLMError as err:
             if err.kind in _DEATH_SIGNS:
                 wait_s = 2.0 if err.kind is FailureKind.connection else 0.0
-                message = await _exit_after_failure(self.server, wait_s)
+                message = await _exit_after_failure(server, wait_s)
                 if message is not None:
                     raise LLMError(message, FailureKind.server_exited) from None
             raise

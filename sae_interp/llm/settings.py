@@ -239,11 +239,20 @@ def _local(settings: LLMSettings, stack: contextlib.ExitStack) -> LLMBackend:
     from sae_interp.llm.local import LocalLlamaServer, LocalServerBackend
     from sae_interp.llm.openai_backend import OpenAICompatibleBackend
 
-    server = stack.enter_context(LocalLlamaServer())
-    client = OpenAICompatibleBackend(
-        server.alias, server.base_url, settings.api_key_env, settings.timeout_s, settings.identity()
-    )
-    return LocalServerBackend(client, server)
+    def serve(logits_all: bool) -> tuple[OpenAICompatibleBackend, LocalLlamaServer]:
+        server = stack.enter_context(LocalLlamaServer(logits_all=logits_all))
+        client = OpenAICompatibleBackend(
+            server.alias,
+            server.base_url,
+            settings.api_key_env,
+            settings.timeout_s,
+            settings.identity(),
+        )
+        return client, server
+
+    # generation on a server without per-token logits (faster prompts); log-probability
+    # requests on a second one, started when the first comes
+    return LocalServerBackend(*serve(logits_all=False), logprob_server=lambda: serve(True))
 
 
 LLM_BACKENDS.register("openai", _openai)

@@ -5,6 +5,7 @@ a chosen completion request, as the crashing llama.cpp build did."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
@@ -24,7 +25,12 @@ from sae_interp.testing import make_tiny_sae
 
 def stand_in(die_at: int | None) -> local.ServerCommand:
     def command(
-        model: Path | None, port: int, alias: str, n_ctx: int, n_threads: int | None
+        model: Path | None,
+        port: int,
+        alias: str,
+        n_ctx: int,
+        n_threads: int | None,
+        logits_all: bool,
     ) -> list[str]:
         argv = [sys.executable, "-m", "sae_interp.testing.fault_server", "--port", str(port)]
         return argv + (["--die-at", str(die_at)] if die_at is not None else [])
@@ -73,7 +79,7 @@ def test_a_crash_during_an_eval_stores_no_latent_as_done(
     request, inside the explanation stage. A rerun against a healthy server scores every
     latent, none skipped as already done."""
     die_at: list[int | None] = [5]
-    monkeypatch.setattr(local, "LocalLlamaServer", lambda: server(die_at[0]))
+    monkeypatch.setattr(local, "LocalLlamaServer", lambda **kw: server(die_at[0]))
     config = AutoInterpEvalConfig.model_validate(
         tiny_eval_values(tmp_path, corpus_file, {"concurrency": 1, "cache": False})
     )
@@ -106,10 +112,58 @@ def test_install_check_fails_in_one_line_naming_the_runtime_and_the_log(
     completion fails it with one line naming llama-cpp-python's version and the log."""
     from sae_interp import doctor
 
-    monkeypatch.setattr(local, "LocalLlamaServer", lambda: server(die_at=1))
+    monkeypatch.setattr(local, "LocalLlamaServer", lambda **kw: server(die_at=1))
     assert doctor.main(["--only", "llm", "--llm-timeout-s", "30"]) == 1
     out = capsys.readouterr().out.splitlines()
     (fail,) = [line for line in out if line.startswith("FAIL")]
     assert "offline LLM" in fail and "exited with signal SIGSEGV; log: " in fail
     assert f"(llama-cpp-python {local.runtime_version()})" in fail
     assert out[-1] == "0 of 1 checks passed; failed: offline LLM"
+
+
+def test_logprob_requests_go_to_a_second_server_started_when_the_first_comes() -> None:
+    """Generation runs on a server without per-token logits (faster prompts); the first
+    request for log-probabilities starts a second server that keeps them, and every such
+    request goes there."""
+    started: list[bool] = []  # the logits_all of each server started, in order
+
+    def recording(
+        model: Path | None,
+        port: int,
+        alias: str,
+        n_ctx: int,
+        n_threads: int | None,
+        logits_all: bool,
+    ) -> list[str]:
+        started.append(logits_all)
+        return stand_in(None)(model, port, alias, n_ctx, n_threads, logits_all)
+
+    def serve(logits_all: bool) -> tuple[OpenAICompatibleBackend, LocalLlamaServer]:
+        srv = LocalLlamaServer(
+            command=recording, needs_runtime=False, startup_timeout_s=60, logits_all=logits_all
+        ).start()
+        servers.append(srv)
+        return OpenAICompatibleBackend(srv.alias, srv.base_url, "UNSET_KEY_ENV", 10.0), srv
+
+    servers: list[LocalLlamaServer] = []
+    try:
+        backend = LocalServerBackend(*serve(False), logprob_server=lambda: serve(True))
+        service = LLMService(backend, concurrency=2, max_retries=0)
+        plain = service.complete_all([request(f"q{i}") for i in range(3)])
+        assert all(not isinstance(x, Exception) for x in plain)
+        assert started == [False] and backend.logprob_server is None
+        scoring = request("score me").model_copy(update={"top_logprobs": 5})
+        assert not isinstance(service.complete_all([scoring])[0], Exception)
+        assert started == [False, True] and backend.logprob_server is servers[1]
+        # the second server answers the log-probability requests: once it is gone, they
+        # fail with its pid
+        pid = servers[1].pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        time.sleep(0.5)
+        with pytest.raises(LLMRunAborted, match=f"pid {pid}"):
+            service.complete_all([scoring.model_copy(update={"max_tokens": 9})])
+        service.close()
+    finally:
+        for srv in servers:
+            srv.stop()
