@@ -10,6 +10,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import tiny_eval_values
@@ -127,16 +128,9 @@ def test_logprob_requests_go_to_a_second_server_started_when_the_first_comes() -
     request goes there."""
     started: list[bool] = []  # the logits_all of each server started, in order
 
-    def recording(
-        model: Path | None,
-        port: int,
-        alias: str,
-        n_ctx: int,
-        n_threads: int | None,
-        logits_all: bool,
-    ) -> list[str]:
-        started.append(logits_all)
-        return stand_in(None)(model, port, alias, n_ctx, n_threads, logits_all)
+    def recording(*args: Any) -> list[str]:  # ServerCommand's arguments, logits_all last
+        started.append(args[-1])
+        return stand_in(None)(*args)
 
     def serve(logits_all: bool) -> tuple[OpenAICompatibleBackend, LocalLlamaServer]:
         srv = LocalLlamaServer(
