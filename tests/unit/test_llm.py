@@ -283,6 +283,9 @@ def test_local_backend_identity_ignores_the_port(monkeypatch) -> None:
     class FakeServer:
         alias, base_url = "alias", "http://127.0.0.1:54321/v1"
 
+        def __init__(self, logits_all: bool = True) -> None:
+            self.logits_all = logits_all
+
         def __enter__(self):  # type: ignore[no-untyped-def]
             return self
 
@@ -293,6 +296,7 @@ def test_local_backend_identity_ignores_the_port(monkeypatch) -> None:
     with contextlib.ExitStack() as stack:
         backend = LLM_BACKENDS.get("local")(LLMSettings(), stack)
     assert backend.identity() == LLMSettings().identity() and "54321" not in backend.identity()
+    assert backend.server.logits_all is False  # generation keeps no per-token logits
 
 
 def test_repeated_calls_reuse_one_live_loop_for_async_clients(
