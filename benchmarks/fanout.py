@@ -158,8 +158,9 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     for own in (False, True) if not args.only_collection else ():
         for n in counts:
-            if own and n == 1:
-                rows.append(rows[0] | {"mode": "own endpoint"})  # the same configuration
+            if own and n == 1:  # one worker, one endpoint: the configuration measured above
+                same = next(r for r in rows if r["workers"] == 1)
+                rows.append(same | {"mode": "own endpoint"})
                 continue
             row = one_configuration(args, n, own, root)
             rows.append(row | {"mode": "own endpoint" if own else "one endpoint"})
@@ -169,9 +170,8 @@ def main() -> None:
         speedup = row["latents_per_min"] / base["latents_per_min"]
         row["speedup"] = round(speedup, 2)
         row["speedup_per_worker"] = round(speedup / (row["workers"] / counts[0]), 2)
-    result: dict[str, Any] = {"settings": {k: v for k, v in vars(args).items() if k != "corpus"}}
-    result["settings"] = {k: str(v) for k, v in result["settings"].items()}
-    result["ray"] = rows
+    settings = {k: str(v) for k, v in vars(args).items() if k != "corpus"}
+    result: dict[str, Any] = {"settings": settings, "ray": rows}
     if not args.skip_collection:
         result["collection_4_saes_one_hook"] = collection(args)
     print(json.dumps(result, indent=2))

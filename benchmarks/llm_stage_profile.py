@@ -45,7 +45,6 @@ class Sent:
     stage: str
     sent: float
     answered: float = 0.0
-    prompt_chars: int = 0
     logprobs: bool = False  # served by the log-probability server
 
 
@@ -64,10 +63,9 @@ class Profiled:
         return str(self.inner.identity())
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
-        text = "".join(m.content for m in request.messages) + (request.prompt or "")
         stage = "explain" if EXPLANATION_TAG in request.messages[0].content else "score"
         logprobs = bool(request.top_logprobs) or request.echo_logprobs
-        record = Sent(stage, time.perf_counter(), prompt_chars=len(text), logprobs=logprobs)
+        record = Sent(stage, time.perf_counter(), logprobs=logprobs)
         self.log.append(record)
         try:
             return await self.inner.complete(request)

@@ -97,8 +97,7 @@ def arms(
         REAL, ctx, setup.latents, setup.records, explanations, controls, setup.results, cfg.seed
     )
     if cfg.random_sae_control:
-        fresh = forgets(refresh_explanations(cfg)) and spec.needs_explanation
-        random_sae = random_sae_setup(ctx, setup, fresh)
+        random_sae = random_sae_setup(ctx, setup, forgets_explanations(cfg, spec))
         yield Arm(
             RANDOM_SAE,
             random_sae.ctx,
@@ -134,14 +133,19 @@ def arms(
         )
 
 
+def forgets_explanations(cfg: ExplainedEvalConfig, spec: ScoredEval) -> bool:
+    """Whether this run (or, in a sharded run, this stage) asks every explanation again:
+    ``--force`` without ``--reuse-explanations``, for a scorer that reads explanations."""
+    return forgets(refresh_explanations(cfg)) and spec.needs_explanation
+
+
 def prepare_shards(ctx: EvalContext[Any], spec: ScoredEval) -> None:
     """What the shards of a sharded run of ``spec`` on ``ctx`` read, made before they start
     (:mod:`sae_interp.distributed.shards`): the latent caches of the SAE and of its random
     SAE; with ``--force``, every store emptied (the per-latent results of each arm, and the
     explanations of both SAEs unless ``--reuse-explanations``)."""
     cfg: ExplainedEvalConfig = ctx.config
-    fresh = forgets(cfg.force)
-    fresh_explanations = fresh and refresh_explanations(cfg) and spec.needs_explanation
+    fresh, fresh_explanations = forgets(cfg.force), forgets_explanations(cfg, spec)
     setup = prepare(ctx, spec.result_cls, fresh=fresh, fresh_explanations=fresh_explanations)
     if fresh:
         results_path(ctx, True, suffix="_random_sae")

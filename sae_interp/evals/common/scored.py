@@ -13,9 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from sae_interp.distributed.shards import forgets
-from sae_interp.evals.common.arms import arms, score_arm
+from sae_interp.evals.common.arms import arms, forgets_explanations, score_arm
 from sae_interp.evals.common.config import ExplainedEvalConfig
-from sae_interp.evals.common.records import prepare, refresh_explanations
+from sae_interp.evals.common.records import prepare
 from sae_interp.evals.common.resources import EvalResources
 from sae_interp.evals.common.scored_models import ArmResults, ScoredEval, ScoredRun
 from sae_interp.evals.common.usage import add_usage, shards_usage, usage_delta, with_per_latent
@@ -32,7 +32,7 @@ def run_scored(
     resources = resources or ctx.resources
     assert isinstance(resources, EvalResources)
     usage_before = resources.usage()
-    fresh_explanations = forgets(refresh_explanations(cfg)) and spec.needs_explanation
+    fresh_explanations = forgets_explanations(cfg, spec)
     setup = prepare(
         ctx, spec.result_cls, fresh=forgets(cfg.force), fresh_explanations=fresh_explanations
     )
