@@ -5,9 +5,10 @@ previous prompt's key/value cache (``prefix-match hit``), the ones it evaluated 
 that took, and the tokens it decoded and how long that took. This runs autointerp on the
 offline judge at concurrency 1 with no response cache (so the server's log lines follow the
 requests one for one), records each request on the client (its stage, when it was sent and
-answered, and which server took it: the generation server, or the one that keeps per-token
-logits for log-probability requests), joins the two, and reports per stage (explain,
-score):
+answered, and where it went: the generation server, the one that keeps per-token logits
+for log-probability requests, or the in-process reader of short answers with
+log-probabilities, whose token counts come from its answers and which logs no timings),
+joins the two, and reports per stage (explain, score):
 
 - requests, prompt tokens, tokens reused from the previous prompt and tokens evaluated;
 - the server's prompt-evaluation and decoding seconds, the client's request seconds, and the
@@ -34,6 +35,7 @@ from typing import Any
 from sae_interp.evals import get_eval
 from sae_interp.explainers.one_shot_prompts import EXPLANATION_TAG
 from sae_interp.framework.runner import run_per_sae
+from sae_interp.llm.local import answers_in_process
 from sae_interp.llm.settings import LLM_BACKENDS, LLMSettings
 from sae_interp.llm.types import LLMBackend, LLMRequest, LLMResponse
 
@@ -45,7 +47,8 @@ class Sent:
     stage: str
     sent: float
     answered: float = 0.0
-    logprobs: bool = False  # served by the log-probability server
+    where: str = "generation"  # or "logprobs" (the second server), or "in_process"
+    served: Served | None = None  # in-process: from the answer's usage
 
 
 @dataclass
@@ -64,13 +67,26 @@ class Profiled:
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
         stage = "explain" if EXPLANATION_TAG in request.messages[0].content else "score"
-        logprobs = bool(request.top_logprobs) or request.echo_logprobs
-        record = Sent(stage, time.perf_counter(), logprobs=logprobs)
+        if answers_in_process(request):
+            where = "in_process"
+        elif request.top_logprobs or request.echo_logprobs:
+            where = "logprobs"
+        else:
+            where = "generation"
+        record = Sent(stage, time.perf_counter(), where=where)
         self.log.append(record)
         try:
-            return await self.inner.complete(request)
+            response = await self.inner.complete(request)
         finally:
             record.answered = time.perf_counter()
+        if where == "in_process":
+            usage = response.usage
+            record.served = Served(
+                reused=usage.cached_tokens,
+                evaluated=usage.prompt_tokens - usage.cached_tokens,
+                decoded=usage.completion_tokens,
+            )
+        return response
 
 
 @dataclass
@@ -115,8 +131,10 @@ def summarise(sent: list[Sent], server: list[Served]) -> dict[str, dict[str, flo
         row = rows.setdefault(
             s.stage,
             dict.fromkeys(
-                ("requests", "prompt_tokens", "reused_tokens", "evaluated_tokens",
-                 "prompt_eval_s", "decoded_tokens", "decode_s", "request_s", "gap_s"),
+                ("requests", "in_process_requests", "prompt_tokens", "reused_tokens",
+                 "evaluated_tokens", "prompt_eval_s", "decoded_tokens", "decode_s",
+                 "request_s", "server_request_s", "server_evaluated_tokens",
+                 "server_decoded_tokens", "gap_s"),
                 0.0,
             ),
         )  # fmt: skip
@@ -128,15 +146,22 @@ def summarise(sent: list[Sent], server: list[Served]) -> dict[str, dict[str, flo
         row["decoded_tokens"] += v.decoded
         row["decode_s"] += v.decode_ms / 1000
         row["request_s"] += s.answered - s.sent
+        if s.where == "in_process":
+            row["in_process_requests"] += 1
+        else:
+            row["server_request_s"] += s.answered - s.sent
+            row["server_evaluated_tokens"] += v.evaluated
+            row["server_decoded_tokens"] += v.decoded
         if previous_answer is not None:
             row["gap_s"] += max(0.0, s.sent - previous_answer)
         previous_answer = s.answered
     for row in rows.values():
         row["reused_fraction"] = row["reused_tokens"] / max(row["prompt_tokens"], 1)
-        row["eval_tokens_per_s"] = row["evaluated_tokens"] / max(row["prompt_eval_s"], 1e-9)
-        row["decode_tokens_per_s"] = row["decoded_tokens"] / max(row["decode_s"], 1e-9)
+        # rates and shares of the servers' requests (the in-process reader logs no timings)
+        row["eval_tokens_per_s"] = row["server_evaluated_tokens"] / max(row["prompt_eval_s"], 1e-9)
+        row["decode_tokens_per_s"] = row["server_decoded_tokens"] / max(row["decode_s"], 1e-9)
         row["server_share_of_request"] = (row["prompt_eval_s"] + row["decode_s"]) / max(
-            row["request_s"], 1e-9
+            row["server_request_s"], 1e-9
         )
     return {k: {m: round(v, 3) for m, v in r.items()} for k, r in rows.items()}
 
@@ -181,16 +206,19 @@ def main() -> None:
     (backend,) = profiled
     # each server's log lines follow its own requests; put them back in request order
     server: list[Served] = []
-    by_server = {False: locals_[0].server, True: locals_[0].logprob_server}
-    lines: dict[bool, list[Served]] = {}
+    by_server = {"generation": locals_[0].server, "logprobs": locals_[0].logprob_server}
+    lines: dict[str, list[Served]] = {}
     for kind, srv in by_server.items():
-        mine = [s for s in backend.log if s.logprobs == kind]
+        mine = [s for s in backend.log if s.where == kind]
         text = Path(srv.log_path).read_text() if srv is not None else ""
         lines[kind] = served(text)[-len(mine) :] if mine else []
     seen = dict.fromkeys(lines, 0)
     for sent in backend.log:
-        server.append(lines[sent.logprobs][seen[sent.logprobs]])
-        seen[sent.logprobs] += 1
+        if sent.served is not None:
+            server.append(sent.served)
+            continue
+        server.append(lines[sent.where][seen[sent.where]])
+        seen[sent.where] += 1
     stages = summarise(backend.log, server)
     llm_s = backend.log[-1].answered - backend.log[0].sent
     result = {

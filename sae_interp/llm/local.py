@@ -264,6 +264,18 @@ _DEATH_SIGNS = frozenset(
 )
 
 
+def answers_in_process(request: LLMRequest) -> bool:
+    """Whether the offline model answers ``request`` in-process rather than on a server: a
+    chat request for a greedy answer with top log-probabilities and no stop strings."""
+    return (
+        bool(request.messages)
+        and request.top_logprobs > 0
+        and request.temperature == 0
+        and not request.stop
+        and not request.echo_logprobs
+    )
+
+
 class LocalServerBackend:
     """The backend for servers this process started.
 
@@ -272,6 +284,11 @@ class LocalServerBackend:
       which makes its prompts about 1.5x faster to evaluate. The requests that ask for
       log-probabilities then go to a second server that keeps them: ``logprob_server()``
       starts it, on the first such request, and returns its (client, server).
+    - **Answers in-process.** When ``in_process`` is given, the log-probability requests it
+      can serve (:func:`answers_in_process`: short greedy chat answers) go to the backend it
+      returns, made on the first such request
+      (:class:`~sae_interp.llm.local_answer_logprobs.LocalAnswerLogprobs`), and never start
+      the second server.
     - **A dead server.** When a call fails and its server process has exited, the failure
       becomes one :attr:`FailureKind.server_exited` error naming its pid, signal and log.
       That stops the run at once, instead of being retried as an unreachable endpoint.
@@ -282,6 +299,7 @@ class LocalServerBackend:
         inner: LLMBackend,
         server: LocalLlamaServer,
         logprob_server: Callable[[], tuple[LLMBackend, LocalLlamaServer]] | None = None,
+        in_process: Callable[[], LLMBackend] | None = None,
     ) -> None:
         self.inner = inner
         self.server = server
@@ -289,6 +307,8 @@ class LocalServerBackend:
         self._start_logprob_server = logprob_server
         self._logprobs: tuple[LLMBackend, LocalLlamaServer] | None = None
         self._starting = threading.Lock()
+        self._make_in_process = in_process
+        self._in_process: LLMBackend | None = None
 
     def identity(self) -> str:
         return self.inner.identity()
@@ -305,7 +325,16 @@ class LocalServerBackend:
                 self._logprobs = self._start_logprob_server()
             return self._logprobs
 
+    def _in_process_backend(self) -> LLMBackend:
+        with self._starting:
+            if self._in_process is None:
+                assert self._make_in_process is not None
+                self._in_process = self._make_in_process()
+            return self._in_process
+
     async def complete(self, request: LLMRequest) -> LLMResponse:
+        if self._make_in_process is not None and answers_in_process(request):
+            return await self._in_process_backend().complete(request)
         inner, server = self.inner, self.server
         wants_logprobs = bool(request.top_logprobs) or request.echo_logprobs
         if wants_logprobs and self._start_logprob_server is not None:

@@ -236,7 +236,8 @@ def _openai(settings: LLMSettings, stack: contextlib.ExitStack) -> LLMBackend:
 
 
 def _local(settings: LLMSettings, stack: contextlib.ExitStack) -> LLMBackend:
-    from sae_interp.llm.local import LocalLlamaServer, LocalServerBackend
+    from sae_interp.llm.local import LocalLlamaServer, LocalServerBackend, llama_cpp_command
+    from sae_interp.llm.local_answer_logprobs import LocalAnswerLogprobs
     from sae_interp.llm.openai_backend import OpenAICompatibleBackend
 
     def serve(logits_all: bool) -> tuple[OpenAICompatibleBackend, LocalLlamaServer]:
@@ -250,9 +251,24 @@ def _local(settings: LLMSettings, stack: contextlib.ExitStack) -> LLMBackend:
         )
         return client, server
 
-    # generation on a server without per-token logits (faster prompts); log-probability
-    # requests on a second one, started when the first comes
-    return LocalServerBackend(*serve(logits_all=False), logprob_server=lambda: serve(True))
+    client, server = serve(logits_all=False)
+
+    def in_process() -> LocalAnswerLogprobs:
+        return LocalAnswerLogprobs(
+            settings.identity(), server.model_path, server.n_ctx, server.n_threads
+        )
+
+    # generation on a server without per-token logits (faster prompts); short answers with
+    # log-probabilities in this process, from the GGUF the server serves (not for a server
+    # started with another command, which serves its own answers); other log-probability
+    # requests on a second server, started when the first comes
+    reads_same_model = getattr(server, "command", None) is llama_cpp_command
+    return LocalServerBackend(
+        client,
+        server,
+        logprob_server=lambda: serve(True),
+        in_process=in_process if reads_same_model else None,
+    )
 
 
 LLM_BACKENDS.register("openai", _openai)
