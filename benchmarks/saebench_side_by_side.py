@@ -52,6 +52,7 @@ from sae_interp.models.embedded import EMBEDDED_MODELS, converted_dir
 from sae_interp.saes import load_sae
 from sae_interp.saes.base import sae_fingerprint
 from sae_interp.saes.loading import sae_directory
+from sae_interp.scorers.judge import resolved_mode
 
 logger = logging.getLogger("saebench_side_by_side")
 
@@ -139,24 +140,11 @@ def llm_stage(recorder: Profiled) -> dict[str, float]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--sae", default="embedded")
-    parser.add_argument("--n-latents", type=int, default=10)
-    parser.add_argument("--n-tokens", type=int, default=50_000)
-    parser.add_argument("--default-latents", type=int, default=3)
-    parser.add_argument(
-        "--venv", type=Path, default=Path.home() / ".cache/sae_interp/bench/saebench-0.6.0"
-    )
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO)
+def side_by_side(
+    args: argparse.Namespace, model: Any, sae: Any, results: dict[str, Any]
+) -> list[int]:
+    """Ours in SAEBench mode, then SAEBench, on one judge server; the latents ours chose."""
     python = saebench_python(args.venv)
-    model = load_model("embedded", device="cpu")
-    sae = load_sae(args.sae, model=model, device="cpu")
-    results: dict[str, Any] = {"settings": {k: str(v) for k, v in vars(args).items()}}
-
     with LocalLlamaServer(logits_all=False) as server:
         judge = {
             "backend": "openai",
@@ -206,30 +194,65 @@ def main() -> None:
             )
             if done.returncode != 0:
                 raise SystemExit(f"SAEBench's run failed:\n{done.stderr[-4000:]}")
-            theirs = json.loads(done.stdout.strip().splitlines()[-1])
-        results["saebench"] = theirs
+            results["saebench"] = json.loads(done.stdout.strip().splitlines()[-1])
+    return latents
 
-    default, recorder, default_s = run_ours(
-        args, model, {"backend": "local"}, "auto", latents[: args.default_latents]
-    )
-    usage = default.eval_result_metrics.llm_usage
-    n = args.default_latents
+
+def default_mode(
+    args: argparse.Namespace, model: Any, latents: list[int], results: dict[str, Any]
+) -> None:
+    """Our default mode on the offline backend, on the first ``--default-latents``."""
+    mode = resolved_mode("auto", "local")  # what the offline default judges with
+    chosen = latents[: args.default_latents]
+    output, recorder, seconds = run_ours(args, model, {"backend": "local"}, mode, chosen)
+    usage = output.eval_result_metrics.llm_usage
+    stage = llm_stage(recorder)
     results["ours_default_mode"] = {
-        "eval_s": round(default_s, 1),
-        **llm_stage(recorder),
-        "per_latent": per_latent(usage, n),
-        "llm_stage_s_per_latent": round(llm_stage(recorder)["llm_stage_s"] / n, 1),
+        "mode": mode,
+        "latents": chosen,
+        "eval_s": round(seconds, 1),
+        **stage,
+        "per_latent": per_latent(usage, len(chosen)),
+        "llm_stage_s_per_latent": round(stage["llm_stage_s"] / len(chosen), 1),
     }
-    ours_row, their_row = results["ours_saebench_mode"], results["saebench"]
-    results["ratios"] = {
-        "eval_s": round(their_row["eval_s"] / ours_row["eval_s"], 2),
-        "llm_stage_s": round(their_row["llm_stage_s"] / ours_row["llm_stage_s"], 2),
-        "default_llm_s_per_latent_vs_saebench": round(
-            results["ours_default_mode"]["llm_stage_s_per_latent"]
-            / (their_row["llm_stage_s"] / max(their_row["latents_scored"], 1)),
-            2,
-        ),
-    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sae", default="embedded")
+    parser.add_argument("--n-latents", type=int, default=10)
+    parser.add_argument("--n-tokens", type=int, default=50_000)
+    parser.add_argument("--default-latents", type=int, default=3)
+    parser.add_argument(
+        "--default-only",
+        default="",
+        help="comma-separated latents: run only our default mode, on these",
+    )
+    parser.add_argument(
+        "--venv", type=Path, default=Path.home() / ".cache/sae_interp/bench/saebench-0.6.0"
+    )
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO)
+    model = load_model("embedded", device="cpu")
+    sae = load_sae(args.sae, model=model, device="cpu")
+    results: dict[str, Any] = {"settings": {k: str(v) for k, v in vars(args).items()}}
+    if args.default_only:
+        latents = [int(x) for x in args.default_only.split(",")]
+    else:
+        latents = side_by_side(args, model, sae, results)
+    default_mode(args, model, latents, results)
+    if "saebench" in results:
+        ours_row, their_row = results["ours_saebench_mode"], results["saebench"]
+        their_per_latent = their_row["llm_stage_s"] / max(their_row["latents_scored"], 1)
+        results["ratios"] = {
+            "eval_s": round(their_row["eval_s"] / ours_row["eval_s"], 2),
+            "llm_stage_s": round(their_row["llm_stage_s"] / ours_row["llm_stage_s"], 2),
+            "default_llm_s_per_latent_vs_saebench": round(
+                results["ours_default_mode"]["llm_stage_s_per_latent"] / their_per_latent, 2
+            ),
+        }
     print(json.dumps(results, indent=2))
 
 

@@ -5,7 +5,9 @@ Nothing here downloads anything; everything is seeded and deterministic.
 
 from __future__ import annotations
 
+import atexit
 import random
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -84,6 +86,7 @@ def _tokenizer_dir() -> Path:
             unk_token="<unk>",
         )
         directory = Path(tempfile.mkdtemp(prefix="sae_interp_tiny_tok_"))
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)  # one per process
         tokenizer.save_pretrained(str(directory))
         _TOKENIZER_DIR = directory
     return _TOKENIZER_DIR
