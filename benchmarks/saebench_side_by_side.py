@@ -7,7 +7,8 @@ judge endpoint, in one run; then our default mode's price per latent.
   SAEBench's own TopK SAE class. Its OpenAI client is pointed at the judge with
   ``OPENAI_BASE_URL``; it sends from 10 threads, as it does.
 - **Ours** runs autointerp with ``--detection-mode saebench`` and no shuffled control, at
-  our default concurrency, on the same server, without the response cache. Our run chooses
+  ``--concurrency`` (an endpoint's default when not given), on the same server, without the
+  response cache. Our run chooses
   the latents; SAEBench is given them (``override_latents``).
 - **The judge** is one llama.cpp server of the offline model without per-token logits (the
   offline backend's generation server), started here and shared by both runs.
@@ -100,8 +101,8 @@ def per_latent(usage: dict[str, Any], n: int) -> dict[str, float]:
 
 def run_ours(
     args: argparse.Namespace, model: Any, llm: dict[str, Any], mode: str, latents: Any
-) -> tuple[Any, Profiled, float]:
-    """Our autointerp with the LLM calls recorded; (output, recorder, seconds)."""
+) -> tuple[Any, Profiled, float, float]:
+    """Our autointerp with the LLM calls recorded; (output, recorder, start, seconds)."""
     recorded: list[Profiled] = []
 
     def factory(settings: LLMSettings, stack: contextlib.ExitStack) -> LLMBackend:
@@ -125,13 +126,16 @@ def run_ours(
     )
     started = time.perf_counter()
     (output,) = run_per_sae(definition, config, model=model)
-    return output, recorded[0], time.perf_counter() - started
+    return output, recorded[0], started, time.perf_counter() - started
 
 
-def llm_stage(recorder: Profiled) -> dict[str, float]:
+def llm_stage(recorder: Profiled, started: float) -> dict[str, float]:
+    """The LLM stage of a run started at ``started`` (perf_counter)."""
     log = recorder.log
     return {
-        "llm_stage_s": round(log[-1].answered - log[0].sent, 1),
+        # requests overlap and may be answered out of order: first sent to last answered
+        "llm_stage_s": round(max(s.answered for s in log) - min(s.sent for s in log), 1),
+        "before_first_request_s": round(min(s.sent for s in log) - started, 1),
         "calls": len(log),
         "explain_request_s": round(
             sum(s.answered - s.sent for s in log if s.stage == "explain"), 1
@@ -151,15 +155,16 @@ def side_by_side(
             "base_url": server.base_url,
             "model": server.alias,
             "api_key_env": "SIDE_BY_SIDE_UNUSED_KEY",
+            "concurrency": args.concurrency,
         }
         os.environ["SIDE_BY_SIDE_UNUSED_KEY"] = "none"
         forget_latent_cache(model, sae, args.n_tokens)  # both runs collect
-        ours, recorder, ours_s = run_ours(args, model, judge, "saebench", None)
+        ours, recorder, started, ours_s = run_ours(args, model, judge, "saebench", None)
         latents = sorted(d.latent for d in ours.eval_result_details)
         usage = ours.eval_result_metrics.llm_usage
         results["ours_saebench_mode"] = {
             "eval_s": round(ours_s, 1),
-            **llm_stage(recorder),
+            **llm_stage(recorder, started),
             "prompt_tokens": usage["prompt_tokens"],
             "completion_tokens": usage["completion_tokens"],
             "per_latent": per_latent(usage, len(latents)),
@@ -204,9 +209,9 @@ def default_mode(
     """Our default mode on the offline backend, on the first ``--default-latents``."""
     mode = resolved_mode("auto", "local")  # what the offline default judges with
     chosen = latents[: args.default_latents]
-    output, recorder, seconds = run_ours(args, model, {"backend": "local"}, mode, chosen)
+    output, recorder, started, seconds = run_ours(args, model, {"backend": "local"}, mode, chosen)
     usage = output.eval_result_metrics.llm_usage
-    stage = llm_stage(recorder)
+    stage = llm_stage(recorder, started)
     results["ours_default_mode"] = {
         "mode": mode,
         "latents": chosen,
@@ -225,6 +230,12 @@ def main() -> None:
     parser.add_argument("--n-latents", type=int, default=10)
     parser.add_argument("--n-tokens", type=int, default=50_000)
     parser.add_argument("--default-latents", type=int, default=3)
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        help="ours in SAEBench mode (default: an endpoint's, 16; the offline default uses 4)",
+    )
     parser.add_argument(
         "--default-only",
         default="",
