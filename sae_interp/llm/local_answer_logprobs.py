@@ -100,7 +100,7 @@ class LocalAnswerLogprobs:
                 f"the offline model's context ({self._n_ctx})",
                 FailureKind.bad_request,
             )
-        reused = _keep_shared_prefix(llm, tokens)
+        reused = keep_shared_prefix(llm, tokens)
         llm.eval(tokens[reused:])
         answer: list[int] = []
         items: list[TokenLogprob] = []
@@ -138,9 +138,10 @@ def _is_end(llm: Any, token: int) -> bool:
     return bool(llama_cpp.llama_token_is_eog(llm._model.vocab, token))
 
 
-def _keep_shared_prefix(llm: Any, tokens: list[int]) -> int:
-    """Keep the key/value cache of the longest prefix ``tokens`` shares with what the model
-    holds (at least one token is evaluated, so its logits are fresh); returns its length."""
+def keep_shared_prefix(llm: Any, tokens: list[int]) -> int:
+    """Keep the key/value cache of the longest prefix ``tokens`` shares with what the
+    in-process model ``llm`` holds (at least one token is left to evaluate, so its logits
+    are fresh); returns its length."""
     held = llm.input_ids[: llm.n_tokens].tolist()
     common = 0
     for before, now in zip(held, tokens[:-1], strict=False):

@@ -22,6 +22,7 @@ import numpy as np
 from sae_interp.llm.cache import request_key
 from sae_interp.llm.errors import LLMError
 from sae_interp.llm.local import LOCAL_MODEL_ALIAS, assemble_gguf
+from sae_interp.llm.local_answer_logprobs import keep_shared_prefix
 from sae_interp.llm.prompt_logprobs import PromptLogprobs, echo_request
 from sae_interp.llm.service import LLMService
 from sae_interp.llm.types import LLMResponse, Usage
@@ -67,13 +68,7 @@ class LocalPromptLogprobs:
         with self._lock:
             # keep the key/value cache of the prefix shared with the previous prompt (the
             # header and demo): only the rest is evaluated
-            common = 0
-            for before, now in zip(llm.input_ids[: llm.n_tokens].tolist(), tokens, strict=False):
-                if before != now:
-                    break
-                common += 1
-            llm.n_tokens = min(common, len(tokens) - 1)
-            llm.eval(tokens[llm.n_tokens :])
+            llm.eval(tokens[keep_shared_prefix(llm, tokens) :])
             scores = np.array(llm.scores[: len(tokens)], dtype=np.float32)
         self.calls += 1
         peak = scores.max(axis=1, keepdims=True)
