@@ -50,7 +50,10 @@ def main() -> None:
         d_in, d_sae, args["k"], args["model_name"], args["hook_layer"], device, dtype,
         hook_name=args["hook_name"],
     )  # fmt: skip
-    sae.load_state_dict(weights, strict=False)
+    # every weight loaded by name; only SAEBench's own buffers (k) are not in the file
+    missing, unexpected = sae.load_state_dict(weights, strict=False)
+    if unexpected or set(missing) - {"k", "threshold"}:
+        raise SystemExit(f"SAE weights do not fit SAEBench's TopKSAE: {missing} {unexpected}")
 
     config = AutoInterpEvalConfig(
         model_name=args["model_name"],

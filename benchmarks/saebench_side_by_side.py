@@ -171,7 +171,8 @@ def side_by_side(
             "latents": latents,
         }
         with tempfile.TemporaryDirectory(prefix="saebench-") as work:
-            tokens = load_corpus(ours.eval_config.corpus, model.tokenizer, args.n_tokens, 128)
+            ctx_len = ours.eval_config.ctx_len
+            tokens = load_corpus(ours.eval_config.corpus, model.tokenizer, args.n_tokens, ctx_len)
             torch.save(tokens, Path(work) / "tokens.pt")
             spec = EMBEDDED_MODELS.get("gemma-3-270m")
             request = {
@@ -185,7 +186,7 @@ def side_by_side(
                 "tokens": str(Path(work) / "tokens.pt"),
                 "latents": latents,
                 "n_tokens": args.n_tokens,
-                "ctx_len": 128,
+                "ctx_len": ctx_len,
                 "seed": 42,
                 "batch_size": 32,
                 "artifacts": work,

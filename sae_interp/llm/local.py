@@ -187,6 +187,12 @@ class LocalLlamaServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     @property
+    def serves_model_file(self) -> bool:
+        """Whether this is llama.cpp's own server of ``model_path`` (or the default GGUF), a
+        file this process can read too; a stand-in command serves answers of its own."""
+        return self.command is llama_cpp_command
+
+    @property
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 

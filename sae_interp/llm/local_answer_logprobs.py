@@ -52,7 +52,6 @@ class LocalAnswerLogprobs:
         self._llm: Any = None
         self._format: Any = None
         self._lock = threading.Lock()
-        self.calls = 0
 
     def identity(self) -> str:
         return self._identity
@@ -74,13 +73,13 @@ class LocalAnswerLogprobs:
         template = llm.metadata.get("tokenizer.chat_template")
         if template is None:
             raise LLMError("the offline model's GGUF has no chat template", FailureKind.other)
-        # as llama-cpp-python's server builds it from the same metadata
+        # the prompt as llama-cpp-python's server renders it from the same metadata (its
+        # stop on the eos token is the end-of-generation test below)
         eos, bos = llm.token_eos(), llm.token_bos()
         self._format = Jinja2ChatFormatter(
             template=template,
             eos_token=llm._model.token_get_text(eos) if eos != -1 else "",
             bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
-            stop_token_ids=[eos],
         )
         self._llm = llm
 
@@ -105,21 +104,17 @@ class LocalAnswerLogprobs:
         answer: list[int] = []
         items: list[TokenLogprob] = []
         finish = "length"
-        stop_ids = set(self._format.stop_token_ids or ())
         while len(answer) < request.max_tokens:
             logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
-            logprobs = type(llm).logits_to_logprobs(logits)
             token = int(np.argmax(logits))  # greedy, as temperature 0 samples
-            if _is_end(llm, token) or token in stop_ids:
+            if _is_end(llm, token):  # the eos token among them
                 finish = "stop"
                 break
+            logprobs = type(llm).logits_to_logprobs(logits)
             items.append(_answer_token(llm, logprobs, token, tokens + answer, request.top_logprobs))
             answer.append(token)
-            if self._format.eos_token and self._format.eos_token in _text(llm, answer):
-                finish = "stop"
-                break
-            llm.eval([token])
-        self.calls += 1
+            if len(answer) < request.max_tokens:
+                llm.eval([token])
         return LLMResponse(
             text=_text(llm, answer),
             logprobs=items,

@@ -236,7 +236,7 @@ def _openai(settings: LLMSettings, stack: contextlib.ExitStack) -> LLMBackend:
 
 
 def _local(settings: LLMSettings, stack: contextlib.ExitStack) -> LLMBackend:
-    from sae_interp.llm.local import LocalLlamaServer, LocalServerBackend, llama_cpp_command
+    from sae_interp.llm.local import LocalLlamaServer, LocalServerBackend
     from sae_interp.llm.local_answer_logprobs import LocalAnswerLogprobs
     from sae_interp.llm.openai_backend import OpenAICompatibleBackend
 
@@ -259,15 +259,13 @@ def _local(settings: LLMSettings, stack: contextlib.ExitStack) -> LLMBackend:
         )
 
     # generation on a server without per-token logits (faster prompts); short answers with
-    # log-probabilities in this process, from the GGUF the server serves (not for a server
-    # started with another command, which serves its own answers); other log-probability
-    # requests on a second server, started when the first comes
-    reads_same_model = getattr(server, "command", None) is llama_cpp_command
+    # log-probabilities in this process, from the GGUF the server serves; other
+    # log-probability requests on a second server, started when the first comes
     return LocalServerBackend(
         client,
         server,
         logprob_server=lambda: serve(True),
-        in_process=in_process if reads_same_model else None,
+        in_process=in_process if server.serves_model_file else None,
     )
 
 

@@ -30,7 +30,9 @@ def _requests() -> list[LLMRequest]:
     ]
 
 
-def _answer_all(backend: LocalAnswerLogprobs | OpenAICompatibleBackend, requests: list[LLMRequest]):  # type: ignore[no-untyped-def]
+def _answer_all(
+    backend: LocalAnswerLogprobs | OpenAICompatibleBackend, requests: list[LLMRequest]
+) -> list[LLMResponse]:
     async def each() -> list[LLMResponse]:
         return [await backend.complete(r) for r in requests]
 

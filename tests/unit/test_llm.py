@@ -282,6 +282,7 @@ def test_local_backend_identity_ignores_the_port(monkeypatch) -> None:
 
     class FakeServer:
         alias, base_url = "alias", "http://127.0.0.1:54321/v1"
+        serves_model_file = False
 
         def __init__(self, logits_all: bool = True) -> None:
             self.logits_all = logits_all
