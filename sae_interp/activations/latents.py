@@ -16,6 +16,7 @@ from sae_interp.activations.cache import LatentCache
 from sae_interp.activations.collect import CacheTarget, build_latent_caches
 from sae_interp.base.paths import cache_dir, stable_hash
 from sae_interp.data import load_corpus, open_corpus
+from sae_interp.models.lazy import LazyModel
 from sae_interp.saes.base import BaseSAE, sae_fingerprint
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def latent_cache_key(
 
 
 def latent_cache_for(
-    model: HookedTransformer,
+    model: HookedTransformer | LazyModel,
     sae: BaseSAE,
     corpus: str,
     n_tokens: int,
@@ -57,7 +58,7 @@ def latent_cache_for(
 
 
 def latent_caches_for(
-    model: HookedTransformer,
+    model: HookedTransformer | LazyModel,
     saes: Sequence[BaseSAE],
     corpus: str,
     n_tokens: int,
@@ -66,7 +67,8 @@ def latent_caches_for(
     root: Path | None = None,
 ) -> list[LatentCache]:
     """:func:`latent_cache_for` of each SAE; those still to collect share one forward pass
-    per hook (each SAE at a hook encodes the same activations into its own cache)."""
+    per hook (each SAE at a hook encodes the same activations into its own cache). A
+    :class:`LazyModel` loads its weights only when a cache is missing."""
     directories = [
         (root or cache_dir("latents"))
         / latent_cache_key(
@@ -83,9 +85,10 @@ def latent_caches_for(
             caches[i] = LatentCache(directory)
         else:
             missing.setdefault(saes[i].cfg.hook_name, []).append(i)
+    weights = model.get() if missing and isinstance(model, LazyModel) else model
     if missing:
-        assert model.tokenizer is not None
-        tokens = load_corpus(corpus, model.tokenizer, n_tokens, ctx_len)
+        assert weights.tokenizer is not None
+        tokens = load_corpus(corpus, weights.tokenizer, n_tokens, ctx_len)
     for hook, indices in missing.items():
         if len(indices) > 1:
             logger.info("collecting %d SAEs at %s in one pass", len(indices), hook)
@@ -98,7 +101,8 @@ def latent_caches_for(
             )
             for i in indices
         ]  # fmt: skip
-        built = build_latent_caches(model, targets, tokens, batch_size=batch_size)
+        assert isinstance(weights, HookedTransformer)
+        built = build_latent_caches(weights, targets, tokens, batch_size=batch_size)
         for i, cache in zip(indices, built, strict=True):
             cache.collected_now = True
             caches[i] = cache

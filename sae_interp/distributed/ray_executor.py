@@ -12,7 +12,9 @@
   then find their caches done).
 - **A task per SAE.** Each runs the ordinary local runner on its SAE in a worker and
   returns the output. Model work asks for a GPU where the cluster has one
-  (``num_gpus=1``), else a CPU. ``ray.wait`` keeps at most two tasks per CPU pending. A
+  (``num_gpus=1``), else a CPU; the stages of a sharded run that only read records and
+  ask a judge (``explain``, and ``score`` for most scorers) ask for a CPU and never load
+  the model's weights (:class:`~sae_interp.models.lazy.LazyModel`). ``ray.wait`` keeps at most two tasks per CPU pending. A
   task whose worker dies is retried by Ray (``max_retries``); the per-latent stores make
   the retry cost only the latents that were not finished.
 - **One LLM limit across workers.** A named actor per LLM holds its concurrency
@@ -284,6 +286,17 @@ def _resources(config: Any) -> dict[str, float]:
     return {"num_gpus": 1} if gpus and config.device != "cpu" else {"num_cpus": 1}
 
 
+def stage_resources(
+    definition: Any, config: Any, stage: Stage | None, model_work: dict[str, float]
+) -> dict[str, float]:
+    """What one task of ``stage`` asks for: ``model_work`` (a GPU where the cluster has one)
+    for a whole run and the stages that compute with the model, one CPU for the stages that
+    only read records and ask a judge (they never load the model's weights)."""
+    if stage is None or definition.stage_uses_model(config, stage):
+        return model_work
+    return {"num_cpus": 1}
+
+
 def _groups_by_hook(config: Any, specs: Sequence[str]) -> list[list[str]]:
     from sae_interp.saes.loading import sae_shape
 
@@ -343,7 +356,7 @@ def run_on_ray(definition: Any, config: Any, run_local: Callable[..., list[Any]]
                 for shard in shards
             ]
             started = time.perf_counter()
-            results = _each(task, resources, calls)
+            results = _each(task, stage_resources(definition, config, name, resources), calls)
             label = name.value if name is not None else "run"
             seconds = time.perf_counter() - started
             logger.info("%s: %d tasks in %.1f s", label, len(calls), seconds)

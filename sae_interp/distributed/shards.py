@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -96,6 +96,25 @@ def current_shard() -> LatentShard | None:
     return current[1] if current is not None else None
 
 
+_ON_STORED: ContextVar[Callable[[], None] | None] = ContextVar("sae_interp_on_stored", default=None)
+
+
+@contextmanager
+def on_stored(callback: Callable[[], None]) -> Iterator[None]:
+    """Call ``callback`` after every record that a per-latent store opened in the enclosed
+    code writes (a shard's stage keeps its LLM usage as it goes)."""
+    token = _ON_STORED.set(callback)
+    try:
+        yield
+    finally:
+        _ON_STORED.reset(token)
+
+
+def stored_callback() -> Callable[[], None] | None:
+    """What a per-latent store opened here calls after each record it writes, if anything."""
+    return _ON_STORED.get()
+
+
 def stages(n_shards: int) -> list[tuple[Stage, list[LatentShard | None]]]:
     """The stages of a run in ``n_shards`` shards, in order, each with what its processes
     work on (None: the whole SAE); the driver merges the shard files after each."""
@@ -134,7 +153,7 @@ def forget_store(path: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
-def _ends_torn(path: Path) -> bool:
+def ends_torn(path: Path) -> bool:
     """Whether the file at ``path`` ends in a line without its newline."""
     if not path.exists() or path.stat().st_size == 0:
         return False
@@ -155,7 +174,7 @@ def merge_shard_files(root: Path) -> int:
         store = shard_file.with_name(match["stem"] + match["suffix"])
         text = shard_file.read_text()
         if text:
-            opening = "\n" if _ends_torn(store) else ""
+            opening = "\n" if ends_torn(store) else ""
             with store.open("a") as handle:
                 handle.write(opening + text + ("" if text.endswith("\n") else "\n"))
         shard_file.unlink()

@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 
-from sae_interp.distributed.shards import current_shard, shard_path
+from sae_interp.distributed.shards import current_shard, shard_path, stored_callback
 from sae_interp.framework.nan_safe import load_json
 
 logger = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ class LatentStore(Generic[RecordT]):
         self._items: dict[int, RecordT] = {}
         shard = current_shard()
         self._write_path = shard_path(self.path, shard) if shard is not None else self.path
+        self._on_put = stored_callback()
         self._needs_newline = False
         for source in dict.fromkeys((self.path, self._write_path)):
             self._read(source)
@@ -65,6 +66,8 @@ class LatentStore(Generic[RecordT]):
             with self._write_path.open("a") as handle:
                 handle.write(line)
                 handle.flush()
+        if self._on_put is not None:
+            self._on_put()
 
     def done(self) -> set[int]:
         return set(self._items)

@@ -2,7 +2,8 @@
 
 For each SAE spec: load -> check it fits the model -> reuse a stored result if it was made
 from the same SAE weights and settings (unless ``force``) -> seed -> run the eval -> save a
-typed output with provenance -> free memory. The model is loaded once and shared. In batch
+typed output with provenance -> free memory. The model is loaded once, when its weights are
+first needed (:class:`~sae_interp.models.lazy.LazyModel`), and shared. In batch
 mode (``--llm-batch``) this runs in passes between batches (:mod:`sae_interp.llm.batch`).
 """
 
@@ -35,9 +36,10 @@ from sae_interp.framework.output import BaseEvalOutput, Provenance, utc_now
 from sae_interp.framework.preflight import check_latent_ids, preflight
 from sae_interp.llm.batch.run import active_batch, run_in_batches
 from sae_interp.llm.errors import AnswersPending
-from sae_interp.models import load_model
+from sae_interp.models.lazy import LazyModel
 from sae_interp.saes import BaseSAE, as_sae, check_sae_fits, load_sae
 from sae_interp.saes.base import sae_fingerprint
+from sae_interp.saes.loading import needs_model_weights
 
 logger = logging.getLogger(__name__)
 
@@ -48,12 +50,22 @@ OutputT = TypeVar("OutputT", bound=BaseEvalOutput[Any, Any, Any])
 @dataclass
 class EvalContext(Generic[ConfigT]):
     config: ConfigT
-    model: HookedTransformer
+    lazy_model: LazyModel  # the model, its weights loaded on first use of ``model``
     sae: BaseSAE
     sae_spec: str
     device: torch.device
     work_dir: Path  # per-SAE artifacts (records, checkpoints)
     resources: Any = None  # what the eval's ``resources`` context manager yielded
+
+    @property
+    def model(self) -> HookedTransformer:
+        """The model with its weights (loaded now if they were not)."""
+        return self.lazy_model.get()
+
+    @property
+    def tokenizer(self) -> Any:
+        """The model's tokenizer (no weights loaded for it)."""
+        return self.lazy_model.tokenizer
 
 
 @dataclass
@@ -150,6 +162,9 @@ class EvalDefinition(Generic[ConfigT, OutputT]):
     # :func:`~sae_interp.distributed.shards.current_shard` names, storing per-latent records
     # only; the ``merge`` stage is ``run``. None: the eval runs whole on every executor.
     shard: Callable[[EvalContext[ConfigT], Stage], None] | None = None
+    # Whether a stage of a sharded run computes with the model's weights (a GPU where the
+    # cluster has one); the others only read records and ask a judge (a CPU).
+    stage_uses_model: Callable[[ConfigT, Stage], bool] = lambda config, stage: True
 
 
 EVALS: Registry[EvalDefinition[Any, Any]] = Registry("eval")
@@ -189,30 +204,36 @@ def run_per_sae(
         from sae_interp.distributed.ray_executor import run_on_ray
 
         return run_on_ray(definition, config, run_per_sae)
+    lazy = _lazy(config, model, device)
     llm = getattr(config, "llm", None)
     if llm is None or not llm.batched():
-        return _run_pass(definition, config, model, saes, device)
-    loaded = [model]
+        return _run_pass(definition, config, lazy, saes, device)
+    return run_in_batches(  # one model over every pass
+        llm.batch_options(),
+        Path(config.output_dir),
+        lambda: _run_pass(definition, config, lazy, saes, device),
+    )
 
-    def one_pass() -> list[OutputT]:
-        loaded[0] = loaded[0] or load_model(config.model, device=device, dtype=config.dtype)
-        return _run_pass(definition, config, loaded[0], saes, device)
 
-    return run_in_batches(llm.batch_options(), Path(config.output_dir), one_pass)
+def _lazy(
+    config: BaseEvalConfig, model: HookedTransformer | None, device: torch.device
+) -> LazyModel:
+    """The model of a run: ``model`` if given, else ``config.model`` loaded on first use."""
+    if model is not None:
+        return LazyModel.of(model, config.model)
+    return LazyModel(config.model, device, config.dtype)
 
 
 def _run_pass(
     definition: EvalDefinition[ConfigT, OutputT],
     config: ConfigT,
-    model: HookedTransformer | None,
+    model: LazyModel,
     saes: Mapping[str, object] | None,
     device: torch.device,
 ) -> list[OutputT]:
     """One run over every SAE (in batch mode, one pass: an SAE whose answers await a batch
     is left unsaved and the next one goes on)."""
     outputs: list[OutputT] = []
-    if model is None:
-        model = load_model(config.model, device=device, dtype=config.dtype)
     loaded: dict[str, BaseSAE] = {}
     if type(config).collects_latents and len(config.saes) > 1:
         loaded = _collect_together(definition, config, model, saes, device)
@@ -281,7 +302,7 @@ def _reusable(
 def _collect_together(
     definition: EvalDefinition[Any, Any],
     config: Any,
-    model: HookedTransformer,
+    model: LazyModel,
     saes: Mapping[str, object] | None,
     device: torch.device,
 ) -> dict[str, BaseSAE]:
@@ -312,12 +333,12 @@ def plan_per_sae(
         return []
     device = resolve_device(config.device)
     preflight(config, given=saes or {}, model_given=model is not None)
-    model = model or load_model(config.model, device=device, dtype=config.dtype)
+    lazy = _lazy(config, model, device)
     plans = []
     for spec in config.saes:
-        sae = _load(spec, saes, model, device, config)
+        sae = _load(spec, saes, lazy, device, config)
         ctx = EvalContext(
-            config, model, sae, spec, device, work_dir(config, definition.eval_type_id, spec)
+            config, lazy, sae, spec, device, work_dir(config, definition.eval_type_id, spec)
         )
         plans.append(definition.plan(ctx))
     return plans
@@ -326,15 +347,18 @@ def plan_per_sae(
 def _load(
     spec: str,
     saes: Mapping[str, object] | None,
-    model: HookedTransformer,
+    model: LazyModel,
     device: torch.device,
     config: BaseEvalConfig,
 ) -> BaseSAE:
+    """``spec``'s SAE, checked against the model (its weights loaded only for an SAE
+    built from them, e.g. a planted one: the fit check runs on its shapes)."""
     if saes is not None and spec in saes:
         sae = as_sae(saes[spec]).to(device=device, dtype=str_to_dtype(config.dtype))
     else:
-        sae = load_sae(spec, model=model, device=device, dtype=config.dtype)
-    check_sae_fits(model, sae, config.ctx_len)
+        subject = model.get() if needs_model_weights(spec) else model.weightless()
+        sae = load_sae(spec, model=subject, device=device, dtype=config.dtype)
+    check_sae_fits(model.weightless(), sae, config.ctx_len)
     check_latent_ids(getattr(config, "latents", None), sae.cfg.d_sae, spec)
     return sae
 
@@ -354,7 +378,7 @@ def build_output(
             torch_version=torch.__version__,
             transformer_lens_version=getattr(transformer_lens, "__version__", "unknown"),
             model_spec=config.model,
-            model_name=ctx.model.cfg.model_name,
+            model_name=ctx.lazy_model.cfg.model_name,
             sae_spec=ctx.sae_spec,
             sae_cfg=ctx.sae.describe(),
             hook_name=ctx.sae.cfg.hook_name,
@@ -408,7 +432,7 @@ def stale_reason(
 def _run_one(
     definition: EvalDefinition[ConfigT, OutputT],
     config: ConfigT,
-    model: HookedTransformer,
+    model: LazyModel,
     spec: str,
     sae: BaseSAE,
     device: torch.device,

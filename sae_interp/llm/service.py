@@ -166,6 +166,8 @@ class LLMService:
         self._rng = random.Random(seed)
         price = price_of(backend.model)
         self.report = UsageReport(priced=price is not None, price_per_mtok=price)
+        # called after each answered call is counted (a shard keeps its usage as it goes)
+        self.on_call: list[Callable[[], None]] = []
         self.flight = FlightMeter()
         self._loop: _LoopThread | None = None
         self._loop_lock = threading.Lock()
@@ -276,6 +278,8 @@ class LLMService:
         self.report.calls += 1
         self.report.usage = self.report.usage + response.usage
         self.report.cost_usd += cost_usd(self.backend.model, response.usage)
+        for callback in list(self.on_call):
+            callback()
 
     def record_in_process(self, usage: Usage) -> None:
         """Work this process did itself for the same purpose (the offline simulator's prompt

@@ -7,6 +7,8 @@ Spec forms (tried in this order, each a registered resolver):
 - any TransformerLens model name or alias (downloads from the hub on machines with network);
 - ``random-weights:SPEC[@SEED]`` - SPEC with its blocks re-initialised (a control).
 
+Each resolver may also build the model without its weights (:func:`model_shell`).
+
 Other resolvers can be registered with :func:`register_model_resolver`.
 """
 
@@ -28,6 +30,7 @@ from sae_interp.models.embedded import DEFAULT_EMBEDDED_MODEL, EMBEDDED_MODELS, 
 from sae_interp.models.facts import ModelFacts, facts_from_hf_config
 from sae_interp.models.hf_local import load_hf_dir, tl_name_from_dir
 from sae_interp.models.offline import hub_offline
+from sae_interp.models.shell import weightless
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +44,9 @@ class ModelResolver:
     describe: str
     # layers, width and context known without loading (None: unknown until loaded)
     facts: Callable[[str], ModelFacts | None] | None = None
+    # the model without its weights (:mod:`~sae_interp.models.shell`): config and tokenizer
+    # only; None: only loading gives them
+    shell: Callable[[str, torch.dtype], HookedTransformer | None] | None = None
 
 
 MODEL_RESOLVERS: Registry[ModelResolver] = Registry("model resolver")
@@ -61,6 +67,18 @@ def _load_embedded(spec: str, device: torch.device, dtype: torch.dtype) -> Hooke
         return load_hf_dir(converted_dir(name), entry.tl_name, device=device, dtype=dtype)
 
 
+def _embedded_shell(spec: str, dtype: torch.dtype) -> HookedTransformer:
+    from transformer_lens.loading_from_pretrained import get_pretrained_model_config
+    from transformers import AutoTokenizer
+
+    name = spec.partition(":")[2] or DEFAULT_EMBEDDED_MODEL
+    entry = EMBEDDED_MODELS.get(name)
+    with hub_offline():
+        cfg = get_pretrained_model_config(entry.tl_name, dtype=dtype)
+        tokenizer = AutoTokenizer.from_pretrained(str(converted_dir(name)), local_files_only=True)
+    return weightless(cfg, tokenizer)
+
+
 def _split_dir_spec(spec: str) -> tuple[Path, str | None]:
     path, _, tl_name = spec.partition("#")
     return Path(path).expanduser(), (tl_name or None)
@@ -75,6 +93,20 @@ def _load_local_dir(spec: str, device: torch.device, dtype: torch.dtype) -> Hook
     return load_hf_dir(
         directory, tl_name or tl_name_from_dir(directory), device=device, dtype=dtype
     )
+
+
+def _local_dir_shell(spec: str, dtype: torch.dtype) -> HookedTransformer:
+    from transformer_lens.loading_from_pretrained import (
+        get_official_model_name,
+        get_pretrained_model_config,
+    )
+    from transformers import AutoConfig, AutoTokenizer
+
+    directory, tl_name = _split_dir_spec(spec)
+    official = get_official_model_name(tl_name or tl_name_from_dir(directory))
+    hf_cfg = AutoConfig.from_pretrained(str(directory), local_files_only=True).to_dict()
+    cfg = get_pretrained_model_config(official, hf_cfg=hf_cfg, dtype=dtype)
+    return weightless(cfg, AutoTokenizer.from_pretrained(str(directory), local_files_only=True))
 
 
 def _embedded_facts(spec: str) -> ModelFacts | None:
@@ -104,6 +136,12 @@ def _load_tl_name(spec: str, device: torch.device, dtype: torch.dtype) -> Hooked
     return model
 
 
+def _tl_name_shell(spec: str, dtype: torch.dtype) -> HookedTransformer:
+    from transformer_lens.loading_from_pretrained import get_pretrained_model_config
+
+    return weightless(get_pretrained_model_config(spec, dtype=dtype))  # its tokenizer by name
+
+
 def _is_random_weights(spec: str) -> bool:
     return spec.startswith(randomized.PREFIX)
 
@@ -114,6 +152,14 @@ def _load_random_weights(spec: str, device: torch.device, dtype: torch.dtype) ->
     return randomized.randomize_weights(load_model(inner, device=device, dtype=dtype), seed)
 
 
+def _random_weights_shell(spec: str, dtype: torch.dtype) -> HookedTransformer | None:
+    inner, seed = randomized.split_spec(spec)
+    shell = model_shell(inner, dtype)
+    if shell is not None:
+        shell.cfg.model_name = randomized.random_weights_name(shell.cfg.model_name, seed)
+    return shell
+
+
 register_model_resolver(
     "embedded",
     ModelResolver(
@@ -121,6 +167,7 @@ register_model_resolver(
         _load_embedded,
         f"'embedded' or 'embedded:NAME' ({', '.join(EMBEDDED_MODELS.names())})",
         facts=_embedded_facts,
+        shell=_embedded_shell,
     ),
 )
 register_model_resolver(
@@ -130,11 +177,12 @@ register_model_resolver(
         _load_local_dir,
         "a local Hugging Face directory ['#tl-name']",
         facts=lambda spec: facts_from_hf_config(_split_dir_spec(spec)[0]),
+        shell=_local_dir_shell,
     ),
 )
 register_model_resolver(
     "transformer_lens",
-    ModelResolver(_is_tl_name, _load_tl_name, "a TransformerLens model name"),
+    ModelResolver(_is_tl_name, _load_tl_name, "a TransformerLens model name", shell=_tl_name_shell),
 )
 
 register_model_resolver(
@@ -144,6 +192,7 @@ register_model_resolver(
         _load_random_weights,
         "'random-weights:SPEC[@SEED]' (SPEC's blocks re-initialised, embeddings kept)",
         facts=lambda spec: model_facts(randomized.split_spec(spec)[0]),
+        shell=_random_weights_shell,
     ),
 )
 
@@ -163,6 +212,20 @@ def model_facts(spec: str) -> ModelFacts | None:
         resolver = MODEL_RESOLVERS.get(name)
         if resolver.matches(spec):
             return resolver.facts(spec) if resolver.facts is not None else None
+    raise _unknown(spec, names)
+
+
+def model_shell(spec: str, dtype: str | torch.dtype = "float32") -> HookedTransformer | None:
+    """``spec``'s model without its weights (config and tokenizer, parameters on the meta
+    device: :mod:`~sae_interp.models.shell`); None when its resolver can only load it. An
+    unknown spec raises the same error as :func:`load_model`."""
+    names = _resolver_names()
+    for name in names:
+        resolver = MODEL_RESOLVERS.get(name)
+        if resolver.matches(spec):
+            if resolver.shell is None:
+                return None
+            return resolver.shell(spec, str_to_dtype(dtype))
     raise _unknown(spec, names)
 
 

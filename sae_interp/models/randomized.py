@@ -55,5 +55,10 @@ def randomize_weights(model: HookedTransformer, seed: int) -> HookedTransformer:
                 param.fill_(1.0)
             else:
                 raise SpecError(f"cannot re-initialise parameter {name!r} of this model")
-    model.cfg.model_name = f"{model.cfg.model_name}-random-weights-{seed}"
+    model.cfg.model_name = random_weights_name(model.cfg.model_name, seed)
     return model
+
+
+def random_weights_name(model_name: str, seed: int) -> str:
+    """The model name of ``model_name``'s random-weights control with ``seed``."""
+    return f"{model_name}-random-weights-{seed}"

@@ -57,6 +57,8 @@ class SaeResolver:
     load: SaeLoader
     describe: str
     matches: Callable[[str], bool] | None = None
+    # the loader computes with the model (not only its config and tokenizer)
+    needs_weights: bool = False
 
 
 SAE_RESOLVERS: Registry[SaeResolver] = Registry("SAE resolver")
@@ -145,11 +147,17 @@ def _load_identity(spec: str, model: HookedTransformer | None, device: torch.dev
     return sae.to(device=device, dtype=model.cfg.dtype)
 
 
-def _load_random(spec: str, model: HookedTransformer | None, device: torch.device) -> BaseSAE:
+def _split_random(spec: str) -> tuple[str, int]:
+    """(inner spec, seed) of ``random:SPEC[@SEED]``."""
     inner, _, seed = spec.removeprefix("random:").rpartition("@")
     if not inner or not seed.isdigit():
-        inner, seed = spec.removeprefix("random:"), "0"
-    return random_like(_resolve(inner).load(inner, model, device), int(seed))
+        return spec.removeprefix("random:"), 0
+    return inner, int(seed)
+
+
+def _load_random(spec: str, model: HookedTransformer | None, device: torch.device) -> BaseSAE:
+    inner, seed = _split_random(spec)
+    return random_like(_resolve(inner).load(inner, model, device), seed)
 
 
 for _name, _resolver in {
@@ -168,6 +176,7 @@ for _name, _resolver in {
         load_planted,
         "'planted[:HOOK][@SEED]'",
         matches=lambda s: s == "planted" or s.startswith(("planted:", "planted@")),
+        needs_weights=True,
     ),
     "local_dir": SaeResolver(None, _load_dir, "a local SAE directory", matches=_is_dir),
 }.items():
@@ -187,6 +196,15 @@ def _resolve(spec: str) -> SaeResolver:
         raise SpecError(f"SAE directory {spec} does not exist")
     forms = "; ".join(SAE_RESOLVERS.get(n).describe for n in SAE_RESOLVERS.names())
     raise SpecError(f"unknown SAE spec {spec!r}. An SAE spec is one of: {forms}")
+
+
+def needs_model_weights(spec: str) -> bool:
+    """Whether loading ``spec`` computes with the model's weights (a planted SAE calibrates
+    on its activations); the others need at most its config and tokenizer."""
+    resolver = _resolve(spec)
+    if resolver is SAE_RESOLVERS.get("random"):
+        return needs_model_weights(_split_random(spec)[0])
+    return resolver.needs_weights
 
 
 def sae_directory(spec: str) -> Path | None:
@@ -209,10 +227,7 @@ def sae_directory(spec: str) -> Path | None:
         parts = spec.removeprefix("custom:").split(":", 2)
         return Path(parts[2]).expanduser() if len(parts) == 3 else None
     if resolver is SAE_RESOLVERS.get("random"):
-        inner, _, seed = spec.removeprefix("random:").rpartition("@")
-        if not inner or not seed.isdigit():
-            inner = spec.removeprefix("random:")
-        return sae_directory(inner)
+        return sae_directory(_split_random(spec)[0])
     return None
 
 

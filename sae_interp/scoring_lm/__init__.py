@@ -17,8 +17,15 @@ from sae_interp.scoring_lm.base import (
 
 def _in_process(settings: ScoringLMSettings, model: Any, model_spec: str) -> ScoringLM:
     from sae_interp.models import load_model
+    from sae_interp.models.lazy import LazyModel
     from sae_interp.scoring_lm.transformer_lens_lm import TransformerLensScoringLM
 
+    if isinstance(model, LazyModel):  # the eval's model, loaded only if it is the one
+        if settings.model != model_spec:
+            return TransformerLensScoringLM(
+                load_model(settings.model, device=model.device), settings.batch_size
+            )
+        model = model.get()
     if settings.model != model_spec or model is None:
         model = load_model(settings.model, device=str(model.cfg.device) if model else "auto")
     return TransformerLensScoringLM(model, settings.batch_size)
@@ -43,7 +50,8 @@ SCORING_LMS.register("openai", _server)
 def load_scoring_lm(
     settings: ScoringLMSettings, model: Any = None, model_spec: str = ""
 ) -> ScoringLM:
-    """The scoring LM of ``settings``; the eval's ``model`` is reused when it is the same."""
+    """The scoring LM of ``settings``; the eval's ``model`` (a HookedTransformer or a
+    :class:`~sae_interp.models.lazy.LazyModel`) is reused when it is the same."""
     return SCORING_LMS.get(settings.backend)(settings, model, model_spec)
 
 

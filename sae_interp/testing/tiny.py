@@ -17,6 +17,7 @@ from transformer_lens import HookedTransformer, HookedTransformerConfig
 
 from sae_interp.models.facts import ModelFacts
 from sae_interp.models.loading import ModelResolver, register_model_resolver
+from sae_interp.models.shell import weightless
 from sae_interp.saes.base import BaseSAE, SAEConfig, build_sae
 
 TINY_MODEL_SPEC = "tiny-random"
@@ -100,23 +101,35 @@ def make_tiny_tokenizer() -> Any:
 
 def make_tiny_model(seed: int = 0, n_ctx: int = 64, device: str = "cpu") -> HookedTransformer:
     tokenizer = make_tiny_tokenizer()
-    cfg = HookedTransformerConfig(
+    cfg = tiny_config(len(tokenizer), seed, n_ctx, device)
+    model = HookedTransformer(cfg, tokenizer=tokenizer, default_padding_side="right")
+    model.eval()
+    return model
+
+
+def tiny_shell(n_ctx: int = 64, dtype: torch.dtype = torch.float32) -> HookedTransformer:
+    """The tiny model without its weights (:mod:`sae_interp.models.shell`)."""
+    tokenizer = make_tiny_tokenizer()
+    cfg = tiny_config(len(tokenizer), 0, n_ctx, "cpu")
+    cfg.dtype = dtype
+    return weightless(cfg, tokenizer, default_padding_side="right")
+
+
+def tiny_config(d_vocab: int, seed: int, n_ctx: int, device: str) -> HookedTransformerConfig:
+    return HookedTransformerConfig(
         n_layers=2,
         d_model=16,
         d_head=4,
         n_heads=4,
         d_mlp=32,
         n_ctx=n_ctx,
-        d_vocab=len(tokenizer),
+        d_vocab=d_vocab,
         act_fn="gelu",
         normalization_type="LN",
         model_name="tiny-random",
         seed=seed,
         device=device,
     )
-    model = HookedTransformer(cfg, tokenizer=tokenizer, default_padding_side="right")
-    model.eval()
-    return model
 
 
 def register_tiny_model() -> None:
@@ -128,6 +141,7 @@ def register_tiny_model() -> None:
             load=lambda spec, device, dtype: make_tiny_model(device=str(device)).to(dtype),
             describe=f"'{TINY_MODEL_SPEC}' (test model)",
             facts=lambda spec: ModelFacts(TINY_MODEL_SPEC, n_layers=2, d_model=16, n_ctx=64),
+            shell=lambda spec, dtype: tiny_shell(dtype=dtype),
         ),
     )
     register_model_resolver(
@@ -139,6 +153,7 @@ def register_tiny_model() -> None:
             ),
             describe=f"'{TINY_LONG_MODEL_SPEC}' (test model)",
             facts=lambda spec: ModelFacts(TINY_LONG_MODEL_SPEC, n_layers=2, d_model=16, n_ctx=256),
+            shell=lambda spec, dtype: tiny_shell(n_ctx=256, dtype=dtype),
         ),
     )
 

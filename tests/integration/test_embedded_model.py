@@ -60,3 +60,27 @@ def test_random_weights_control_keeps_tokens_and_loses_the_computation(gemma) ->
             assert not torch.all(theirs == 1), name
     logits = random(random.to_tokens("Monday, Tuesday, Wednesday, Thursday,"))
     assert random.tokenizer.decode(logits[0, -1].argmax()).strip() != "Friday"
+
+
+def test_the_model_without_weights_has_the_loaded_config_and_tokenizer(gemma) -> None:
+    """What a judge-only stage reads instead of the model (the latent cache key, the
+    provenance, the tokenizer) equals the loaded model's, for the embedded spec, its
+    converted directory as a local spec, and its random-weights control."""
+    from sae_interp.models.loading import model_shell
+    from sae_interp.models.randomized import random_weights_name
+
+    text = "Monday, Tuesday (the 3rd) and <b>Wednesday</b>"
+    expected = {k: str(v) for k, v in gemma.cfg.to_dict().items() if k != "device"}
+    for spec in ("embedded", f"{converted_dir('gemma-3-270m')}#google/gemma-3-270m"):
+        shell = model_shell(spec)
+        assert shell is not None and str(shell.cfg.device) == "meta", spec
+        found = {k: str(v) for k, v in shell.cfg.to_dict().items() if k != "device"}
+        assert found == expected, spec
+        assert shell.tokenizer(text)["input_ids"] == gemma.tokenizer(text)["input_ids"]
+        assert shell.tokenizer.bos_token_id == gemma.tokenizer.bos_token_id
+        ids = gemma.to_tokens(text)[0].tolist()
+        assert shell.tokenizer.decode(ids) == gemma.tokenizer.decode(ids)
+        assert shell.tokenizer.padding_side == gemma.tokenizer.padding_side
+    random = model_shell("random-weights:embedded@3")
+    assert random is not None
+    assert random.cfg.model_name == random_weights_name(gemma.cfg.model_name, 3)

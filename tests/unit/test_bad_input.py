@@ -18,7 +18,8 @@ def no_model_load(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the model was loaded before the bad input was reported")
 
-    monkeypatch.setattr("sae_interp.framework.runner.load_model", refuse)
+    monkeypatch.setattr("sae_interp.models.lazy.load_model", refuse)
+    monkeypatch.setattr("sae_interp.models.lazy.model_shell", refuse)  # nor its config
 
 
 @pytest.fixture

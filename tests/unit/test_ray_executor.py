@@ -159,6 +159,7 @@ def test_latent_shards_through_ray_give_the_local_results_even_after_a_killed_wo
         local = run_per_sae(
             definition, config(out["local"], corpus_file, specs, server.base_url, "all", **kw)
         )
+        answered_locally = server.answered
         sharded = config(
             out["ray"],
             corpus_file,
@@ -170,6 +171,7 @@ def test_latent_shards_through_ray_give_the_local_results_even_after_a_killed_wo
             **kw,
         )
         on_ray = run_per_sae(definition, sharded)
+        answered_on_ray = server.answered - answered_locally
     assert killer.killed  # type: ignore[attr-defined]
     assert [o.provenance.executor for o in on_ray] == ["ray", "ray"]
     assert all(o.eval_result_metrics.n_explained == 6 for o in on_ray)
@@ -178,12 +180,13 @@ def test_latent_shards_through_ray_give_the_local_results_even_after_a_killed_wo
     assert len(files) == 6  # all, autointerp and fuzzing, on two SAEs
     for name in files:
         assert comparable(out["ray"] / name) == comparable(out["local"] / name), name
-    # the shards' LLM usage is counted in the results (less what a killed worker's stage
-    # used before it died: exact equality is checked without a kill, in test_shards.py)
-    for a, b in zip(local, on_ray, strict=True):
-        used, mine = a.eval_result_metrics.llm_usage, b.eval_result_metrics.llm_usage
-        assert 0 < mine["calls"] <= used["calls"] + len(killer.killed)  # type: ignore[attr-defined]
-        assert mine["prompt_tokens"] > 0
+    # the shards' LLM usage is counted in the results, the killed workers' calls too: all
+    # but the answers that reached no one, at most the 2 in flight when the workers died
+    # (equality without a kill is checked in test_shards.py)
+    assert sum(o.eval_result_metrics.llm_usage["calls"] for o in local) == answered_locally
+    counted = sum(o.eval_result_metrics.llm_usage["calls"] for o in on_ray)
+    assert answered_on_ray - 2 <= counted <= answered_on_ray, (counted, answered_on_ray)
+    assert all(o.eval_result_metrics.llm_usage["prompt_tokens"] > 0 for o in on_ray)
     # no shard file left, and no latent scored twice: the retried shards resumed
     assert not list(out["ray"].rglob("*.shard-*"))
     for store in out["ray"].glob("*/*/latents_*.jsonl"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from sae_interp.distributed.shards import (
     LatentShard,
     Stage,
     current_shard,
+    current_stage,
     forget_store,
     forgets,
     merge_shard_files,
@@ -29,6 +31,8 @@ from sae_interp.evals import get_eval
 from sae_interp.framework.latent_store import LatentStore
 from sae_interp.framework.runner import run_per_sae
 from sae_interp.llm.settings import LLM_BACKENDS
+from sae_interp.models import lazy
+from sae_interp.models import loading as models_loading
 from sae_interp.testing import make_tiny_sae
 
 
@@ -168,11 +172,19 @@ def without_run_fields(path: Path) -> Any:
 
 
 def test_the_stages_of_a_sharded_run_give_the_local_result_with_every_arm(
-    tmp_path: Path, corpus_file: Path
+    tmp_path: Path, corpus_file: Path, monkeypatch: pytest.MonkeyPatch, isolated_cache: Path
 ) -> None:
     """Three shards of evals.all with the random-SAE arm and a reseed, run stage by stage as
     the Ray driver runs them, write the result files of a local run; --force empties the
-    stores once, in the prepare stage, even of a stale shard file."""
+    stores once, in the prepare stage, even of a stale shard file. The explain and score
+    stages never load the model's weights (they run on CPU workers)."""
+    loads: list[Stage | None] = []
+
+    def load_model(*args: Any, **kwargs: Any) -> Any:
+        loads.append(current_stage())
+        return models_loading.load_model(*args, **kwargs)
+
+    monkeypatch.setattr(lazy, "load_model", load_model)
     judge = Judge()
     LLM_BACKENDS.register("shard-judge", lambda settings, stack: judge.backend, overwrite=True)
     definition = get_eval("all")
@@ -188,6 +200,7 @@ def test_the_stages_of_a_sharded_run_give_the_local_result_with_every_arm(
         for k, path in out.items()
     }
     (local,) = run_per_sae(definition, configs["local"], saes={"tiny": sae})
+    assert loads == [None]  # the local run collects
     calls_local = len(judge.backend.calls)
     # a stopped earlier run left a stale shard file: --force must not merge it in
     stale = next(out["local"].glob("autointerp/*/latents_*[0-9a-f].jsonl"))
@@ -196,7 +209,12 @@ def test_the_stages_of_a_sharded_run_give_the_local_result_with_every_arm(
     target.with_name(target.stem + ".shard-0-of-3.jsonl").write_text(
         stale.read_text().replace('"status":"ok"', '"status":"stale"')
     )
+    shutil.rmtree(isolated_cache / "latents")  # the prepare stage collects them again
     (sharded,) = run_in_stages(definition, configs["sharded"], sae, n_shards=3)
+    assert loads == [None, Stage.prepare], loads
+    assert definition.stage_uses_model(configs["sharded"], Stage.prepare)
+    for stage in (Stage.explain, Stage.score):
+        assert not definition.stage_uses_model(configs["sharded"], stage)
     assert len(judge.backend.calls) - calls_local == calls_local  # same work, same calls
     names = sorted(p.relative_to(out["local"]) for p in out["local"].glob("*/*.json"))
     assert len(names) == 5  # all; each eval on the SAE and on its random SAE

@@ -141,7 +141,8 @@ def no_model(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("a model was loaded")
 
-    monkeypatch.setattr("sae_interp.framework.runner.load_model", refuse)
+    monkeypatch.setattr("sae_interp.models.lazy.load_model", refuse)
+    monkeypatch.setattr("sae_interp.models.lazy.model_shell", refuse)  # nor its config
 
 
 def test_cli_lists_datasets_and_names_the_closest_to_a_typo(

@@ -72,7 +72,7 @@ def random_sae_arm(
     the context it ran in (the random SAE in place) and its per-latent results."""
     cfg = ctx.config
     arm = random_sae_setup(ctx, setup, refresh_explanations(cfg))
-    one_shot = explanations(cfg, arm.usable, ctx.model.tokenizer, resources, arm.store)
+    one_shot = explanations(cfg, arm.usable, ctx.tokenizer, resources, arm.store)
     store = LatentStore(results_path(ctx, cfg.force, suffix="_random_sae"), LatentAgenticResult)
     work = agent_work(arm.ctx, resources, arm.records, one_shot)
     return arm.ctx, run_agent_latents(arm.ctx, arm.latents, store, work, "agentic (random SAE)")

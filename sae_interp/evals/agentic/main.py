@@ -42,9 +42,7 @@ def run_agentic(ctx: EvalContext[AgenticEvalConfig]) -> EvalResult:
     assert isinstance(resources, EvalResources)
     usage_start = resources.usage()
     setup = prepare(ctx, LatentAgenticResult, cfg.force, refresh_explanations(cfg))
-    one_shot = explanations(
-        cfg, setup.usable, ctx.model.tokenizer, resources, setup.store, setup.given
-    )
+    one_shot = explanations(cfg, setup.usable, ctx.tokenizer, resources, setup.store, setup.given)
     work = agent_work(ctx, resources, setup.records, one_shot)
     results = run_agent_latents(ctx, setup.latents, setup.results, work, "agentic")
     random_sae: list[LatentAgenticResult] = []

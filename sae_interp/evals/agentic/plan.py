@@ -33,7 +33,7 @@ def agent_calls_at_most(cfg: AgenticEvalConfig) -> int:
 
 def plan_agentic(ctx: EvalContext[AgenticEvalConfig]) -> LLMPlan:
     cfg = ctx.config
-    tokenizer = ctx.model.tokenizer
+    tokenizer = ctx.tokenizer
     setup = prepare(ctx, LatentAgenticResult, fresh=False)
     to_explain = [
         r for r in setup.usable if r.latent not in setup.store and r.latent not in setup.given

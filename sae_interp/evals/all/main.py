@@ -22,7 +22,7 @@ from sae_interp.evals.common import (
     run_scored,
     scored_result,
 )
-from sae_interp.evals.common.sharded import run_shard
+from sae_interp.evals.common.sharded import run_shard, stage_uses_model
 from sae_interp.evals.common.usage import add_usage, shards_usage, usage_delta
 from sae_interp.framework.failures import merge_counts
 from sae_interp.framework.output import BaseEvalOutput
@@ -49,7 +49,7 @@ def _sub_context(ctx: EvalContext[AllEvalConfig], name: str) -> EvalContext[Any]
     uses_resources = whole is None or whole.resources is not None
     return EvalContext(
         config,
-        ctx.model,
+        ctx.lazy_model,
         ctx.sae,
         ctx.sae_spec,
         ctx.device,
@@ -111,6 +111,18 @@ def shard_all(ctx: EvalContext[AllEvalConfig], stage: Stage) -> None:
         spec = scored_eval(name)
         run_shard(_scored_context(ctx, name, explained), spec, stage, ctx.resources)
         explained = explained or spec.needs_explanation
+
+
+def all_stage_uses_model(config: AllEvalConfig, stage: Stage) -> bool:
+    """A stage of a sharded ``evals.all`` computes with the model when that stage of one of
+    its explanation-based evals does (its whole evals run at the merge)."""
+    if stage is Stage.merge:
+        return True
+    return any(
+        stage_uses_model(scored_eval(name), config.config_for(name), stage)
+        for name in config.evals
+        if whole_eval(name) is None
+    )
 
 
 def run_all(ctx: EvalContext[AllEvalConfig]) -> EvalResult:
@@ -253,6 +265,7 @@ DEFINITION = EVALS.register(
         table_columns=_columns(),
         table=all_table,
         shard=shard_all,
+        stage_uses_model=all_stage_uses_model,
     ),
 )
 

@@ -35,7 +35,7 @@ def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> Laten
     cfg: AutoInterpEvalConfig = ctx.config
     service = resources.service if resources is not None else None
     factory = DETECTION_MODES.get(detection_mode(cfg))
-    return factory(ctx.model.tokenizer, service, cfg.detection, cfg.seed)
+    return factory(ctx.tokenizer, service, cfg.detection, cfg.seed)
 
 
 def summarise(run: ScoredRun) -> AutoInterpMetrics:

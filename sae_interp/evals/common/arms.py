@@ -87,7 +87,7 @@ def arms(
     ``real``, then ``random_sae`` (``--random-sae-control``), then one per extra seed
     (``--seeds``)."""
     cfg: ExplainedEvalConfig = ctx.config
-    tokenizer = ctx.model.tokenizer
+    tokenizer = ctx.tokenizer
     shuffled = cfg.shuffled_control and spec.needs_explanation
     explanations = explainers.explanations(
         cfg, setup.usable, tokenizer, resources, setup.store, setup.given, spec.needs_explanation
@@ -291,7 +291,7 @@ def random_sae_setup(
     control_spec = random_sae_spec(ctx.sae_spec, cfg.random_sae_seed)
     logger.info("%s: random-SAE control (%s)", cfg.eval_type_id, control_spec)
     cache = latent_cache_for(
-        ctx.model, control_sae, cfg.corpus, cfg.n_tokens, cfg.ctx_len, cfg.batch_size
+        ctx.lazy_model, control_sae, cfg.corpus, cfg.n_tokens, cfg.ctx_len, cfg.batch_size
     )
     frequencies = [setup.records[latent].firing_frequency for latent in setup.latents]
     latents = match_by_frequency(frequencies, cache, cfg.sampling.min_activating)
@@ -315,7 +315,7 @@ def reseeded_records(ctx: EvalContext[Any], setup: Setup, seed: int) -> dict[int
     of ``setup`` (what the explainer saw) and no test window among them."""
     cfg: ExplainedEvalConfig = ctx.config
     cache = latent_cache_for(
-        ctx.model, ctx.sae, cfg.corpus, cfg.n_tokens, cfg.ctx_len, cfg.batch_size
+        ctx.lazy_model, ctx.sae, cfg.corpus, cfg.n_tokens, cfg.ctx_len, cfg.batch_size
     )
     drawn = sampled_records(ctx, ctx.sae, cache, setup.latents, seed)
     return {latent: with_train_of(r, setup.records[latent]) for latent, r in drawn.items()}

@@ -11,7 +11,7 @@ from sae_interp.evals.common.planning import plan_scored
 from sae_interp.evals.common.resources import open_resources
 from sae_interp.evals.common.scored import run_scored
 from sae_interp.evals.common.scored_models import REAL, ScoredEval, ScoredRun
-from sae_interp.evals.common.sharded import run_shard
+from sae_interp.evals.common.sharded import run_shard, stage_uses_model
 from sae_interp.framework.runner import (
     EVALS,
     CompareSpec,
@@ -63,5 +63,6 @@ def definition_for(spec: ScoredEval, **overrides: Any) -> EvalDefinition[Any, An
         "compare": CompareSpec(latent_metrics=lambda result: result.metrics),
         "scored": spec,
         "shard": lambda ctx, stage: run_shard(ctx, spec, stage),
+        "stage_uses_model": lambda cfg, stage: stage_uses_model(spec, cfg, stage),
     }
     return EVALS.register(spec.eval_type_id, EvalDefinition(**(fields | overrides)))

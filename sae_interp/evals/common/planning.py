@@ -24,7 +24,7 @@ def plan_scored(ctx: EvalContext[Any], spec: ScoredEval, explain: bool = True) -
     """The LLM calls a run would make (explanations not stored yet, unless ``explain`` is
     False, + scoring of latents not finished yet), estimated without calling anything."""
     cfg: ExplainedEvalConfig = ctx.config
-    tokenizer = ctx.model.tokenizer
+    tokenizer = ctx.tokenizer
     setup = prepare(ctx, spec.result_cls, fresh=False)
     explain = explain and spec.needs_explanation
     known = setup.given.keys() | setup.store.done()

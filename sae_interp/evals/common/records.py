@@ -56,7 +56,7 @@ def sampled_records(
     (embedding index, decoder neighbours) of ``sae`` for the hard-negative strategies, and
     the contrast windows the config's explainer shows, if any."""
     sampling = sampling or ctx.config.sampling
-    sources = NegativeSources(ctx.model.tokenizer, sae.W_dec, embedder=sampling.similar_embedder)
+    sources = NegativeSources(ctx.tokenizer, sae.W_dec, embedder=sampling.similar_embedder)
     n_contrast = contrast_windows(ctx.config)
     sampled = sample_records(cache, latents, sampling, seed, sources=sources, n_contrast=n_contrast)
     return {r.latent: r for r in sampled}
@@ -69,7 +69,9 @@ def latent_records(
     records. ``sae`` overrides the context's SAE (e.g. a random-SAE control)."""
     cfg = ctx.config
     sae = sae or ctx.sae
-    cache = latent_cache_for(ctx.model, sae, cfg.corpus, cfg.n_tokens, cfg.ctx_len, cfg.batch_size)
+    cache = latent_cache_for(
+        ctx.lazy_model, sae, cfg.corpus, cfg.n_tokens, cfg.ctx_len, cfg.batch_size
+    )
     given_file = getattr(cfg, "explanations", None)
     explicit = cfg.latents or (given_explanations(cfg).latents() if given_file else None)
     latents = select_latents(cache, explicit, cfg.n_latents, cfg.seed, sampling.min_activating)

@@ -29,13 +29,28 @@ class EvalResources:
         self._stack = contextlib.ExitStack()
         self._service: LLMService | None = None
         self._shared: dict[str, Any] = {}
+        self._on_call: list[Callable[[], None]] = []
 
     @property
     def service(self) -> LLMService:
         """The LLM service (started on first use: a local server, a client, the cache)."""
         if self._service is None:
             self._service = self._stack.enter_context(open_service(self.llm, self.seed))
+            self._service.on_call.extend(self._on_call)
         return self._service
+
+    @contextlib.contextmanager
+    def on_call(self, callback: Callable[[], None]) -> Iterator[None]:
+        """Call ``callback`` after each call the service answers in the enclosed code."""
+        self._on_call.append(callback)
+        if self._service is not None:
+            self._service.on_call.append(callback)
+        try:
+            yield
+        finally:
+            self._on_call.remove(callback)
+            if self._service is not None and callback in self._service.on_call:
+                self._service.on_call.remove(callback)
 
     @property
     def service_opened(self) -> bool:
@@ -45,7 +60,7 @@ class EvalResources:
         """A snapshot of the LLM usage so far: the service's (zeros if it was never opened)
         plus that of every shared object with a service of its own (a remote scoring LM)."""
         total = dataclasses.replace(self._service.report) if self._service else UsageReport()
-        for item in self._shared.values():
+        for item in list(self._shared.values()):  # (shared objects may be added meanwhile)
             if isinstance(item, ReportsUsage):
                 total = total + item.usage()
         return total

@@ -95,7 +95,9 @@ class ScoredEval:
     for a context (``resources`` None when only planning); ``summarise`` pools a
     :class:`ScoredRun` into the eval's metrics; ``result_cls`` is its per-latent result;
     ``needs_explanation`` False: a scorer that reads no explanation (no explainer, no
-    shuffled-explanation control)."""
+    shuffled-explanation control); ``scores_with_model``: whether its scorer computes with
+    a model in this process under a config (surprisal's in-process scoring LM), so that a
+    latent shard's score stage needs model hardware."""
 
     eval_type_id: str
     config_cls: type[ExplainedEvalConfig]
@@ -105,6 +107,7 @@ class ScoredEval:
     summarise: Callable[[ScoredRun], BaseModel]
     table_columns: tuple[str, ...] = ()
     needs_explanation: bool = True
+    scores_with_model: Callable[[Any], bool] = lambda config: False
 
 
 @dataclass

@@ -7,15 +7,27 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from sae_interp.distributed.shards import LatentShard, Stage, current_shard
+from sae_interp.distributed.shards import LatentShard, Stage, current_shard, on_stored
 from sae_interp.evals.common.arms import arms, prepare_shards, random_sae_setup, score_arm
 from sae_interp.evals.common.config import ExplainedEvalConfig
 from sae_interp.evals.common.records import Setup, prepare
 from sae_interp.evals.common.resources import EvalResources
 from sae_interp.evals.common.scored_models import ScoredEval
-from sae_interp.evals.common.usage import forget_shards_usage, record_shard_usage, usage_delta
+from sae_interp.evals.common.usage import StageUsage, forget_shards_usage
 from sae_interp.explainers import registry as explainers
 from sae_interp.framework.runner import EvalContext
+
+
+def stage_uses_model(spec: ScoredEval, config: Any, stage: Stage) -> bool:
+    """Whether ``stage`` of a sharded run of ``spec`` computes with the model: ``prepare``
+    collects, ``merge`` is the ordinary run (it collects what is missing); ``explain`` only
+    reads records and asks the judge, and so does ``score`` unless the scorer runs a model
+    in-process. The stages that do not run on a CPU and never load the model's weights."""
+    if stage is Stage.explain:
+        return False
+    if stage is Stage.score:
+        return spec.scores_with_model(config)
+    return True
 
 
 def run_shard(
@@ -34,16 +46,21 @@ def run_shard(
         return
     shard = current_shard()
     assert shard is not None, f"the {stage.value} stage works on a shard"
-    before = resources.usage()
-    setup = prepare(ctx, spec.result_cls, fresh=False)
-    if stage is Stage.explain:
-        _explain(ctx, spec, resources, setup, shard)
-        n_scored = 0
-    else:
-        n_scored = sum(latent not in setup.results for latent in shard.pick(setup.latents))
-        for arm in arms(ctx, spec, resources, setup):
-            score_arm(spec, dataclasses.replace(arm, latents=shard.pick(arm.latents)), resources)
-    record_shard_usage(ctx, usage_delta(before, resources.usage()), n_scored)
+    usage = StageUsage(ctx, resources.usage)
+    # kept as it goes (after every answered call and stored record): a killed worker's
+    # calls count too
+    with on_stored(usage.write), resources.on_call(usage.write):
+        setup = prepare(ctx, spec.result_cls, fresh=False)  # (its stores report to it)
+        if stage is Stage.explain:
+            _explain(ctx, spec, resources, setup, shard)
+        else:
+            results = setup.results
+            pending = {latent for latent in shard.pick(setup.latents) if latent not in results}
+            usage.n_scored = lambda: len(pending & results.done())
+            for arm in arms(ctx, spec, resources, setup):
+                arm = dataclasses.replace(arm, latents=shard.pick(arm.latents))
+                score_arm(spec, arm, resources)
+    usage.write()
 
 
 def _explain(
@@ -57,7 +74,7 @@ def _explain(
     cfg: ExplainedEvalConfig = ctx.config
     if not spec.needs_explanation:
         return
-    tokenizer = ctx.model.tokenizer
+    tokenizer = ctx.tokenizer
     mine = set(shard.pick(setup.latents))
     usable = [r for r in setup.usable if r.latent in mine]
     explainers.explanations(cfg, usable, tokenizer, resources, setup.store, setup.given)

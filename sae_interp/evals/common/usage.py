@@ -2,20 +2,27 @@
 latent, and, in a latent-sharded run (:mod:`sae_interp.distributed.shards`), what its shards
 used, carried to the merge stage that writes the result.
 
-Each explain or score stage of a shard appends its usage to ``llm_usage.jsonl`` in the run's
-work directory (through its own shard file, which the driver merges like any store); the
-merge adds those lines to its own usage. The prepare stage of the next sharded run empties
-the file."""
+Each attempt at an explain or score stage of a shard (a first run, or Ray's retry after a
+lost worker) appends to ``llm_usage.jsonl`` in the run's work directory (through its own
+shard file, which the driver merges like any store) a line with what it has used so far,
+after every call its LLM service answers, every record it stores and at its end. The merge
+adds the last complete line of each attempt to its own usage, so every answered call of a
+worker killed mid-stage counts too. The prepare stage of the next sharded run empties the
+file."""
 
 from __future__ import annotations
 
 import json
+import threading
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sae_interp.distributed.shards import (
     Stage,
     current_shard,
     current_stage,
+    ends_torn,
     forget_store,
     shard_path,
 )
@@ -64,14 +71,31 @@ def with_per_latent(usage: dict[str, Any], n_latents: int) -> dict[str, Any]:
     }
 
 
-def record_shard_usage(ctx: EvalContext[Any], usage: dict[str, Any], n_latents: int) -> None:
-    """Keep what one stage of this shard used (``n_latents``: the latents it scored)."""
-    shard = current_shard()
-    assert shard is not None, "only a shard's stage records its usage"
-    path = shard_path(ctx.work_dir / SHARDS_USAGE, shard)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        handle.write(json.dumps({"usage": usage, "n_latents": n_latents}) + "\n")
+class StageUsage:
+    """What one attempt at a shard's stage has used since it began: ``write`` appends it
+    (cumulative) under the attempt's id, with the latents the attempt has scored so far
+    (``n_scored``, set once the stage knows its latents; none before)."""
+
+    def __init__(self, ctx: EvalContext[Any], usage: Callable[[], UsageReport]) -> None:
+        shard = current_shard()
+        assert shard is not None, "only a shard's stage records its usage"
+        self.path = shard_path(ctx.work_dir / SHARDS_USAGE, shard)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.attempt = uuid.uuid4().hex
+        self._usage, self._before = usage, usage()
+        self.n_scored: Callable[[], int] = lambda: 0
+        self._opening = "\n" if ends_torn(self.path) else ""  # an earlier attempt was killed
+        self._lock = threading.Lock()
+
+    def write(self) -> None:
+        line = {
+            "attempt": self.attempt,
+            "usage": usage_delta(self._before, self._usage()),
+            "n_latents": self.n_scored(),
+        }
+        with self._lock, self.path.open("a") as handle:
+            handle.write(self._opening + json.dumps(line) + "\n")
+            self._opening = ""
 
 
 def forget_shards_usage(ctx: EvalContext[Any]) -> None:
@@ -85,13 +109,14 @@ def shards_usage(ctx: EvalContext[Any]) -> tuple[dict[str, Any], int]:
     path = ctx.work_dir / SHARDS_USAGE
     if current_stage() is not Stage.merge or not path.exists():
         return {}, 0
-    total: dict[str, Any] = {}
-    n_latents = 0
-    for line in path.read_text().splitlines():
+    last: dict[str, dict[str, Any]] = {}  # attempt -> its last complete line
+    for n, line in enumerate(path.read_text().splitlines()):
         try:
             part = json.loads(line)
         except json.JSONDecodeError:
-            continue  # a stage killed mid-write: its retry wrote a line of its own
+            continue  # killed mid-write: the attempt's line before counts
+        last[part.get("attempt", str(n))] = part
+    total: dict[str, Any] = {}
+    for part in last.values():
         total = add_usage(total, part["usage"])
-        n_latents += part["n_latents"]
-    return total, n_latents
+    return total, sum(part["n_latents"] for part in last.values())

@@ -120,7 +120,7 @@ def _model_behaviour(
 
 def run_core(ctx: EvalContext[CoreEvalConfig]) -> EvalResult:
     cfg = ctx.config
-    tokens = load_corpus(cfg.corpus, ctx.model.tokenizer, cfg.n_tokens, cfg.ctx_len)
+    tokens = load_corpus(cfg.corpus, ctx.tokenizer, cfg.n_tokens, cfg.ctx_len)
     acc, per_seq = _reconstruction(ctx, tokens)
     units = per_seq.units()
     intervals = {

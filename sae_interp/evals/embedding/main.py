@@ -30,7 +30,7 @@ def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> Embed
             f"embedder:{cfg.embedding.model}",
             lambda: load_embedder(cfg.embedding.model, device=str(ctx.device)),
         )
-    return EmbeddingScorer(embedder, ctx.model.tokenizer, cfg.embedding)
+    return EmbeddingScorer(embedder, ctx.tokenizer, cfg.embedding)
 
 
 def summarise(run: ScoredRun) -> EmbeddingEvalMetrics:

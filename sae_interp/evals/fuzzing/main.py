@@ -27,7 +27,7 @@ def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> Laten
     cfg: FuzzingEvalConfig = ctx.config
     service = resources.service if resources is not None else None
     mode = resolved_mode(cfg.fuzzing.mode, cfg.llm.resolved_backend())
-    return FUZZING_MODES.get(mode)(ctx.model.tokenizer, service, cfg.fuzzing, cfg.seed)
+    return FUZZING_MODES.get(mode)(ctx.tokenizer, service, cfg.fuzzing, cfg.seed)
 
 
 def summarise(run: ScoredRun) -> FuzzingMetrics:

@@ -28,7 +28,7 @@ def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> Intru
     cfg: IntruderEvalConfig = ctx.config
     service = resources.service if resources is not None else None
     _, _, records = latent_records(ctx, cfg.sampling)  # the cache and records are reused
-    return IntruderScorer(ctx.model.tokenizer, service, cfg.intruder, cfg.seed, records)
+    return IntruderScorer(ctx.tokenizer, service, cfg.intruder, cfg.seed, records)
 
 
 def summarise(run: ScoredRun) -> IntruderMetricsOut:

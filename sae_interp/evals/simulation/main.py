@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> LatentScorer:
     cfg: SimulationEvalConfig = ctx.config
-    return SimulationScorer(simulator_for(cfg.simulator, cfg.llm, ctx.model.tokenizer, resources))
+    return SimulationScorer(simulator_for(cfg.simulator, cfg.llm, ctx.tokenizer, resources))
 
 
 def summarise(run: ScoredRun) -> SimulationEvalMetrics:

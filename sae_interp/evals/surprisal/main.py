@@ -28,9 +28,9 @@ def make_scorer(ctx: EvalContext[Any], resources: EvalResources | None) -> Surpr
     if resources is not None:
         lm = resources.shared(
             f"scoring_lm:{cfg.scoring_lm.model_dump_json()}",
-            lambda: load_scoring_lm(cfg.scoring_lm, ctx.model, cfg.model),
+            lambda: load_scoring_lm(cfg.scoring_lm, ctx.lazy_model, cfg.model),
         )
-    return SurprisalScorer(lm, ctx.model.tokenizer, cfg.surprisal)
+    return SurprisalScorer(lm, ctx.tokenizer, cfg.surprisal)
 
 
 def summarise(run: ScoredRun) -> SurprisalEvalMetrics:
@@ -48,6 +48,7 @@ SPEC = ScoredEval(
     result_cls=LatentSurprisalResult,
     make_scorer=make_scorer,
     summarise=summarise,
+    scores_with_model=lambda cfg: cfg.scoring_lm.backend == "model",
     table_columns=(
         "surprisal.auroc",
         "surprisal.auroc_activating_tokens",
