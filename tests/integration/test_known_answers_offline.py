@@ -4,8 +4,9 @@ the normal pipeline. Planted latents fire exactly on their token sets in real co
 decoys fire about as often; given the correct explanations, the embedding scorer and the
 offline simulator each score planted latents above the decoys that fire as often, and
 embedding also above the shuffled-explanation control (measured on these settings: embedding
-AUROC 0.71, decoys 0.56, control 0.52; simulation per-window correlation 0.31 against 0.01
-for the decoys, its control not separated: 0.26)."""
+AUROC 0.71, decoys 0.56, control 0.52; simulation per-window correlation 0.30 against 0.00
+for the decoys, planted - decoys 0.30 [0.06, ...]; its control is not separated, 0.27, and
+is left out here)."""
 
 from pathlib import Path
 
@@ -34,20 +35,25 @@ def test_planted_sae_on_gemma(gemma, tmp_path: Path) -> None:
         partner = float(rates[j % len(sets)])
         assert 0.2 * partner <= float(rates[decoy]) <= 5 * partner + 0.01
 
-    cfg = ValidityConfig.model_validate(
-        {
-            "n_tokens": 16_384,
-            "device": "cpu",
-            "output_dir": str(tmp_path),
-            "evals": ["embedding", "simulation"],
-            "sources": ["given"],
-            "with_intruder": False,
-            "latents": [0, 1, 2, 3, 4, 5, 6, 9],  # planted, and decoys as frequent
-            "sampling": {"window_len": 16, "n_train": 5, "n_test": 5, "n_negatives": 5},
-        }
-    )
-    (report,) = run_suite(cfg, model=gemma, saes={"planted": sae})
-    rows = {(r.eval, r.metric): r for r in report.rows}
+    rows = {}
+    # the simulator without its shuffled control, which it does not separate (and which
+    # costs as much again)
+    for evals, control in ((["embedding"], True), (["simulation"], False)):
+        cfg = ValidityConfig.model_validate(
+            {
+                "n_tokens": 16_384,
+                "device": "cpu",
+                "output_dir": str(tmp_path),
+                "evals": evals,
+                "shuffled_control": control,
+                "sources": ["given"],
+                "with_intruder": False,
+                "latents": [0, 1, 2, 3, 4, 5, 6, 9],  # planted, and decoys as frequent
+                "sampling": {"window_len": 16, "n_train": 5, "n_test": 5, "n_negatives": 5},
+            }
+        )
+        (report,) = run_suite(cfg, model=gemma, saes={"planted": sae})
+        rows |= {(r.eval, r.metric): r for r in report.rows}
     embedding = rows["embedding", "auroc"]
     assert embedding.planted.n >= 4 and embedding.decoys.n == 2 and embedding.control.n >= 4
     assert embedding.planted.value is not None and embedding.planted.value >= 0.65, embedding
@@ -55,6 +61,7 @@ def test_planted_sae_on_gemma(gemma, tmp_path: Path) -> None:
         assert difference.value is not None and difference.value > 0.1, embedding
     assert embedding.planted_minus_decoys.lo is not None and embedding.planted_minus_decoys.lo > 0
     simulation = rows["simulation", "per_window_correlation"]
+    assert simulation.control.n == 0  # not run
     assert simulation.planted.value is not None and simulation.planted.value > 0.15, simulation
     gap = simulation.planted_minus_decoys
     assert gap.value is not None and gap.value > 0.15 and gap.lo is not None and gap.lo > 0
