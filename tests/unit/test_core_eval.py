@@ -124,3 +124,36 @@ def test_stored_result_is_reused_only_for_the_same_sae_and_settings(
         (rerun,) = run_eval(more, model=tiny_model, saes={"mine": make_tiny_sae(k=3, seed=1)})
     assert rerun.eval_id != retrained.eval_id and "settings changed: n_tokens" in caplog.text
     assert rerun.eval_result_metrics.n_tokens < retrained.eval_result_metrics.n_tokens
+
+
+def test_saes_at_one_hook_share_the_zero_ablation(
+    tmp_path: Path, corpus_file: Path, tiny_model
+) -> None:
+    """Two SAEs at a hook in one run: the zero-ablated losses are computed once (one model
+    pass per CE batch fewer for the second SAE), and each result equals its run alone."""
+    saes = {"a": make_tiny_sae(k=3, d_sae=64, seed=1), "b": make_tiny_sae(k=5, d_sae=32, seed=2)}
+    forwards: list[int] = []
+    handle = tiny_model.register_forward_pre_hook(lambda module, args: forwards.append(1))
+    try:
+        alone = {}
+        for name, sae in saes.items():
+            (alone[name],) = run_eval(
+                _config(tmp_path / name, corpus_file, name, batch_size=2),
+                model=tiny_model,
+                saes={name: sae},
+            )
+        n_alone = len(forwards)
+        together = run_eval(
+            _config(tmp_path / "both", corpus_file, "a", saes=["a", "b"], batch_size=2),
+            model=tiny_model,
+            saes=saes,
+        )
+        n_together = len(forwards) - n_alone
+    finally:
+        handle.remove()
+    n_ce_batches = 128 // 32 // 2
+    assert n_together == n_alone - n_ce_batches
+    for out in together:
+        mine = alone[out.provenance.sae_spec].eval_result_metrics
+        assert out.eval_result_metrics.model_behaviour == mine.model_behaviour
+        assert out.eval_result_metrics.intervals == mine.intervals

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -52,6 +53,12 @@ def _reconstruction(
     return acc, per_seq
 
 
+class ZeroAblationLosses(dict[tuple[str, int], list[float]]):
+    """The loss of each sequence of a batch with the activations at a hook zeroed, by (hook,
+    first sequence of the batch): the same for every SAE at that hook, so a run on several
+    SAEs computes it once (the core eval's ``resources``, shared by the SAEs of a run)."""
+
+
 @torch.inference_mode()
 def _model_behaviour(
     ctx: EvalContext[CoreEvalConfig], tokens: torch.Tensor
@@ -59,10 +66,12 @@ def _model_behaviour(
     model, sae = ctx.model, ctx.sae
     hook = sae.cfg.hook_name
     special = special_token_ids(model.tokenizer)
+    known = ctx.resources if isinstance(ctx.resources, ZeroAblationLosses) else None
     per_seq: dict[str, list[float]] = {"clean": [], "sae": [], "zero": [], "kl": [], "n": []}
     for start in tqdm(
         range(0, tokens.shape[0], ctx.config.batch_size), desc="core: CE loss", leave=False
     ):
+        zero_losses = known.get((hook, start)) if known is not None else None
         batch = tokens[start : start + ctx.config.batch_size].to(model.cfg.device)
         valid = valid_token_mask(batch, special)
         target_ok = valid[:, 1:]
@@ -74,22 +83,21 @@ def _model_behaviour(
         def zero(act: torch.Tensor, hook: Any, valid: torch.Tensor = valid) -> torch.Tensor:
             return torch.where(valid.unsqueeze(-1), torch.zeros_like(act), act)
 
-        logits_clean = model(batch)
+        runs = {"clean": model(batch)}
         with hooks_attached(model, [(hook, splice)]):
-            logits_sae = model(batch)
-        with hooks_attached(model, [(hook, zero)]):
-            logits_zero = model(batch)
+            runs["sae"] = model(batch)
+        if zero_losses is None:
+            with hooks_attached(model, [(hook, zero)]):
+                runs["zero"] = model(batch)
+        else:
+            per_seq["zero"] += zero_losses
         # one sequence at a time: a [batch, ctx, 262k] log-softmax of three runs would need
         # several GB more than the logits themselves
         for row in range(batch.shape[0]):
             ok = target_ok[row]
             logps = {
                 name: torch.log_softmax(logits[row, :-1].float(), dim=-1)
-                for name, logits in (
-                    ("clean", logits_clean),
-                    ("sae", logits_sae),
-                    ("zero", logits_zero),
-                )
+                for name, logits in runs.items()
             }
             targets = batch[row, 1:, None]
             for name, logp in logps.items():
@@ -97,7 +105,9 @@ def _model_behaviour(
             kl = (logps["clean"].exp() * (logps["clean"] - logps["sae"])).sum(-1)
             per_seq["kl"].append(float(kl[ok].sum()))
             per_seq["n"].append(float(ok.sum()))
-        del logits_clean, logits_sae, logits_zero
+        if zero_losses is None and known is not None:
+            known[hook, start] = per_seq["zero"][-batch.shape[0] :]
+        del runs
     n_targets = int(sum(per_seq["n"]))
     mean = {k: sum(v) / max(n_targets, 1) for k, v in per_seq.items() if k != "n"}
     units = {k: np.asarray(v) for k, v in per_seq.items()}
@@ -177,6 +187,7 @@ DEFINITION = EVALS.register(
         config_cls=CoreEvalConfig,
         output_cls=CoreEvalOutput,
         run=run_core,
+        resources=lambda cfg: contextlib.nullcontext(ZeroAblationLosses()),
         table_columns=(
             "sparsity.l0",
             "sparsity.dead_fraction",
