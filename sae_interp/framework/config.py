@@ -7,7 +7,6 @@ and are immutable after construction.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
 from typing import Any, ClassVar
@@ -17,6 +16,7 @@ from pydantic.fields import FieldInfo
 
 from sae_interp.base import FrozenModel
 from sae_interp.base.torch_utils import str_to_dtype
+from sae_interp.distributed import EXECUTORS
 from sae_interp.stats import IntervalSettings
 
 
@@ -84,7 +84,8 @@ class BaseEvalConfig(FrozenModel):
     )
     executor: str = Field(
         default="local",
-        description="'local' (this process) or 'ray' (every SAE a task on a Ray cluster; "
+        description="Where the work runs (an executor's name): 'local' (this process) or 'ray' "
+        "(every SAE a task on a Ray cluster; "
         "needs the 'distributed' extra and --output-dir on storage every node sees).",
     )
     ray_address: str | None = Field(
@@ -124,10 +125,10 @@ class BaseEvalConfig(FrozenModel):
     @field_validator("executor")
     @classmethod
     def _known_executor(cls, value: str) -> str:
-        if value not in ("local", "ray"):
-            raise ValueError(f"unknown executor {value!r}; use local or ray")
-        if value == "ray" and importlib.util.find_spec("ray") is None:
-            raise ValueError("--executor ray needs Ray: pip install 'sae-interp[distributed]'")
+        EXECUTORS.validate(value)
+        missing = EXECUTORS.get(value).missing()
+        if missing is not None:
+            raise ValueError(missing)
         return value
 
     def result_settings(self) -> dict[str, Any]:

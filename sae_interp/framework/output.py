@@ -46,7 +46,9 @@ class Provenance(BaseModel):
     sae_fingerprint: str | None = Field(
         default=None, description="Digest of the SAE's weights and config (stale-result check)."
     )
-    executor: str = Field(default="local", description="Where it ran: local, or ray.")
+    executor: str = Field(
+        default="local", description="Where it ran: local, or the executor's name (ray)."
+    )
 
 
 class BaseEvalOutput(BaseModel, Generic[ConfigT, MetricsT, DetailT]):

@@ -28,7 +28,7 @@ from sae_interp.base.errors import SpecError
 from sae_interp.base.paths import slugify
 from sae_interp.base.registry import Registry
 from sae_interp.base.torch_utils import free_memory, resolve_device, seed_everything, str_to_dtype
-from sae_interp.distributed import current_executor
+from sae_interp.distributed import EXECUTORS, current_executor
 from sae_interp.distributed.shards import Stage, current_stage
 from sae_interp.framework.config import BaseEvalConfig
 from sae_interp.framework.failures import check_failures
@@ -195,15 +195,29 @@ def run_per_sae(
     """
     device = resolve_device(config.device)
     preflight(config, given=saes or {}, model_given=model is not None)  # before any load
-    if config.executor == "ray" and current_executor() == "local":
+    if current_executor() == "local":  # the driver: the executor places the work
+        executor = EXECUTORS.get(config.executor)
+        if executor.in_process:
+            return executor.run(
+                definition, config, lambda d, c: _run_here(d, c, model, saes, device)
+            )
         if saes or model is not None:
             raise SpecError(
-                "--executor ray loads the model and each SAE in its workers: give specs, "
-                "not objects"
+                f"--executor {config.executor} loads the model and each SAE in its workers: "
+                "give specs, not objects"
             )
-        from sae_interp.distributed.ray_executor import run_on_ray
+        return executor.run(definition, config, run_per_sae)  # its workers call it
+    return _run_here(definition, config, model, saes, device)
 
-        return run_on_ray(definition, config, run_per_sae)
+
+def _run_here(
+    definition: EvalDefinition[ConfigT, OutputT],
+    config: ConfigT,
+    model: HookedTransformer | None,
+    saes: Mapping[str, object] | None,
+    device: torch.device,
+) -> list[OutputT]:
+    """Every SAE of ``config`` in this process (in batch mode, in passes between batches)."""
     lazy = _lazy(config, model, device)
     llm = getattr(config, "llm", None)
     if llm is None or not llm.batched():
