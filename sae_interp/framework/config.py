@@ -16,7 +16,7 @@ from pydantic.fields import FieldInfo
 
 from sae_interp.base import FrozenModel
 from sae_interp.base.torch_utils import str_to_dtype
-from sae_interp.distributed import EXECUTORS
+from sae_interp.distributed.executors import EXECUTORS
 from sae_interp.stats import IntervalSettings
 
 

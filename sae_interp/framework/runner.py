@@ -28,7 +28,8 @@ from sae_interp.base.errors import SpecError
 from sae_interp.base.paths import slugify
 from sae_interp.base.registry import Registry
 from sae_interp.base.torch_utils import free_memory, resolve_device, seed_everything, str_to_dtype
-from sae_interp.distributed import EXECUTORS, current_executor
+from sae_interp.distributed import current_executor
+from sae_interp.distributed.executors import EXECUTORS
 from sae_interp.distributed.shards import Stage, current_stage
 from sae_interp.framework.config import BaseEvalConfig
 from sae_interp.framework.failures import check_failures

@@ -11,7 +11,8 @@ import pytest
 from pydantic import ValidationError
 
 from sae_interp.base.errors import SpecError
-from sae_interp.distributed import EXECUTOR_ENV, EXECUTORS, Executor
+from sae_interp.distributed import EXECUTOR_ENV
+from sae_interp.distributed.executors import EXECUTORS, Executor
 from sae_interp.evals import get_eval
 from sae_interp.evals.core import CoreEvalConfig
 from sae_interp.framework.runner import run_per_sae
