@@ -248,9 +248,9 @@ def _run_sae(
 # ---- the driver ----------------------------------------------------------------------------
 
 
-def check_shared_storage(path: Path) -> None:
-    """Every node sees ``path`` (a file written there now), or one sentence naming the
-    node that does not."""
+def check_shared_storage(path: Path, sees: Callable[[str], tuple[str, bool]] = _sees) -> None:
+    """Every node sees ``path`` (a file written there now, looked for by ``sees`` in a task
+    on each node), or one sentence naming the node that does not."""
     import ray
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
@@ -258,11 +258,11 @@ def check_shared_storage(path: Path) -> None:
     token = path / f".ray-check-{uuid.uuid4().hex}"
     token.write_text("sae_interp")
     try:
-        sees = ray.remote(num_cpus=0)(_sees)
+        probe = ray.remote(num_cpus=0)(sees)
         nodes = [n["NodeID"] for n in ray.nodes() if n.get("Alive")]
         found = ray.get(
             [
-                sees.options(
+                probe.options(
                     scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False)
                 ).remote(str(token.resolve()))
                 for node in nodes

@@ -9,6 +9,7 @@ os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # before Ray is
 
 import json
 import signal
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import ray
 from helpers import TINY_SAMPLING
 
 from sae_interp.base.errors import SaeInterpError, SpecError
+from sae_interp.distributed.ray_executor import SharedStorageError, check_shared_storage
 from sae_interp.evals import get_eval
 from sae_interp.framework.runner import run_per_sae
 from sae_interp.testing import TINY_MODEL_SPEC, make_tiny_sae
@@ -41,6 +43,16 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     assert {n["NodeManagerAddress"] for n in ray.nodes()} == {"127.0.0.1"}
     yield cache
     ray.shutdown()
+
+
+def test_a_node_that_cannot_see_the_output_dir_is_named(cluster: Path, tmp_path: Path) -> None:
+    """The check runs a task on every node; one that does not find the file is one
+    sentence, and the check's file is removed."""
+    out = tmp_path / "out"
+    check_shared_storage(out)  # this machine's node sees it
+    with pytest.raises(SharedStorageError, match=r"^the Ray node \S+ cannot see --output-dir"):
+        check_shared_storage(out, sees=lambda path: (socket.gethostname(), False))
+    assert list(out.iterdir()) == []
 
 
 def judge(messages: list[dict[str, str]]) -> str:
