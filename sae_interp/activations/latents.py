@@ -85,8 +85,8 @@ def latent_caches_for(
             caches[i] = LatentCache(directory)
         else:
             missing.setdefault(saes[i].cfg.hook_name, []).append(i)
-    weights = model.get() if missing and isinstance(model, LazyModel) else model
-    if missing:
+    if missing:  # the weights are needed now
+        weights = model.get() if isinstance(model, LazyModel) else model
         assert weights.tokenizer is not None
         tokens = load_corpus(corpus, weights.tokenizer, n_tokens, ctx_len)
     for hook, indices in missing.items():
@@ -101,7 +101,6 @@ def latent_caches_for(
             )
             for i in indices
         ]  # fmt: skip
-        assert isinstance(weights, HookedTransformer)
         built = build_latent_caches(weights, targets, tokens, batch_size=batch_size)
         for i, cache in zip(indices, built, strict=True):
             cache.collected_now = True

@@ -22,7 +22,7 @@ def stage_uses_model(spec: ScoredEval, config: Any, stage: Stage) -> bool:
     """Whether ``stage`` of a sharded run of ``spec`` computes with the model: ``prepare``
     collects, ``merge`` is the ordinary run (it collects what is missing); ``explain`` only
     reads records and asks the judge, and so does ``score`` unless the scorer runs a model
-    in-process. The stages that do not run on a CPU and never load the model's weights."""
+    in-process. Those run on a CPU and never load the model's weights."""
     if stage is Stage.explain:
         return False
     if stage is Stage.score:
