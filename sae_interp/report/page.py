@@ -108,6 +108,8 @@ HEADLINE_ARMS = (
     ("real − shuffled", "real_minus_shuffled_control"),
     ("random SAE", "random_sae_control"),
     ("real − random SAE", "real_minus_random_sae"),
+    ("random model", "random_model_control"),
+    ("real − random model", "real_minus_random_model"),
 )
 
 

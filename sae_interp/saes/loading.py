@@ -1,6 +1,9 @@
 """``load_sae(spec)``: every way of naming an SAE, as registered resolvers.
 
 - ``embedded`` / ``embedded:NAME`` - SAEs shipped in ``sae_interp/assets/saes``;
+- ``embedded-random-model[:NAME]`` - the same recipe as ``embedded:NAME`` trained on the
+  random-weights model (``random-weights:embedded@0``), shipped in
+  ``sae_interp/assets/random_model_saes`` for the random-model control;
 - ``saelens:RELEASE/SAE_ID`` - any sae-lens pretrained release (downloads from the hub);
 - a local directory: sae_interp format (``cfg.json`` with ``sae_interp_format``) or a
   sae-lens saved SAE;
@@ -47,6 +50,8 @@ from sae_interp.saes.saelens_adapter import SaeLensAdapter
 logger = logging.getLogger(__name__)
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets" / "saes"
+RANDOM_MODEL_ASSETS_DIR = ASSETS_DIR.parent / "random_model_saes"
+RANDOM_MODEL_PREFIX = "embedded-random-model"
 
 SaeLoader = Callable[[str, "HookedTransformer | None", torch.device], BaseSAE]
 
@@ -68,24 +73,56 @@ def register_sae_resolver(name: str, resolver: SaeResolver) -> None:
     SAE_RESOLVERS.register(name, resolver, overwrite=True)
 
 
-def embedded_sae_names() -> list[str]:
-    index = ASSETS_DIR / "index.json"
+def embedded_sae_names(assets_dir: Path = ASSETS_DIR) -> list[str]:
+    """The SAEs shipped in ``assets_dir`` (the embedded SAEs by default)."""
+    index = assets_dir / "index.json"
     if not index.exists():
         return []
     return list(json.loads(index.read_text())["saes"])
 
 
+def _embedded_name(spec: str, assets_dir: Path) -> str:
+    """The shipped SAE ``spec`` names in ``assets_dir`` (its default when it names none);
+    raises for a name that does not ship."""
+    names = embedded_sae_names(assets_dir)
+    name = spec.partition(":")[2] or json.loads((assets_dir / "index.json").read_text())["default"]
+    if name not in names:
+        raise SpecError(f"unknown SAE {spec!r}; shipped: {', '.join(names)}")
+    return name
+
+
 def _load_embedded(spec: str, model: HookedTransformer | None, device: torch.device) -> BaseSAE:
-    names = embedded_sae_names()
-    if not names:
+    if not embedded_sae_names():
         raise SpecError(
             "no embedded SAE ships with this version of sae_interp. Use "
             "'identity:HOOK', a local SAE directory, or 'saelens:RELEASE/SAE_ID'."
         )
-    name = spec.partition(":")[2] or json.loads((ASSETS_DIR / "index.json").read_text())["default"]
-    if name not in names:
-        raise SpecError(f"unknown embedded SAE {name!r}; shipped: {', '.join(names)}")
-    return BaseSAE.load(ASSETS_DIR / name, device=device)
+    return BaseSAE.load(ASSETS_DIR / _embedded_name(spec, ASSETS_DIR), device=device)
+
+
+def _load_random_model_sae(
+    spec: str, model: HookedTransformer | None, device: torch.device
+) -> BaseSAE:
+    if not embedded_sae_names(RANDOM_MODEL_ASSETS_DIR):
+        raise SpecError("no SAE trained on a random-weights model ships with this version")
+    name = _embedded_name(spec, RANDOM_MODEL_ASSETS_DIR)
+    return BaseSAE.load(RANDOM_MODEL_ASSETS_DIR / name, device=device)
+
+
+def random_model_counterpart(sae_spec: str) -> str | None:
+    """The shipped SAE of ``sae_spec``'s recipe trained on the random-weights model
+    (``embedded-random-model:NAME``), for an embedded SAE that has one; else None (also for
+    a name that is no spec, such as the key of an SAE object given in code)."""
+    try:
+        embedded = _resolve(sae_spec) is SAE_RESOLVERS.get("embedded")
+    except SpecError:
+        return None
+    if not embedded or not embedded_sae_names():
+        return None
+    name = _embedded_name(sae_spec, ASSETS_DIR)
+    if name not in embedded_sae_names(RANDOM_MODEL_ASSETS_DIR):
+        return None
+    return f"{RANDOM_MODEL_PREFIX}:{name}"
 
 
 def _load_saelens_release(
@@ -167,6 +204,12 @@ for _name, _resolver in {
         "'embedded[:NAME]'",
         matches=lambda s: s == "embedded" or s.startswith("embedded:"),
     ),
+    "embedded_random_model": SaeResolver(
+        None,
+        _load_random_model_sae,
+        f"'{RANDOM_MODEL_PREFIX}[:NAME]'",
+        matches=lambda s: s == RANDOM_MODEL_PREFIX or s.startswith(f"{RANDOM_MODEL_PREFIX}:"),
+    ),
     "saelens": SaeResolver("saelens:", _load_saelens_release, "'saelens:RELEASE/SAE_ID'"),
     "custom": SaeResolver("custom:", _load_custom, "'custom:pkg.module:Class:DIR'"),
     "identity": SaeResolver("identity:", _load_identity, "'identity:HOOK'"),
@@ -212,15 +255,13 @@ def sae_directory(spec: str) -> Path | None:
     names and missing directories raise here); None for hub and model-derived SAEs."""
     resolver = _resolve(spec)
     if resolver is SAE_RESOLVERS.get("embedded"):
-        names = embedded_sae_names()
-        if not names:
+        if not embedded_sae_names():
             return None  # the loader says what to use instead
-        name = (
-            spec.partition(":")[2] or json.loads((ASSETS_DIR / "index.json").read_text())["default"]
-        )
-        if name not in names:
-            raise SpecError(f"unknown embedded SAE {name!r}; shipped: {', '.join(names)}")
-        return ASSETS_DIR / name
+        return ASSETS_DIR / _embedded_name(spec, ASSETS_DIR)
+    if resolver is SAE_RESOLVERS.get("embedded_random_model"):
+        if not embedded_sae_names(RANDOM_MODEL_ASSETS_DIR):
+            return None
+        return RANDOM_MODEL_ASSETS_DIR / _embedded_name(spec, RANDOM_MODEL_ASSETS_DIR)
     if resolver is SAE_RESOLVERS.get("local_dir"):
         return Path(spec).expanduser()
     if resolver is SAE_RESOLVERS.get("custom"):

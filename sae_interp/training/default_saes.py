@@ -97,8 +97,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--model",
         default="embedded",
-        help="model spec; e.g. 'random-weights:embedded@0' trains the random-weights control "
-        "(then give --assets-dir a folder of your own: the SAEs load as local directories)",
+        help="model spec; 'random-weights:embedded@0' trains the SAEs of the random-model "
+        "control (give --assets-dir sae_interp/assets/random_model_saes to ship them, or a "
+        "folder of your own: they load as local directories)",
     )
     return parser.parse_args(argv)
 
@@ -154,7 +155,8 @@ def main(argv: list[str] | None = None) -> None:
         }
         (target / "training.json").write_text(json.dumps(record, indent=2))
         logger.info("wrote %s", target)
-    names = list(specs)
+    # the SAEs this folder holds (a run with --only may leave some untrained)
+    names = [name for name in specs if (args.assets_dir / name / "cfg.json").exists()]
     (args.assets_dir / "index.json").write_text(
         json.dumps({"default": names[0], "saes": sorted(names)}, indent=2)
     )

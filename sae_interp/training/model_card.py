@@ -4,9 +4,11 @@ For each SAE in ``assets/saes/index.json``:
 - quality metrics on held-out text (``embedded:validation``), next to its random-SAE control;
 - a reference check on a fixed small token set (the first 2048 validation tokens), which the
   integration tests reproduce.
-Writes ``assets/saes/<name>/metrics.json`` and ``assets/README.md``.
+For each SAE in ``assets/random_model_saes/index.json`` (the same recipes trained on the
+random-weights model), the same two measurements on the model it was trained on.
+Writes ``<name>/metrics.json`` beside each SAE and ``assets/README.md``.
 
-    python -m sae_interp.training.model_card
+    python -m sae_interp.training.model_card [--only trained|random-model]
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ from typing import Any
 from sae_interp.base.logging import setup_logging
 from sae_interp.evals.core import CoreEvalConfig, run_eval
 from sae_interp.models import load_model
-from sae_interp.saes.loading import ASSETS_DIR, embedded_sae_names
+from sae_interp.saes.loading import (
+    ASSETS_DIR,
+    RANDOM_MODEL_ASSETS_DIR,
+    RANDOM_MODEL_PREFIX,
+    embedded_sae_names,
+)
 
 REFERENCE = {"n_tokens": 2048, "n_ce_tokens": 0, "ctx_len": 128}
 
@@ -67,27 +74,69 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n-tokens", type=int, default=65_536)
     parser.add_argument("--n-ce-tokens", type=int, default=4_096)
     parser.add_argument("--assets-dir", type=Path, default=ASSETS_DIR)
+    parser.add_argument("--random-model-assets-dir", type=Path, default=RANDOM_MODEL_ASSETS_DIR)
+    parser.add_argument(
+        "--only",
+        choices=["trained", "random-model"],
+        default=None,
+        help="measure only these SAEs (the model card is rewritten from every metrics.json)",
+    )
     args = parser.parse_args(argv)
     setup_logging("INFO")
+    command = (
+        f"python -m sae_interp.training.model_card --n-tokens {args.n_tokens} "
+        f"--n-ce-tokens {args.n_ce_tokens}"
+    )
+    if args.only != "random-model":
+        measure_trained(args.assets_dir, args.n_tokens, args.n_ce_tokens, command)
+    if args.only != "trained":
+        measure_random_model(args.random_model_assets_dir, args.n_tokens, args.n_ce_tokens, command)
+    write_readme(args.assets_dir, embedded_sae_names(args.assets_dir), args.n_tokens,
+                 args.n_ce_tokens, args.random_model_assets_dir)  # fmt: skip
+
+
+def reference_check(metrics: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **flat(metrics),
+        "requested_tokens": REFERENCE["n_tokens"],
+        "ctx_len": REFERENCE["ctx_len"],
+    }
+
+
+def measure_trained(assets_dir: Path, n_tokens: int, n_ce_tokens: int, command: str) -> None:
+    """metrics.json of each SAE shipped for the embedded model, next to its random SAE."""
     model = load_model("embedded", device="cpu")
-    names = embedded_sae_names()
+    names = embedded_sae_names(assets_dir)
     specs = [f"embedded:{n}" for n in names] + [f"random:embedded:{n}@0" for n in names]
-    quality = core_metrics(model, specs, n_tokens=args.n_tokens, n_ce_tokens=args.n_ce_tokens)
+    quality = core_metrics(model, specs, n_tokens=n_tokens, n_ce_tokens=n_ce_tokens)
     reference = core_metrics(model, [f"embedded:{n}" for n in names], **REFERENCE)
     for name in names:
         record = {
-            "measured_with": f"python -m sae_interp.training.model_card --n-tokens {args.n_tokens} --n-ce-tokens {args.n_ce_tokens}",
+            "measured_with": command,
             "corpus": "embedded:validation",
             "quality": flat(quality[f"embedded:{name}"]),
             "random_sae": flat(quality[f"random:embedded:{name}@0"]),
-            "reference_check": {
-                **flat(reference[f"embedded:{name}"]),
-                "requested_tokens": REFERENCE["n_tokens"],
-                "ctx_len": REFERENCE["ctx_len"],
-            },
+            "reference_check": reference_check(reference[f"embedded:{name}"]),
         }
-        (args.assets_dir / name / "metrics.json").write_text(json.dumps(record, indent=2))
-    write_readme(args.assets_dir, names, args.n_tokens, args.n_ce_tokens)
+        (assets_dir / name / "metrics.json").write_text(json.dumps(record, indent=2))
+
+
+def measure_random_model(assets_dir: Path, n_tokens: int, n_ce_tokens: int, command: str) -> None:
+    """metrics.json of each SAE trained on a random-weights model, on that model."""
+    for name in embedded_sae_names(assets_dir):
+        model_spec = json.loads((assets_dir / name / "training.json").read_text())["model"]
+        model = load_model(model_spec, device="cpu")
+        spec = f"{RANDOM_MODEL_PREFIX}:{name}"
+        quality = core_metrics(model, [spec], n_tokens=n_tokens, n_ce_tokens=n_ce_tokens)
+        reference = core_metrics(model, [spec], **REFERENCE)
+        record = {
+            "measured_with": f"{command} --only random-model",
+            "corpus": "embedded:validation",
+            "model": model_spec,
+            "quality": flat(quality[spec]),
+            "reference_check": reference_check(reference[spec]),
+        }
+        (assets_dir / name / "metrics.json").write_text(json.dumps(record, indent=2))
 
 
 def _row(name: str, m: dict[str, float]) -> str:
@@ -115,7 +164,13 @@ def _training_line(training: dict[str, Any]) -> str:
     )
 
 
-def write_readme(assets_dir: Path, names: list[str], n_tokens: int, n_ce_tokens: int) -> None:
+def write_readme(
+    assets_dir: Path,
+    names: list[str],
+    n_tokens: int,
+    n_ce_tokens: int,
+    random_model_dir: Path = RANDOM_MODEL_ASSETS_DIR,
+) -> None:
     rows, cards = [], []
     clean = None
     for name in names:
@@ -149,8 +204,51 @@ def write_readme(assets_dir: Path, names: list[str], n_tokens: int, n_ce_tokens:
         clean=clean,
         n_tokens=n_tokens,
         n_ce_tokens=n_ce_tokens,
+        random_model=random_model_section(random_model_dir),
     )
     (assets_dir.parent / "README.md").write_text(text)
+
+
+def random_model_section(assets_dir: Path) -> str:
+    """The model-card section of the SAEs trained on a random-weights model (empty when
+    none ships)."""
+    names = [
+        n for n in embedded_sae_names(assets_dir) if (assets_dir / n / "metrics.json").exists()
+    ]
+    if not names:
+        return ""
+    rows, cards = [], []
+    for name in names:
+        metrics = json.loads((assets_dir / name / "metrics.json").read_text())
+        training = json.loads((assets_dir / name / "training.json").read_text())
+        rows.append(_row(f"`{RANDOM_MODEL_PREFIX}:{name}`", metrics["quality"]))
+        check = metrics["reference_check"]
+        cards.append(
+            f"- `{RANDOM_MODEL_PREFIX}:{name}`: the recipe of `embedded:{name}` trained on "
+            f"`{training['model']}` (clean CE loss {metrics['quality'].get('ce_loss_clean', float('nan')):.3f} "
+            f"nats). {_training_line(training)} Code commit `{training['code_commit']}`. "
+            f"Reference check: L0 {check['l0']:.3f}, explained variance "
+            f"{check['explained_variance']:.4f}.\n"
+        )
+    return RANDOM_MODEL_TEMPLATE.format(rows="\n".join(rows), cards="".join(cards))
+
+
+RANDOM_MODEL_TEMPLATE = """## Trained on the random-weights model
+
+The random-model control of the explanation evals (`--random-model-control`) runs each eval
+on the same SAE recipe trained on `random-weights:embedded@0`: Gemma 3 270M with its token
+embeddings and unembedding kept and every block re-initialised (see
+`sae_interp/models/randomized.py`). Rebuild with `python -m sae_interp.training.default_saes
+--model random-weights:embedded@0 --only NAME --assets-dir sae_interp/assets/random_model_saes`;
+load with `load_sae("embedded-random-model:NAME")`. Its quality, measured on the random-weights
+model over the same text:
+
+| SAE | L0 | dead | dense | explained var. | CE loss recovered | CE with SAE | KL with SAE |
+|---|---|---|---|---|---|---|---|
+{rows}
+
+{cards}
+"""
 
 
 README_TEMPLATE = """# Shipped SAEs (model cards)
@@ -177,6 +275,7 @@ followed by its random-SAE control (same class and shape, random directions, see
 ## Cards
 
 {cards}
+{random_model}
 ## Terms
 
 The weights are derived from Gemma 3 270M and are subject to the Gemma Terms of Use (the

@@ -1,12 +1,14 @@
-"""The random-SAE control, reseeds and ``compare`` through a whole eval (tiny model,
-scripted judge)."""
+"""The random-SAE and random-model controls, reseeds and ``compare`` through a whole eval
+(tiny model, scripted judge)."""
 
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import Judge, autointerp_config
 
+from sae_interp.activations.latents import latent_cache_for, match_by_frequency
 from sae_interp.activations.records import LatentRecord, RecordStatus, Window
 from sae_interp.base.errors import SaeInterpError
 from sae_interp.cli import main as cli_main
@@ -17,6 +19,7 @@ from sae_interp.evals.common.arms import with_train_of
 from sae_interp.evals.common.scored_models import LatentScore
 from sae_interp.framework.runner import plan_per_sae
 from sae_interp.llm.settings import LLM_BACKENDS
+from sae_interp.models import load_model
 from sae_interp.saes.random_sae import random_like
 from sae_interp.testing import make_tiny_sae
 
@@ -67,6 +70,72 @@ def test_random_sae_arm_and_reseeds_in_one_run(
     assert (versus.n_latents_a, versus.n_latents_b) == (4, 4)
     (bacc,) = [row for row in versus.metrics if row.metric == "balanced_accuracy"]
     assert bacc.difference.value == m.real_minus_random_sae.balanced_accuracy.value
+
+
+def test_random_model_arm_runs_its_sae_on_the_random_weights_model(
+    judge: Judge, tmp_path: Path, corpus_file: Path
+) -> None:
+    """The random-model arm collects the given SAE on ``random-weights:MODEL@0`` (not on the
+    run's model), matches its latents by firing frequency, explains and scores them, and is
+    written as a result of its own that reads back and that ``compare`` tests."""
+    sae = make_tiny_sae(d_sae=32, k=4)
+    control_dir = tmp_path / "trained-on-random"
+    make_tiny_sae(d_sae=32, k=4, seed=3).save(control_dir)
+    cfg = autointerp_config(
+        tmp_path, corpus_file, random_model_control=True, random_model_saes=[str(control_dir)]
+    )
+    assert cfg.random_model_spec() == "random-weights:tiny-random@0"
+    (plan,) = plan_per_sae(DEFINITION, cfg, saes={"tiny": sae})
+    (out,) = run_eval(cfg, saes={"tiny": sae})
+    m = out.eval_result_metrics
+    assert m.random_model_control is not None and m.random_model_control.n_latents == 4
+    assert m.random_sae_control is None
+    assert m.real_minus_random_model.balanced_accuracy.value == pytest.approx(0.0)
+    # 4 + 4 explanations; (real + control) x 2 batches x 4 latents; the arm: 2 x 4, no control
+    assert m.llm_usage["calls"] == 8 + 4 * 2 * 2 + 4 * 2 == plan.calls
+    (path,) = [p for p in (tmp_path / "out" / "autointerp").glob("*.json") if "trained" in p.name]
+    arm = load_result(path)
+    assert arm.provenance.sae_spec == str(control_dir)
+    assert arm.provenance.model_spec == "random-weights:tiny-random@0"
+    assert arm.provenance.model_name == "tiny-random-random-weights-0"
+    assert arm.eval_result_metrics.detection == m.random_model_control
+    # its latents were matched on the random-weights model's activations, not the run's
+    control = load_sae_dir(control_dir)
+    real_cache = latent_cache_for(load_model("tiny-random"), sae, **collection(cfg))
+    freqs = [float(real_cache.stats.frequency[r.latent]) for r in out.eval_result_details]
+    on_random = latent_cache_for(load_model(cfg.random_model_spec()), control, **collection(cfg))
+    on_real = latent_cache_for(load_model("tiny-random"), control, **collection(cfg))
+    latents = [r.latent for r in arm.eval_result_details]
+    assert latents == match_by_frequency(freqs, on_random, cfg.sampling.min_activating)
+    assert latents != match_by_frequency(freqs, on_real, cfg.sampling.min_activating)
+    versus = compare(out, arm)
+    assert not versus.paired and (versus.n_latents_a, versus.n_latents_b) == (4, 4)
+    (bacc,) = [row for row in versus.metrics if row.metric == "balanced_accuracy"]
+    assert bacc.difference.value == m.real_minus_random_model.balanced_accuracy.value
+
+
+def collection(cfg: Any) -> dict[str, Any]:
+    return {
+        "corpus": cfg.corpus,
+        "n_tokens": cfg.n_tokens,
+        "ctx_len": cfg.ctx_len,
+        "batch_size": cfg.batch_size,
+    }
+
+
+def load_sae_dir(directory: Path) -> Any:
+    from sae_interp.saes import load_sae
+
+    return load_sae(str(directory), device="cpu")
+
+
+def test_the_random_model_control_names_what_it_lacks(tmp_path: Path, corpus_file: Path) -> None:
+    with pytest.raises(ValueError, match="no SAE trained on a random-weights model ships for tiny"):
+        autointerp_config(tmp_path, corpus_file, random_model_control=True)
+    with pytest.raises(ValueError, match="gives 2 SAEs for 1 --saes entries"):
+        autointerp_config(
+            tmp_path, corpus_file, random_model_control=True, random_model_saes=["a", "b"]
+        )
 
 
 def random_jsonl_results(path: Path) -> list[LatentScore]:

@@ -174,10 +174,11 @@ def without_run_fields(path: Path) -> Any:
 def test_the_stages_of_a_sharded_run_give_the_local_result_with_every_arm(
     tmp_path: Path, corpus_file: Path, monkeypatch: pytest.MonkeyPatch, isolated_cache: Path
 ) -> None:
-    """Three shards of evals.all with the random-SAE arm and a reseed, run stage by stage as
-    the Ray driver runs them, write the result files of a local run; --force empties the
-    stores once, in the prepare stage, even of a stale shard file. The explain and score
-    stages never load the model's weights (they run on CPU workers)."""
+    """Three shards of evals.all with the random-SAE and random-model arms and a reseed, run
+    stage by stage as the Ray driver runs them, write the result files of a local run;
+    --force empties the stores once, in the prepare stage, even of a stale shard file. The
+    explain and score stages never load the weights of either model (they run on CPU
+    workers)."""
     loads: list[Stage | None] = []
 
     def load_model(*args: Any, **kwargs: Any) -> Any:
@@ -191,7 +192,9 @@ def test_the_stages_of_a_sharded_run_give_the_local_result_with_every_arm(
     sae = make_tiny_sae(d_sae=32, k=4)
     out = {"local": tmp_path / "local", "sharded": tmp_path / "sharded"}
     llm = {"backend": "shard-judge", "cache": False}
+    make_tiny_sae(d_sae=32, k=4, seed=3).save(tmp_path / "on-random-model")
     extra = {"evals": ["autointerp", "fuzzing"], "n_latents": 7, "random_sae_control": True,
+             "random_model_control": True, "random_model_saes": [str(tmp_path / "on-random-model")],
              "seeds": [42, 5], "force": True}  # fmt: skip
     configs = {
         k: definition.config_cls.model_validate(
@@ -200,7 +203,7 @@ def test_the_stages_of_a_sharded_run_give_the_local_result_with_every_arm(
         for k, path in out.items()
     }
     (local,) = run_per_sae(definition, configs["local"], saes={"tiny": sae})
-    assert loads == [None]  # the local run collects
+    assert loads == [None, None]  # the local run collects, on both models
     calls_local = len(judge.backend.calls)
     # a stopped earlier run left a stale shard file: --force must not merge it in
     stale = next(out["local"].glob("autointerp/*/latents_*[0-9a-f].jsonl"))
@@ -211,13 +214,13 @@ def test_the_stages_of_a_sharded_run_give_the_local_result_with_every_arm(
     )
     shutil.rmtree(isolated_cache / "latents")  # the prepare stage collects them again
     (sharded,) = run_in_stages(definition, configs["sharded"], sae, n_shards=3)
-    assert loads == [None, Stage.prepare], loads
+    assert loads == [None, None, Stage.prepare, Stage.prepare], loads
     assert definition.stage_uses_model(configs["sharded"], Stage.prepare)
     for stage in (Stage.explain, Stage.score):
         assert not definition.stage_uses_model(configs["sharded"], stage)
     assert len(judge.backend.calls) - calls_local == calls_local  # same work, same calls
     names = sorted(p.relative_to(out["local"]) for p in out["local"].glob("*/*.json"))
-    assert len(names) == 5  # all; each eval on the SAE and on its random SAE
+    assert len(names) == 7  # all; each eval on the SAE, its random SAE and the random model
     for name in names:
         a, b = without_run_fields(out["local"] / name), without_run_fields(out["sharded"] / name)
         usage = [data["eval_result_metrics"].pop("llm_usage") for data in (a, b)]
@@ -225,7 +228,7 @@ def test_the_stages_of_a_sharded_run_give_the_local_result_with_every_arm(
         # the shards' LLM work is counted in the merged result, as the local run counts it
         keys = ("calls", "prompt_tokens", "completion_tokens", "prompt_tokens_per_latent")
         assert [u.get(k) for k in keys for u in usage[:1]] == [usage[1].get(k) for k in keys]
-        assert "random_sae" in str(name) or usage[1]["calls"] > 0
+        assert "random_sae" in str(name) or "on-random-model" in str(name) or usage[1]["calls"]
     assert "stale" not in "".join(p.read_text() for p in out["sharded"].rglob("*.jsonl"))
     assert (
         local.eval_result_metrics.llm_usage["calls"]

@@ -47,4 +47,9 @@ class AgenticEvalConfig(ExplainedEvalConfig):
         self.llm.refuse_batches(
             "the agentic eval", "each of its agent's steps depends on the answer to the one before"
         )
+        if self.random_model_control:
+            raise ValueError(
+                "--random-model-control: the agentic eval has no random-model arm (its agent "
+                "experiments on the run's model); use --random-sae-control"
+            )
         return self

@@ -88,15 +88,19 @@ class _AllEvalBase(ExplainedEvalConfig):
         return value
 
     @model_validator(mode="after")
-    def _whole_evals_in_batches(self) -> _AllEvalBase:
+    def _whole_evals_take_settings(self) -> _AllEvalBase:
         # a whole eval's config is built at run time: check now that it takes batch mode
-        for name in self.evals if self.llm.batched() else []:
+        # and the random-model control
+        checked = self.llm.batched() or self.random_model_control
+        for name in self.evals if checked else []:
             if whole_eval(name) is not None:
                 try:
-                    self.whole_config(name)
+                    config = self.whole_config(name)
                 except ValidationError as err:
                     message = str(err.errors()[0]["msg"]).removeprefix("Value error, ")
                     raise ValueError(message) from None
+                if self.random_model_control and not getattr(config, "random_model_control", 0):
+                    raise ValueError(f"--random-model-control: the {name} eval has no such arm")
         return self
 
     if TYPE_CHECKING:  # the settings derived from each eval's config

@@ -207,11 +207,16 @@ def plan_all(ctx: EvalContext[AllEvalConfig]) -> LLMPlan:
     )
 
 
-ARMS = (  # (column, flat key of the same metric under that arm)
+CONTROL_ARMS = (  # (column, flat key of the same metric under that arm)
     ("shuffled explanation", "{eval}.shuffled_control.{metric}"),
     ("real − shuffled", "{eval}.real_minus_shuffled_control.{metric}"),
     ("random SAE", "{eval}.random_sae_control.{metric}"),
     ("real − random SAE", "{eval}.real_minus_random_sae.{metric}"),
+    ("random model", "{eval}.random_model_control.{metric}"),
+    ("real − random model", "{eval}.real_minus_random_model.{metric}"),
+)
+ARMS = (
+    *CONTROL_ARMS,
     ("SD between seeds", "{eval}.reseed.{metric}.between_seed_sd"),
     ("SD between latents", "{eval}.reseed.{metric}.between_latent_sd"),
 )
@@ -235,7 +240,7 @@ def _columns() -> tuple[str, ...]:
     columns = [
         key
         for name, metric, real in _scores()
-        for key in (real, *(t.format(eval=name, metric=metric) for _, t in ARMS[:4]))
+        for key in (real, *(t.format(eval=name, metric=metric) for _, t in CONTROL_ARMS))
     ]
     return (*columns, "n_explained", "llm_usage.calls")
 

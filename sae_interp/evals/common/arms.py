@@ -6,20 +6,24 @@ explain-and-score pipeline on one set of latents, built by :func:`arms` and scor
   with another latent's (the shuffled-explanation control);
 - ``random_sae``: the whole pipeline on ``random_like(sae)``, on latents matched to the
   SAE's by firing frequency (its own collection, explanations and scores);
+- ``random_model``: the whole pipeline on the same SAE recipe trained on a random-weights
+  copy of the model, run on that model, on latents matched the same way (Heap et al. 2025:
+  what an SAE finds in a transformer that learned nothing);
 - ``seed_<s>``: the SAE's latents again with test windows, negatives, control explanations
   and judge order drawn with seed ``s``, reusing the activation cache and the explanations
   (train windows are kept, and a reseeded test set never contains a window the explainer
   saw).
 
-:func:`random_sae_setup` and :func:`reseeded_records` build what any eval needs for the
-random-SAE and reseed arms (the agentic eval runs its own stages on them).
+The two frequency-matched arms are :data:`MATCHED_CONTROLS`; :func:`random_sae_setup` and
+:func:`reseeded_records` build what any eval needs for the random-SAE and reseed arms (the
+agentic eval runs its own stages on them).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from sae_interp.activations.latents import latent_cache_for, match_by_frequency
@@ -37,7 +41,13 @@ from sae_interp.evals.common.records import (
     sampled_records,
 )
 from sae_interp.evals.common.resources import EvalResources
-from sae_interp.evals.common.scored_models import RANDOM_SAE, REAL, LatentScore, ScoredEval
+from sae_interp.evals.common.scored_models import (
+    RANDOM_MODEL,
+    RANDOM_SAE,
+    REAL,
+    LatentScore,
+    ScoredEval,
+)
 from sae_interp.explainers import registry as explainers
 from sae_interp.explainers.explanations import Explanation, ExplanationStore
 from sae_interp.framework.failures import FAILED_STATUSES, error_kind
@@ -46,6 +56,8 @@ from sae_interp.framework.runner import EvalContext
 from sae_interp.llm.errors import LLMError
 from sae_interp.llm.service import recorded_failures
 from sae_interp.llm.types import LLMRequest
+from sae_interp.models.lazy import LazyModel
+from sae_interp.saes.loading import check_sae_fits, load_sae
 from sae_interp.saes.random_sae import random_like
 from sae_interp.scorers.base import LatentScorer, ScoreItem
 from sae_interp.scorers.controls import shuffled_explanation_sources
@@ -75,8 +87,9 @@ class Arm:
         eval_type_id = self.ctx.config.eval_type_id
         if self.name == REAL:
             return eval_type_id
-        if self.name == RANDOM_SAE:
-            return f"{eval_type_id} (random SAE)"
+        control = next((c for c in MATCHED_CONTROLS if c.name == self.name), None)
+        if control is not None:
+            return f"{eval_type_id} ({control.label})"
         return f"{eval_type_id} (seed {self.seed})"
 
 
@@ -96,24 +109,24 @@ def arms(
     yield Arm(
         REAL, ctx, setup.latents, setup.records, explanations, controls, setup.results, cfg.seed
     )
-    if cfg.random_sae_control:
-        random_sae = random_sae_setup(ctx, setup, forgets_explanations(cfg, spec))
+    for control in matched_controls(cfg):
+        matched = control.setup(ctx, setup, forgets_explanations(cfg, spec))
         yield Arm(
-            RANDOM_SAE,
-            random_sae.ctx,
-            random_sae.latents,
-            random_sae.records,
+            control.name,
+            matched.ctx,
+            matched.latents,
+            matched.records,
             explainers.explanations(
                 cfg,
-                random_sae.usable,
+                matched.usable,
                 tokenizer,
                 resources,
-                random_sae.store,
+                matched.store,
                 needed=spec.needs_explanation,
             ),
             None,
             LatentStore(
-                results_path(ctx, forgets(cfg.force), suffix="_random_sae"), spec.result_cls
+                results_path(ctx, forgets(cfg.force), suffix=control.suffix), spec.result_cls
             ),
             cfg.seed,
         )
@@ -141,18 +154,19 @@ def forgets_explanations(cfg: ExplainedEvalConfig, spec: ScoredEval) -> bool:
 
 def prepare_shards(ctx: EvalContext[Any], spec: ScoredEval) -> None:
     """What the shards of a sharded run of ``spec`` on ``ctx`` read, made before they start
-    (:mod:`sae_interp.distributed.shards`): the latent caches of the SAE and of its random
-    SAE; with ``--force``, every store emptied (the per-latent results of each arm, and the
-    explanations of both SAEs unless ``--reuse-explanations``)."""
+    (:mod:`sae_interp.distributed.shards`): the latent caches of the SAE and of its matched
+    controls; with ``--force``, every store emptied (the per-latent results of each arm, and
+    the explanations of every SAE unless ``--reuse-explanations``)."""
     cfg: ExplainedEvalConfig = ctx.config
     fresh, fresh_explanations = forgets(cfg.force), forgets_explanations(cfg, spec)
     setup = prepare(ctx, spec.result_cls, fresh=fresh, fresh_explanations=fresh_explanations)
     if fresh:
-        results_path(ctx, True, suffix="_random_sae")
+        for control in MATCHED_CONTROLS:
+            results_path(ctx, True, suffix=control.suffix)
         for seed in extra_seeds(cfg):
             results_path(seeded_context(ctx, seed), True, suffix="_reseed")
-    if cfg.random_sae_control:
-        random_sae_setup(ctx, setup, fresh_explanations)
+    for control in matched_controls(cfg):
+        control.setup(ctx, setup, fresh_explanations)
 
 
 def score_arm(
@@ -267,9 +281,10 @@ def random_sae_spec(sae_spec: str, seed: int) -> str:
 
 
 @dataclasses.dataclass
-class RandomSAESetup:
-    """The random-SAE control of a run: the context with ``random_like(sae)`` in place, its
-    latents matched to the run's by firing frequency, their records and explanation store."""
+class MatchedSetup:
+    """A frequency-matched control of a run: the context with the control's SAE (and model)
+    in place, its latents matched to the run's by firing frequency, their records and its
+    explanation store."""
 
     ctx: EvalContext[Any]
     latents: list[int]
@@ -281,24 +296,93 @@ class RandomSAESetup:
         return [r for r in self.records.values() if r.status == RecordStatus.ok]
 
 
-def random_sae_setup(
-    ctx: EvalContext[Any], setup: Setup, fresh_explanations: bool = False
-) -> RandomSAESetup:
-    """``random_like(ctx.sae)``, collected on the run's corpus, with one latent per latent of
-    ``setup`` (closest firing frequency, each used once)."""
-    cfg: ExplainedEvalConfig = ctx.config
-    control_sae = random_like(ctx.sae, cfg.random_sae_seed)
-    control_spec = random_sae_spec(ctx.sae_spec, cfg.random_sae_seed)
-    logger.info("%s: random-SAE control (%s)", cfg.eval_type_id, control_spec)
+def matched_setup(
+    control_ctx: EvalContext[Any], setup: Setup, fresh_explanations: bool = False
+) -> MatchedSetup:
+    """``control_ctx``'s SAE collected on its model over the run's corpus, with one latent
+    per latent of ``setup`` (closest firing frequency, each used once)."""
+    cfg: ExplainedEvalConfig = control_ctx.config
+    sae, spec = control_ctx.sae, control_ctx.sae_spec
     cache = latent_cache_for(
-        ctx.lazy_model, control_sae, cfg.corpus, cfg.n_tokens, cfg.ctx_len, cfg.batch_size
+        control_ctx.lazy_model, sae, cfg.corpus, cfg.n_tokens, cfg.ctx_len, cfg.batch_size
     )
     frequencies = [setup.records[latent].firing_frequency for latent in setup.latents]
     latents = match_by_frequency(frequencies, cache, cfg.sampling.min_activating)
+    records = sampled_records(control_ctx, sae, cache, latents, cfg.seed)
+    store = explanation_store(control_ctx, sae, spec, fresh_explanations)
+    return MatchedSetup(control_ctx, latents, records, store)
+
+
+def random_sae_setup(
+    ctx: EvalContext[Any], setup: Setup, fresh_explanations: bool = False
+) -> MatchedSetup:
+    """``random_like(ctx.sae)`` on the run's model, matched to ``setup``'s latents."""
+    cfg: ExplainedEvalConfig = ctx.config
+    control_spec = random_sae_spec(ctx.sae_spec, cfg.random_sae_seed)
+    logger.info("%s: random-SAE control (%s)", cfg.eval_type_id, control_spec)
+    control_sae = random_like(ctx.sae, cfg.random_sae_seed)
     control_ctx = dataclasses.replace(ctx, sae=control_sae, sae_spec=control_spec)
-    records = sampled_records(control_ctx, control_sae, cache, latents, cfg.seed)
-    store = explanation_store(ctx, control_sae, control_spec, fresh_explanations)
-    return RandomSAESetup(control_ctx, latents, records, store)
+    return matched_setup(control_ctx, setup, fresh_explanations)
+
+
+def random_model_setup(
+    ctx: EvalContext[Any], setup: Setup, fresh_explanations: bool = False
+) -> MatchedSetup:
+    """The SAE of ``ctx.sae``'s recipe trained on the random-weights model
+    (``--random-model-saes``), on that model (``--random-model``), matched to ``setup``'s
+    latents. Its result files carry the random model's spec as their model."""
+    cfg: ExplainedEvalConfig = ctx.config
+    model_spec, sae_spec = cfg.random_model_spec(), cfg.random_model_sae_for(ctx.sae_spec)
+    logger.info("%s: random-model control (%s on %s)", cfg.eval_type_id, sae_spec, model_spec)
+    model = LazyModel(model_spec, ctx.device, cfg.dtype)
+    sae = load_sae(sae_spec, model=model.weightless(), device=ctx.device, dtype=cfg.dtype)
+    check_sae_fits(model.weightless(), sae, cfg.ctx_len)
+    trained_on, name = sae.cfg.model_name, model.cfg.model_name
+    if trained_on and trained_on != name:
+        logger.warning(
+            "--random-model-saes %s records model %r, not the random-weights model %r",
+            sae_spec,
+            trained_on,
+            name,
+        )
+    control_ctx = dataclasses.replace(
+        ctx,
+        config=cfg.model_copy(update={"model": model_spec}),
+        lazy_model=model,
+        sae=sae,
+        sae_spec=sae_spec,
+    )
+    return matched_setup(control_ctx, setup, fresh_explanations)
+
+
+@dataclasses.dataclass(frozen=True)
+class MatchedControl:
+    """A control arm on latents of another SAE matched by firing frequency: its arm name
+    (also its result store's suffix), the config flag that asks for it, how it is set up and
+    what its progress bar says."""
+
+    name: str
+    flag: str
+    setup: Callable[[EvalContext[Any], Setup, bool], MatchedSetup]
+    label: str
+
+    @property
+    def suffix(self) -> str:
+        return f"_{self.name}"
+
+    def enabled(self, cfg: ExplainedEvalConfig) -> bool:
+        return bool(getattr(cfg, self.flag, False))
+
+
+MATCHED_CONTROLS = (
+    MatchedControl(RANDOM_SAE, "random_sae_control", random_sae_setup, "random SAE"),
+    MatchedControl(RANDOM_MODEL, "random_model_control", random_model_setup, "random model"),
+)
+
+
+def matched_controls(cfg: ExplainedEvalConfig) -> list[MatchedControl]:
+    """The frequency-matched controls ``cfg`` asks for, in arm order."""
+    return [control for control in MATCHED_CONTROLS if control.enabled(cfg)]
 
 
 def extra_seeds(cfg: ExplainedEvalConfig) -> list[int]:

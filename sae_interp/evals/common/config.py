@@ -17,6 +17,8 @@ from sae_interp.explainers.tree import TreeSettings
 from sae_interp.framework.config import BaseEvalConfig
 from sae_interp.interop.explanations import explanations_digest
 from sae_interp.llm.settings import LLMSettings
+from sae_interp.models.randomized import PREFIX as RANDOM_WEIGHTS_PREFIX
+from sae_interp.saes.loading import random_model_counterpart
 from sae_interp.scorers.simulation import SimulatorSettings
 
 
@@ -111,6 +113,60 @@ class ExplainedEvalConfig(LatentEvalConfig):
             "that scored other explanations is stale); not meant to be set by hand."
         ),
     )
+    random_model_control: bool = Field(
+        default=False,
+        description=(
+            "Also run the whole pipeline on the same SAE recipe trained on a random-weights "
+            "copy of the model (--random-model-saes), on that model, with latents matched by "
+            "firing frequency: how much of the score needs no learned computation."
+        ),
+    )
+    random_model_saes: list[str] | None = Field(
+        default=None,
+        description=(
+            "For --random-model-control: the SAE trained on the random-weights model for each "
+            "--saes entry, in order (default: the one shipped with each embedded SAE, "
+            "'embedded-random-model:NAME')."
+        ),
+    )
+    random_model: str | None = Field(
+        default=None,
+        description=(
+            "For --random-model-control: the model spec the --random-model-saes were trained "
+            "on (default: 'random-weights:MODEL@0' of --model)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _random_model_saes(self) -> ExplainedEvalConfig:
+        if not self.random_model_control:
+            return self
+        if self.random_model_saes is None:
+            found = [random_model_counterpart(spec) for spec in self.saes]
+            missing = [spec for spec, other in zip(self.saes, found, strict=True) if not other]
+            if missing:
+                raise ValueError(
+                    f"--random-model-control: no SAE trained on a random-weights model ships "
+                    f"for {', '.join(missing)}; give one per SAE with --random-model-saes "
+                    "(train one with python -m sae_interp.training.default_saes --model "
+                    "random-weights:MODEL@0 --assets-dir DIR)"
+                )
+            object.__setattr__(self, "random_model_saes", found)
+        elif len(self.random_model_saes) != len(self.saes):
+            raise ValueError(
+                f"--random-model-saes gives {len(self.random_model_saes)} SAEs for "
+                f"{len(self.saes)} --saes entries: give one per SAE, in order"
+            )
+        return self
+
+    def random_model_sae_for(self, sae_spec: str) -> str:
+        """The SAE trained on the random-weights model that ``sae_spec`` is controlled with."""
+        assert self.random_model_saes is not None, "--random-model-control is off"
+        return self.random_model_saes[self.saes.index(sae_spec)]
+
+    def random_model_spec(self) -> str:
+        """The random-weights model the --random-model-saes run on."""
+        return self.random_model or f"{RANDOM_WEIGHTS_PREFIX}{self.model}@0"
 
     @model_validator(mode="after")
     def _hash_explanations(self) -> ExplainedEvalConfig:

@@ -1,6 +1,7 @@
 """An explanation-based eval as the runner sees it: the one
 :class:`~sae_interp.framework.runner.EvalDefinition` built from its :class:`ScoredEval`
-(run, plan, resources), with the random-SAE arm returned as a result of its own."""
+(run, plan, resources), with each frequency-matched control arm returned as a result of
+its own."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from typing import Any
 from sae_interp.evals.common.planning import plan_scored
 from sae_interp.evals.common.resources import open_resources
 from sae_interp.evals.common.scored import run_scored
-from sae_interp.evals.common.scored_models import REAL, ScoredEval, ScoredRun
+from sae_interp.evals.common.scored_models import (
+    RANDOM_MODEL,
+    RANDOM_SAE,
+    REAL,
+    ScoredEval,
+    ScoredRun,
+)
 from sae_interp.evals.common.sharded import run_shard, stage_uses_model
 from sae_interp.framework.runner import (
     EVALS,
@@ -24,18 +31,21 @@ from sae_interp.framework.runner import (
 
 def scored_result(spec: ScoredEval, run: ScoredRun) -> EvalResult:
     """The result of ``run``: the summary, per-latent details, unfinished latents of every
-    arm, and the random-SAE arm (when the run had one) as a result of its own, written
-    beside the SAE's under the SAE spec ``<spec>#random_sae_<seed>`` with its per-latent
-    details, so that ``sae-interp compare`` can test the SAE against its random SAE
-    latent by latent."""
+    arm, and each matched control arm the run had (random SAE, random model) as a result of
+    its own, written beside the SAE's under the control's SAE spec (``<spec>#random_sae_<seed>``,
+    or the SAE trained on the random-weights model) with its per-latent details, so that
+    ``sae-interp compare`` can test the SAE against it latent by latent."""
     extra = []
-    if run.random_sae is not None:
-        # the random SAE's arm pooled as a run of its own: its latents are the "real" ones
-        arm = ScoredRun(config=run.config, arms=[dataclasses.replace(run.random_sae, name=REAL)])
+    for name in (RANDOM_SAE, RANDOM_MODEL):
+        control = run.arm(name)
+        if control is None:
+            continue
+        # the control's arm pooled as a run of its own: its latents are the "real" ones
+        arm = ScoredRun(config=run.config, arms=[dataclasses.replace(control, name=REAL)])
         arm_result = EvalResult(
             spec.summarise(arm), arm.results, failures=arm.failures(), n_ok=len(arm.metrics)
         )
-        extra.append(ExtraResult(EVALS.get(spec.eval_type_id), run.random_sae.ctx, arm_result))
+        extra.append(ExtraResult(EVALS.get(spec.eval_type_id), control.ctx, arm_result))
     return EvalResult(
         metrics=spec.summarise(run),
         details=run.results,

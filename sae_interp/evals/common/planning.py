@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sae_interp.activations.cache import LatentCache
+from sae_interp.evals.common.arms import matched_controls
 from sae_interp.evals.common.config import ExplainedEvalConfig
 from sae_interp.evals.common.records import PLACEHOLDER_EXPLANATION, prepare
 from sae_interp.evals.common.scored_models import ScoredEval
@@ -50,12 +51,12 @@ def plan_scored(ctx: EvalContext[Any], spec: ScoredEval, explain: bool = True) -
     )
     if extra_seeds:
         notes += f"; {extra_seeds} extra seeds score every latent again"
-    if cfg.random_sae_control:
-        # the random SAE's latents are matched one to one: as many explanations and scorings
+    for matched in matched_controls(cfg):
+        # its latents are matched one to one: as many explanations and scorings
         if spec.needs_explanation:
             requests += [q for r in setup.usable for q in planned_requests(cfg, r, tokenizer)]
         requests += scoring
-        notes += "; random-SAE control estimated as one explanation + scoring per latent"
+        notes += f"; {matched.label} control estimated as one explanation + scoring per latent"
     return plan_from_requests(spec.eval_type_id, ctx.sae_spec, cfg.llm, requests, notes)
 
 

@@ -22,6 +22,7 @@ from sae_interp.scorers.base import LatentScorer
 # the names of the arms a run may have besides one per extra seed (``seed_<s>``)
 REAL = "real"
 RANDOM_SAE = "random_sae"
+RANDOM_MODEL = "random_model"
 
 OutcomeT = TypeVar("OutcomeT")
 MetricsT = TypeVar("MetricsT")
@@ -138,18 +139,16 @@ class ScoredRun:
     def arm(self, name: str) -> ArmResults | None:
         return next((a for a in self.arms if a.name == name), None)
 
-    @property
-    def random_sae(self) -> ArmResults | None:
-        return self.arm(RANDOM_SAE)
-
-    @property
-    def random_sae_results(self) -> list[LatentScore[Any, Any]]:
-        return self.random_sae.results if self.random_sae is not None else []
+    def arm_results(self, name: str) -> list[LatentScore[Any, Any]]:
+        """The results of the arm ``name`` (empty when the run has no such arm)."""
+        arm = self.arm(name)
+        return arm.results if arm is not None else []
 
     @property
     def reseed_results(self) -> dict[int, list[LatentScore[Any, Any]]]:
         """Per extra seed, the reseeded arm's results."""
-        return {a.seed: a.results for a in self.arms if a.name not in (REAL, RANDOM_SAE)}
+        named = (REAL, RANDOM_SAE, RANDOM_MODEL)
+        return {a.seed: a.results for a in self.arms if a.name not in named}
 
     @property
     def metrics(self) -> list[Any]:

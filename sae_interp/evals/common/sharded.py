@@ -8,7 +8,7 @@ import dataclasses
 from typing import Any
 
 from sae_interp.distributed.shards import LatentShard, Stage, current_shard, on_stored
-from sae_interp.evals.common.arms import arms, prepare_shards, random_sae_setup, score_arm
+from sae_interp.evals.common.arms import arms, matched_controls, prepare_shards, score_arm
 from sae_interp.evals.common.config import ExplainedEvalConfig
 from sae_interp.evals.common.records import Setup, prepare
 from sae_interp.evals.common.resources import EvalResources
@@ -35,7 +35,7 @@ def run_shard(
 ) -> None:
     """One stage of a latent-sharded run of ``spec`` on ``ctx``'s SAE: ``prepare`` collects
     the caches the shards read and, with ``--force``, empties every store of the run;
-    ``explain`` explains this shard's latents, and its random SAE's matched latents;
+    ``explain`` explains this shard's latents, and its part of each matched control's;
     ``score`` scores them in every arm, each control drawn from all the stored
     explanations, as :func:`~sae_interp.evals.common.scored.run_scored` draws it."""
     resources = resources or ctx.resources
@@ -70,7 +70,7 @@ def _explain(
     setup: Setup,
     shard: LatentShard,
 ) -> None:
-    """Explain the shard's latents, and its part of the random SAE's."""
+    """Explain the shard's latents, and its part of each matched control's."""
     cfg: ExplainedEvalConfig = ctx.config
     if not spec.needs_explanation:
         return
@@ -78,8 +78,8 @@ def _explain(
     mine = set(shard.pick(setup.latents))
     usable = [r for r in setup.usable if r.latent in mine]
     explainers.explanations(cfg, usable, tokenizer, resources, setup.store, setup.given)
-    if cfg.random_sae_control:
-        control = random_sae_setup(ctx, setup)
-        theirs = set(shard.pick(control.latents))
-        usable = [r for r in control.usable if r.latent in theirs]
-        explainers.explanations(cfg, usable, tokenizer, resources, control.store)
+    for control in matched_controls(cfg):
+        matched = control.setup(ctx, setup, False)
+        theirs = set(shard.pick(matched.latents))
+        usable = [r for r in matched.usable if r.latent in theirs]
+        explainers.explanations(cfg, usable, tokenizer, resources, matched.store)

@@ -11,7 +11,13 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 from pydantic import BaseModel, Field
 
-from sae_interp.evals.common.scored_models import ExplainedCounts, LatentScore, ScoredRun
+from sae_interp.evals.common.scored_models import (
+    RANDOM_MODEL,
+    RANDOM_SAE,
+    ExplainedCounts,
+    LatentScore,
+    ScoredRun,
+)
 from sae_interp.stats import (
     IntervalSettings,
     defined,
@@ -53,6 +59,16 @@ class ControlledMetrics(ExplainedCounts, Generic[P]):
     )
     real_minus_random_sae: P | None = Field(
         default=None, description="Difference of means real - random SAE (independent latents)."
+    )
+    random_model_control: P | None = Field(
+        default=None,
+        description="The whole pipeline on the same SAE recipe trained on a random-weights "
+        "copy of the model, run on that model (latents matched by firing frequency); None "
+        "unless --random-model-control.",
+    )
+    real_minus_random_model: P | None = Field(
+        default=None,
+        description="Difference of means real - random model (independent latents).",
     )
     n_without_control: int = Field(
         default=0, description="Scored latents with no distinct control explanation."
@@ -100,6 +116,7 @@ def pool_arms(
     *,
     shuffled: Sequence[BaseModel | None] | None = None,
     random_sae: Sequence[BaseModel | None] | None = None,
+    random_model: Sequence[BaseModel | None] | None = None,
     reseeds: Mapping[int, Sequence[BaseModel | None]] | None = None,
 ) -> dict[str, Any]:
     """The arms of a run pooled under one set of names, for every eval that has them.
@@ -107,7 +124,8 @@ def pool_arms(
     ``real``: the per-latent metrics of the SAE's latents (None where a latent has none);
     ``shuffled``: the same latents' metrics with another latent's explanation, paired with
     ``real`` (None: the run had no shuffled control); ``random_sae``: the random SAE's
-    frequency-matched latents (None: no random-SAE arm); ``reseeds``: seed -> per-latent
+    frequency-matched latents (None: no random-SAE arm); ``random_model``: those of the SAE
+    trained on the random-weights model (None: no random-model arm); ``reseeds``: seed -> per-latent
     metrics, the run's own seed first (None: no ``--seeds``).
     """
     return {
@@ -125,6 +143,12 @@ def pool_arms(
         else None,
         "real_minus_random_sae": pool_difference(metrics_cls, real, random_sae, intervals)
         if random_sae is not None
+        else None,
+        "random_model_control": pool(metrics_cls, random_model, intervals)
+        if random_model is not None
+        else None,
+        "real_minus_random_model": pool_difference(metrics_cls, real, random_model, intervals)
+        if random_model is not None
         else None,
         "reseed": seed_spread({s: list(m) for s, m in reseeds.items()}, metrics_cls)
         if reseeds
@@ -144,9 +168,16 @@ def pooled_arms(run: ScoredRun, metrics_cls: type[BaseModel]) -> dict[str, Any]:
         _metrics(run.results),
         run.config.intervals,
         shuffled=_metrics(run.results, control=True),
-        random_sae=_metrics(run.random_sae_results) if run.random_sae_results else None,
+        random_sae=_matched(run, RANDOM_SAE),
+        random_model=_matched(run, RANDOM_MODEL),
         reseeds=reseeds,
     ) | {"n_without_control": sum(r.control_note is not None for r in run.results)}
+
+
+def _matched(run: ScoredRun, name: str) -> list[Any] | None:
+    """The per-latent metrics of the matched-control arm ``name`` (None: no such arm)."""
+    results = run.arm_results(name)
+    return _metrics(results) if results else None
 
 
 MetricsOutT = TypeVar("MetricsOutT", bound=BaseModel)
