@@ -247,8 +247,7 @@ model over the same text:
 |---|---|---|---|---|---|---|---|
 {rows}
 
-{cards}
-"""
+{cards}"""
 
 
 README_TEMPLATE = """# Shipped SAEs (model cards)
