@@ -91,22 +91,31 @@ def _embedded_name(spec: str, assets_dir: Path) -> str:
     return name
 
 
+def _shipped_directory(spec: str, assets_dir: Path) -> Path | None:
+    """The directory of the SAE ``spec`` names in ``assets_dir``; None when no SAE ships
+    there (raises for a name that does not ship)."""
+    if not embedded_sae_names(assets_dir):
+        return None
+    return assets_dir / _embedded_name(spec, assets_dir)
+
+
 def _load_embedded(spec: str, model: HookedTransformer | None, device: torch.device) -> BaseSAE:
-    if not embedded_sae_names():
+    directory = _shipped_directory(spec, ASSETS_DIR)
+    if directory is None:
         raise SpecError(
             "no embedded SAE ships with this version of sae_interp. Use "
             "'identity:HOOK', a local SAE directory, or 'saelens:RELEASE/SAE_ID'."
         )
-    return BaseSAE.load(ASSETS_DIR / _embedded_name(spec, ASSETS_DIR), device=device)
+    return BaseSAE.load(directory, device=device)
 
 
 def _load_random_model_sae(
     spec: str, model: HookedTransformer | None, device: torch.device
 ) -> BaseSAE:
-    if not embedded_sae_names(RANDOM_MODEL_ASSETS_DIR):
+    directory = _shipped_directory(spec, RANDOM_MODEL_ASSETS_DIR)
+    if directory is None:
         raise SpecError("no SAE trained on a random-weights model ships with this version")
-    name = _embedded_name(spec, RANDOM_MODEL_ASSETS_DIR)
-    return BaseSAE.load(RANDOM_MODEL_ASSETS_DIR / name, device=device)
+    return BaseSAE.load(directory, device=device)
 
 
 def random_model_counterpart(sae_spec: str) -> str | None:
@@ -117,12 +126,10 @@ def random_model_counterpart(sae_spec: str) -> str | None:
         embedded = _resolve(sae_spec) is SAE_RESOLVERS.get("embedded")
     except SpecError:
         return None
-    if not embedded or not embedded_sae_names():
+    directory = _shipped_directory(sae_spec, ASSETS_DIR) if embedded else None
+    if directory is None or directory.name not in embedded_sae_names(RANDOM_MODEL_ASSETS_DIR):
         return None
-    name = _embedded_name(sae_spec, ASSETS_DIR)
-    if name not in embedded_sae_names(RANDOM_MODEL_ASSETS_DIR):
-        return None
-    return f"{RANDOM_MODEL_PREFIX}:{name}"
+    return f"{RANDOM_MODEL_PREFIX}:{directory.name}"
 
 
 def _load_saelens_release(
@@ -254,14 +261,10 @@ def sae_directory(spec: str) -> Path | None:
     """The directory ``spec`` loads from, when it is one (checked: unknown specs, embedded
     names and missing directories raise here); None for hub and model-derived SAEs."""
     resolver = _resolve(spec)
-    if resolver is SAE_RESOLVERS.get("embedded"):
-        if not embedded_sae_names():
-            return None  # the loader says what to use instead
-        return ASSETS_DIR / _embedded_name(spec, ASSETS_DIR)
+    if resolver is SAE_RESOLVERS.get("embedded"):  # None: the loader says what to use instead
+        return _shipped_directory(spec, ASSETS_DIR)
     if resolver is SAE_RESOLVERS.get("embedded_random_model"):
-        if not embedded_sae_names(RANDOM_MODEL_ASSETS_DIR):
-            return None
-        return RANDOM_MODEL_ASSETS_DIR / _embedded_name(spec, RANDOM_MODEL_ASSETS_DIR)
+        return _shipped_directory(spec, RANDOM_MODEL_ASSETS_DIR)
     if resolver is SAE_RESOLVERS.get("local_dir"):
         return Path(spec).expanduser()
     if resolver is SAE_RESOLVERS.get("custom"):

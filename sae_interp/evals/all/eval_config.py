@@ -99,7 +99,7 @@ class _AllEvalBase(ExplainedEvalConfig):
                 except ValidationError as err:
                     message = str(err.errors()[0]["msg"]).removeprefix("Value error, ")
                     raise ValueError(message) from None
-                if self.random_model_control and not getattr(config, "random_model_control", 0):
+                if self.random_model_control and not getattr(config, "random_model_control", False):
                     raise ValueError(f"--random-model-control: the {name} eval has no such arm")
         return self
 

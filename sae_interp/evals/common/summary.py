@@ -138,21 +138,28 @@ def pool_arms(
         )
         if shuffled is not None
         else None,
-        "random_sae_control": pool(metrics_cls, random_sae, intervals)
-        if random_sae is not None
-        else None,
-        "real_minus_random_sae": pool_difference(metrics_cls, real, random_sae, intervals)
-        if random_sae is not None
-        else None,
-        "random_model_control": pool(metrics_cls, random_model, intervals)
-        if random_model is not None
-        else None,
-        "real_minus_random_model": pool_difference(metrics_cls, real, random_model, intervals)
-        if random_model is not None
-        else None,
+        **_matched_pools(metrics_cls, real, RANDOM_SAE, random_sae, intervals),
+        **_matched_pools(metrics_cls, real, RANDOM_MODEL, random_model, intervals),
         "reseed": seed_spread({s: list(m) for s, m in reseeds.items()}, metrics_cls)
         if reseeds
         else None,
+    }
+
+
+def _matched_pools(
+    metrics_cls: type[BaseModel],
+    real: Sequence[BaseModel | None],
+    name: str,
+    matched: Sequence[BaseModel | None] | None,
+    intervals: IntervalSettings | None,
+) -> dict[str, Any]:
+    """``<name>_control`` and ``real_minus_<name>`` of the frequency-matched arm ``name``
+    (a difference of means: its latents are not the SAE's); None each without that arm."""
+    if matched is None:
+        return {f"{name}_control": None, f"real_minus_{name}": None}
+    return {
+        f"{name}_control": pool(metrics_cls, matched, intervals),
+        f"real_minus_{name}": pool_difference(metrics_cls, real, matched, intervals),
     }
 
 
