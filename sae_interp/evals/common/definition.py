@@ -8,16 +8,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from sae_interp.evals.common.arms import MATCHED_CONTROLS
 from sae_interp.evals.common.planning import plan_scored
 from sae_interp.evals.common.resources import open_resources
 from sae_interp.evals.common.scored import run_scored
-from sae_interp.evals.common.scored_models import (
-    RANDOM_MODEL,
-    RANDOM_SAE,
-    REAL,
-    ScoredEval,
-    ScoredRun,
-)
+from sae_interp.evals.common.scored_models import REAL, ScoredEval, ScoredRun
 from sae_interp.evals.common.sharded import run_shard, stage_uses_model
 from sae_interp.framework.runner import (
     EVALS,
@@ -36,8 +31,8 @@ def scored_result(spec: ScoredEval, run: ScoredRun) -> EvalResult:
     or the SAE trained on the random-weights model) with its per-latent details, so that
     ``sae-interp compare`` can test the SAE against it latent by latent."""
     extra = []
-    for name in (RANDOM_SAE, RANDOM_MODEL):
-        control = run.arm(name)
+    for matched in MATCHED_CONTROLS:
+        control = run.arm(matched.name)
         if control is None:
             continue
         # the control's arm pooled as a run of its own: its latents are the "real" ones
